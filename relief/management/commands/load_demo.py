@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from unions.demo import build_demo_unions
+
+
+class Command(BaseCommand):
+    help = _("Build (or rebuild) the demo data: unions, users per role. Safe to run again.")
+
+    def handle(self, *args, **options):
+        accounts = build_demo_unions()
+        self.stdout.write(self.style.SUCCESS(_("Demo data is ready. Demo accounts:")))
+        for user, password in accounts:
+            role = user.get_role_display() if user.role else _("administrator")
+            union = user.union.name if user.union else "-"
+            self.stdout.write(f"  {user.username:<14} {password:<10} {role}  {union}")

@@ -1,0 +1,128 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils.translation import gettext_lazy as _
+
+from unions.models import Union, User
+from unions.selectors import unions_in_scope
+from unions.services import union_create, union_update, user_set_role
+
+
+@admin.register(Union)
+class UnionAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "level", "kind", "parent", "is_active"]
+    list_filter = ["level", "kind", "is_active"]
+    search_fields = ["name", "code"]
+    list_select_related = ["parent"]
+    autocomplete_fields = ["parent"]
+    ordering = ["path"]
+
+    def get_queryset(self, request):
+        return unions_in_scope(request.user).select_related("parent")
+
+    def save_model(self, request, obj, form, change):
+        # The tree path is derived data kept by the services; never save the form directly.
+        data = {f: form.cleaned_data[f] for f in ["code", "name", "level", "kind", "parent"]}
+        if change:
+            data["is_active"] = form.cleaned_data["is_active"]
+            saved = union_update(union=obj, **data)
+        else:
+            saved = union_create(**data)
+        obj.pk, obj.path = saved.pk, saved.path
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class RoleUnionCheck:
+    """ModelForm runs only field validation of the model; the role/union rule needs both."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        if "role" in self.cleaned_data and "union" in self.cleaned_data:
+            try:
+                self.instance.clean()
+            except forms.ValidationError as exc:
+                self._update_errors(exc)
+
+
+class UserAdminForm(RoleUnionCheck, UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+
+class UserAdminAddForm(RoleUnionCheck, AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "full_name", "role", "union")
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = UserAdminForm
+    add_form = UserAdminAddForm
+    list_display = ["username", "full_name", "role", "union", "is_active", "last_login"]
+    list_filter = ["role", "is_active", "is_staff", "union__level"]
+    search_fields = ["username", "full_name", "phone", "union__name"]
+    list_select_related = ["union"]
+    autocomplete_fields = ["union"]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("full_name", "phone", "email")}),
+        (_("Role and union"), {"fields": ("role", "union")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "full_name",
+                    "role",
+                    "union",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(union__in=unions_in_scope(request.user))
+
+    def save_related(self, request, form, formsets, change):
+        # After the form's own m2m save, so the role's group is not overwritten by it.
+        super().save_related(request, form, formsets, change)
+        user_set_role(user=form.instance, role=form.instance.role, union=form.instance.union)
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

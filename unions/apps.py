@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class UnionsConfig(AppConfig):
+    name = "unions"
+    verbose_name = _("Unions and people")
+
+    # Default model permissions of each role's group, by role. Other apps add theirs through
+    # a `role_permissions` attribute on their own AppConfig (see unions.roles).
+    role_permissions = {
+        "town_reviewer": ["unions.view_union"],
+        "district_officer": ["unions.view_union"],
+    }
+
+    def ready(self):
+        from unions.roles import sync_role_groups
+
+        post_migrate.connect(sync_role_groups, dispatch_uid="unions.sync_role_groups")
