@@ -1,0 +1,59 @@
+# Two commands for a fresh Debian/Ubuntu machine (see README):
+#   make demo   install everything, build the demo data on SQLite, serve it on :8000
+#   make test   install everything, run the whole test suite
+# DATABASE_URL selects PostgreSQL for either, e.g. postgres://postgres@127.0.0.1:5432/relief
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+# Debian package names: WeasyPrint's Pango, HarfBuzz's subsetter (fast font embedding),
+# a CJK font for Chinese PDFs, Chromium for the browser tests, gettext for translations.
+SYSTEM_PACKAGES := python3-venv python3-dev libpango-1.0-0 libpangoft2-1.0-0 \
+	libharfbuzz-subset0 fonts-noto-cjk chromium gettext
+
+.PHONY: demo test install system-packages venv messages check clean
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	@echo "Open http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+install: system-packages venv
+
+system-packages:
+	@bash scripts/install-system-packages $(SYSTEM_PACKAGES)
+
+# The stamp makes a second `make test` skip pip when nothing it depends on changed.
+venv: $(VENV)/.install-stamp
+
+$(VENV)/.install-stamp: pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c requirements.lock -e ".[test,prod]"
+	touch $@
+
+# Regenerate translation catalogs after changing user-facing strings, then translate and
+# commit locale/ (the compiled .mo files ship with the code).
+messages: install
+	$(PY) manage.py makemessages --locale zh_Hans --no-obsolete --ignore '$(VENV)/*'
+	$(PY) manage.py compilemessages --locale zh_Hans --ignore '$(VENV)/*'
+
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py check --fail-level WARNING
+	$(PY) manage.py makemigrations --check --dry-run
+	@bash scripts/check-translations
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache
