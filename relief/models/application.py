@@ -1,0 +1,255 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from relief import workflow as wf
+from relief.models.money import MoneyField
+
+
+class ApplicationState(models.TextChoices):
+    DRAFT = wf.S_DRAFT, _("Draft")
+    SUBMITTED = wf.S_SUBMITTED, _("Awaiting town review")
+    RETURNED = wf.S_RETURNED, _("Returned for more information")
+    VERIFIED = wf.S_VERIFIED, _("Verified")
+    RECOMMENDED = wf.S_RECOMMENDED, _("Awaiting district approval")
+    APPROVED = wf.S_APPROVED, _("Approved, awaiting payment")
+    DISBURSED = wf.S_DISBURSED, _("Paid")
+    CLOSED = wf.S_CLOSED, _("Closed")
+    REJECTED = wf.S_REJECTED, _("Not granted")
+    WITHDRAWN = wf.S_WITHDRAWN, _("Withdrawn")
+
+
+S = ApplicationState
+
+
+class Application(FSMModelMixin, models.Model):
+    """救助申请: one request for relief for one worker, moved along by relief.services only."""
+
+    reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
+    worker = models.ForeignKey(
+        "relief.Worker",
+        verbose_name=_("worker"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    union = models.ForeignKey(
+        "unions.Union",
+        verbose_name=_("filing union"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    categories = models.ManyToManyField(
+        "relief.HardshipCategory",
+        verbose_name=_("hardship categories"),
+        related_name="applications",
+    )
+    narrative = models.TextField(_("situation"))
+    household_monthly_income = MoneyField(
+        _("household monthly income"), default=0, validators=[MinValueValidator(0)]
+    )
+    monthly_medical_expenses = MoneyField(
+        _("monthly medical expenses"), default=0, validators=[MinValueValidator(0)]
+    )
+    requested_amount = MoneyField(_("requested amount"), validators=[MinValueValidator(0.01)])
+    recommended_amount = MoneyField(_("recommended amount"), null=True, blank=True)
+    approved_amount = MoneyField(_("approved amount"), null=True, blank=True)
+    # Kept by relief.services.disbursements in the same transaction as each payout, so the
+    # database can check "never paid above the approved amount" row by row.
+    paid_amount = MoneyField(_("paid amount"), default=0, editable=False)
+    policy = models.ForeignKey(
+        "relief.Policy",
+        verbose_name=_("policy applied"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    application_date = models.DateField(_("application date"), default=timezone.localdate)
+    state = FSMField(
+        _("state"),
+        max_length=20,
+        choices=ApplicationState.choices,
+        default=S.DRAFT,
+        protected=True,
+    )
+    # Bumped on every write through the services: a form posted against an older version
+    # is refused with "changed by someone else, reload" instead of silently overwriting.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("filed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    recommended_at = models.DateTimeField(_("recommended at"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    disbursed_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("relief application")
+        verbose_name_plural = _("relief applications")
+        ordering = ["-application_date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker"],
+                condition=Q(state__in=wf.IN_PROGRESS),
+                name="one_application_in_progress_per_worker",
+                violation_error_message=_("This worker already has a case in progress."),
+            ),
+            models.CheckConstraint(
+                name="application_requested_positive", condition=Q(requested_amount__gt=0)
+            ),
+            models.CheckConstraint(
+                name="application_recommended_positive",
+                condition=Q(recommended_amount__isnull=True) | Q(recommended_amount__gt=0),
+            ),
+            models.CheckConstraint(
+                name="application_approved_positive",
+                condition=Q(approved_amount__isnull=True) | Q(approved_amount__gt=0),
+            ),
+            models.CheckConstraint(
+                name="application_incomes_not_negative",
+                condition=Q(household_monthly_income__gte=0, monthly_medical_expenses__gte=0),
+            ),
+            models.CheckConstraint(
+                name="application_paid_within_approved",
+                condition=Q(paid_amount=0)
+                | Q(
+                    paid_amount__gt=0,
+                    approved_amount__isnull=False,
+                    paid_amount__lte=F("approved_amount"),
+                ),
+            ),
+            models.CheckConstraint(
+                name="application_approved_state_has_amount",
+                condition=~Q(state__in=wf.COMMITTED) | Q(approved_amount__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="application_paid_state_fully_paid",
+                condition=~Q(state__in=[S.DISBURSED, S.CLOSED])
+                | Q(paid_amount=F("approved_amount")),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "application_date"], name="application_state_date"),
+            models.Index(fields=["union", "state"], name="application_union_state"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def year(self) -> int:
+        return self.application_date.year
+
+    @property
+    def outstanding_amount(self):
+        return (self.approved_amount or 0) - self.paid_amount
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.state in wf.IN_PROGRESS
+
+    # --- transitions: sources, targets and who may take them; effects live in the services.
+
+    @transition(state, source=S.DRAFT, target=S.SUBMITTED, permission=wf.fsm_permission("submit"))
+    def submit(self):
+        self.submitted_at = timezone.now()
+
+    @transition(
+        state, source=S.RETURNED, target=S.SUBMITTED, permission=wf.fsm_permission("resubmit")
+    )
+    def resubmit(self):
+        self.submitted_at = timezone.now()
+
+    @transition(
+        state,
+        source=[S.DRAFT, S.SUBMITTED, S.RETURNED],
+        target=S.WITHDRAWN,
+        permission=wf.fsm_permission("withdraw"),
+    )
+    def withdraw(self):
+        self.withdrawn_at = timezone.now()
+
+    @transition(
+        state,
+        source=S.SUBMITTED,
+        target=S.RETURNED,
+        permission=wf.fsm_permission("return_for_info"),
+    )
+    def return_for_info(self):
+        self.returned_at = timezone.now()
+
+    @transition(
+        state, source=S.SUBMITTED, target=S.VERIFIED, permission=wf.fsm_permission("verify")
+    )
+    def verify(self):
+        self.verified_at = timezone.now()
+
+    @transition(
+        state, source=S.VERIFIED, target=S.RECOMMENDED, permission=wf.fsm_permission("recommend")
+    )
+    def recommend(self, amount):
+        self.recommended_amount = amount
+        self.recommended_at = timezone.now()
+
+    @transition(
+        state,
+        source=[S.SUBMITTED, S.VERIFIED, S.RECOMMENDED],
+        target=S.REJECTED,
+        permission=wf.fsm_permission("reject"),
+    )
+    def reject(self):
+        self.rejected_at = timezone.now()
+
+    @transition(
+        state, source=S.RECOMMENDED, target=S.APPROVED, permission=wf.fsm_permission("approve")
+    )
+    def approve(self, amount):
+        self.approved_amount = amount
+        self.approved_at = timezone.now()
+
+    @transition(
+        state, source=S.RECOMMENDED, target=S.VERIFIED, permission=wf.fsm_permission("send_back")
+    )
+    def send_back(self):
+        self.verified_at = timezone.now()
+
+    @transition(
+        state,
+        source=S.APPROVED,
+        target=S.DISBURSED,
+        permission=wf.fsm_permission("mark_disbursed"),
+    )
+    def mark_disbursed(self):
+        self.disbursed_at = timezone.now()
+
+    @transition(state, source=S.DISBURSED, target=S.CLOSED, permission=wf.fsm_permission("close"))
+    def close(self):
+        self.closed_at = timezone.now()
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number handed out per town and year (XQ-2024-0007)."""
+
+    town = models.ForeignKey("unions.Union", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["town", "year"], name="reference_counter_town_year")
+        ]
+
+    def __str__(self):
+        return f"{self.town_id}/{self.year}: {self.last}"

@@ -1,0 +1,52 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from relief.models.money import MoneyField
+
+
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank", _("Bank transfer to the real-name card")
+    CASH = "cash", _("Cash")
+
+
+class FundSource(models.TextChoices):
+    DISTRICT = "district", _("District allocation")
+    TOWN = "town", _("Town funds")
+    DONATION = "donation", _("Ten-yuan donations")
+
+
+class Disbursement(models.Model):
+    """发放: money actually paid against an approved application. Never edited or deleted."""
+
+    application = models.ForeignKey(
+        "relief.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="disbursements",
+    )
+    amount = MoneyField(_("amount"))
+    paid_on = models.DateField(_("paid on"))
+    method = models.CharField(_("method"), max_length=10, choices=PaymentMethod.choices)
+    fund_source = models.CharField(_("fund source"), max_length=10, choices=FundSource.choices)
+    voucher_no = models.CharField(_("voucher number"), max_length=50, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payout")
+        verbose_name_plural = _("payouts")
+        ordering = ["paid_on", "pk"]
+        constraints = [
+            models.CheckConstraint(name="disbursement_amount_positive", condition=Q(amount__gt=0)),
+        ]
+        indexes = [models.Index(fields=["paid_on"], name="disbursement_paid_on")]
+
+    def __str__(self):
+        return f"{self.application} {self.amount} {self.paid_on:%Y-%m-%d}"

@@ -1,0 +1,16 @@
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+CENT = Decimal("0.01")
+
+
+def MoneyField(verbose_name, **kwargs):
+    """Yuan with two decimals, up to 9,999,999,999.99."""
+    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, **kwargs)
+
+
+def yuan(value) -> str:
+    """'¥1,234.50' for messages."""
+    return _("¥%(amount)s") % {"amount": f"{Decimal(value):,.2f}"}

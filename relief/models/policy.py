@@ -1,0 +1,57 @@
+import datetime as dt
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from relief.models.money import MoneyField
+
+
+class HardshipCategory(models.Model):
+    """困难类别, seeded by a migration; kept as data so federations can add their own."""
+
+    name = models.CharField(_("name"), max_length=30, unique=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("hardship category")
+        verbose_name_plural = _("hardship categories")
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Policy(models.Model):
+    """救助办法: caps change over time, so each version has the date from which it applies."""
+
+    name = models.CharField(_("name"), max_length=100)
+    effective_from = models.DateField(_("effective from"), unique=True)
+    max_per_payout = MoneyField(_("maximum per payout"))
+    max_per_worker_year = MoneyField(
+        _("maximum per worker per calendar year"), null=True, blank=True
+    )
+    one_per_category_per_year = models.BooleanField(
+        _("one payout per worker per category per year"), default=False
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("relief policy")
+        verbose_name_plural = _("relief policies")
+        ordering = ["-effective_from"]
+        constraints = [
+            models.CheckConstraint(name="policy_max_positive", condition=Q(max_per_payout__gt=0)),
+            models.CheckConstraint(
+                name="policy_year_cap_positive",
+                condition=Q(max_per_worker_year__isnull=True) | Q(max_per_worker_year__gt=0),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.effective_from:%Y-%m-%d})"
+
+    @classmethod
+    def in_force(cls, on: dt.date) -> "Policy | None":
+        return cls.objects.filter(effective_from__lte=on).order_by("-effective_from").first()

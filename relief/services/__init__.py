@@ -1,0 +1,45 @@
+"""The one write path: every state change and money movement of a case goes through here.
+
+Each function locks the row, checks scope (404) and role (403), runs the transition or the
+change, saves, and writes the audit record, all in one transaction.
+"""
+
+from relief.services.applications import (
+    application_approve,
+    application_close,
+    application_create,
+    application_recommend,
+    application_reject,
+    application_resubmit,
+    application_return,
+    application_send_back,
+    application_submit,
+    application_update,
+    application_verify,
+    application_withdraw,
+)
+from relief.services.disbursements import disbursement_record
+from relief.services.visits import attachment_add, follow_up_record, home_visit_record
+from relief.services.workers import household_replace, worker_create, worker_update
+
+__all__ = [
+    "application_approve",
+    "application_close",
+    "application_create",
+    "application_recommend",
+    "application_reject",
+    "application_resubmit",
+    "application_return",
+    "application_send_back",
+    "application_submit",
+    "application_update",
+    "application_verify",
+    "application_withdraw",
+    "attachment_add",
+    "disbursement_record",
+    "follow_up_record",
+    "home_visit_record",
+    "household_replace",
+    "worker_create",
+    "worker_update",
+]

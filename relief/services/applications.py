@@ -1,0 +1,361 @@
+"""Creating, editing and moving relief applications through their states."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from relief import workflow as wf
+from relief.errors import NotAllowed
+from relief.models import Application, HardshipCategory, Policy, ReferenceCounter, Worker
+from relief.models.money import yuan
+from relief.services.audit import AMOUNT_FIELDS, audit, diff, snapshot
+from relief.services.caps import check_amount_within_caps
+from relief.services.locking import lock_application
+from unions.models import Role
+
+EDITABLE_FIELDS = (
+    "narrative",
+    "household_monthly_income",
+    "monthly_medical_expenses",
+    "requested_amount",
+    "application_date",
+)
+AUDITED_FIELDS = (*EDITABLE_FIELDS, "policy", "categories", *AMOUNT_FIELDS[1:])
+
+
+def _next_reference(union, year: int) -> str:
+    town = union.town
+    counter, _created = ReferenceCounter.objects.get_or_create(town=town, year=year)
+    # An UPDATE ... SET last = last + 1 takes the row lock, so numbers never repeat.
+    ReferenceCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
+    counter.refresh_from_db(fields=["last"])
+    return f"{town.code}-{year}-{counter.last:04d}"
+
+
+def _policy_for(date) -> Policy:
+    policy = Policy.in_force(date)
+    if policy is None:
+        raise ValidationError(
+            {"application_date": _("No relief policy is in force on %(date)s.") % {"date": date}}
+        )
+    return policy
+
+
+def _check_requested(application: Application) -> None:
+    cap = application.policy.max_per_payout
+    if application.requested_amount is not None and application.requested_amount > cap:
+        raise ValidationError(
+            {
+                "requested_amount": _(
+                    "%(amount)s is above the cap of %(cap)s per payout set by %(policy)s."
+                )
+                % {
+                    "amount": yuan(application.requested_amount),
+                    "cap": yuan(cap),
+                    "policy": application.policy,
+                }
+            }
+        )
+
+
+def _categories_snapshot(application: Application) -> dict:
+    return {"categories": ", ".join(sorted(application.categories.values_list("name", flat=True)))}
+
+
+def in_progress_case(worker: Worker) -> Application | None:
+    return (
+        Application.objects.filter(worker=worker, state__in=wf.IN_PROGRESS)
+        .select_related("union")
+        .first()
+    )
+
+
+def _refuse_second_case(worker: Worker) -> None:
+    current = in_progress_case(worker)
+    if current is not None:
+        raise ValidationError(
+            _(
+                "This worker already has a case in progress (%(reference)s, filed by "
+                "%(union)s). Finish or withdraw it before filing another."
+            )
+            % {"reference": current.reference, "union": current.union.name}
+        )
+
+
+@transaction.atomic
+def application_create(
+    *,
+    user,
+    worker: Worker,
+    categories,
+    narrative: str,
+    requested_amount: Decimal,
+    household_monthly_income: Decimal = Decimal("0"),
+    monthly_medical_expenses: Decimal = Decimal("0"),
+    application_date=None,
+    source: str = "web",
+) -> Application:
+    """File a draft case for a worker at the caseworker's own grassroots union."""
+    if user.role != Role.CASEWORKER or user.union is None:
+        raise NotAllowed(_("Only caseworkers of a grassroots union file cases."))
+    worker = Worker.objects.select_for_update().get(pk=worker.pk)
+    _refuse_second_case(worker)
+    application_date = application_date or timezone.localdate()
+    application = Application(
+        worker=worker,
+        union=user.union,
+        narrative=(narrative or "").strip(),
+        requested_amount=requested_amount,
+        household_monthly_income=household_monthly_income,
+        monthly_medical_expenses=monthly_medical_expenses,
+        application_date=application_date,
+        policy=_policy_for(application_date),
+        created_by=user,
+    )
+    application.reference = "pending"
+    application.full_clean(exclude=["reference", "categories"])
+    _check_requested(application)
+    categories = list(categories)
+    if not categories:
+        raise ValidationError({"categories": _("Choose at least one hardship category.")})
+    application.reference = _next_reference(user.union, application_date.year)
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError:
+        # Another caseworker filed for the same worker a moment ago (the partial index).
+        _refuse_second_case(worker)
+        raise
+    application.categories.set(categories)
+    audit(
+        actor=user,
+        action="create",
+        application=application,
+        to_state=application.state,
+        changes=diff(
+            {}, {**snapshot(application, AUDITED_FIELDS), **_categories_snapshot(application)}
+        ),
+        source=source,
+    )
+    return application
+
+
+@transaction.atomic
+def application_update(
+    *, application: Application, user, data: dict, categories=None, source: str = "web"
+) -> Application:
+    """Edit a draft or returned case's facts; each changed field is audited."""
+    locked = lock_application(application, user, "edit")
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"application_update: not editable: {sorted(unknown)}")
+    before = {**snapshot(locked, AUDITED_FIELDS), **_categories_snapshot(locked)}
+    for name, value in data.items():
+        setattr(locked, name, value.strip() if isinstance(value, str) else value)
+    if "application_date" in data:
+        locked.policy = _policy_for(locked.application_date)
+    locked.full_clean(exclude=["reference", "categories"])
+    _check_requested(locked)
+    if categories is not None:
+        categories = list(categories)
+        if not categories:
+            raise ValidationError({"categories": _("Choose at least one hardship category.")})
+        locked.categories.set(categories)
+    after = {**snapshot(locked, AUDITED_FIELDS), **_categories_snapshot(locked)}
+    changes = diff(before, after)
+    if changes:
+        locked.version += 1
+        locked.save()
+        audit(actor=user, action="update", application=locked, changes=changes, source=source)
+    return locked
+
+
+def _transition(
+    application: Application,
+    user,
+    name: str,
+    *,
+    comment: str = "",
+    comment_required: bool = False,
+    comment_field: str = "comment",
+    args: tuple = (),
+    before_transition=None,
+    source: str = "web",
+) -> Application:
+    locked = lock_application(application, user, name)
+    comment = (comment or "").strip()
+    if comment_required and not comment:
+        raise ValidationError({comment_field: _("This field is required.")})
+    if before_transition is not None:
+        before_transition(locked)
+    before = snapshot(locked, AMOUNT_FIELDS)
+    from_state = locked.state
+    getattr(locked, name)(*args)
+    locked.version += 1
+    locked.save()
+    after = snapshot(locked, AMOUNT_FIELDS)
+    audit(
+        actor=user,
+        action=name,
+        application=locked,
+        from_state=from_state,
+        to_state=locked.state,
+        comment=comment,
+        changes=diff(before, after),
+        source=source,
+    )
+    return locked
+
+
+def _ready_to_submit(application: Application) -> None:
+    errors = {}
+    if not application.narrative:
+        errors["narrative"] = _("Describe the worker's situation.")
+    if not application.categories.exists():
+        errors["categories"] = _("Choose at least one hardship category.")
+    if errors:
+        raise ValidationError(errors)
+    _check_requested(application)
+
+
+@transaction.atomic
+def application_submit(*, application, user, comment: str = "", source: str = "web"):
+    return _transition(
+        application,
+        user,
+        "submit",
+        comment=comment,
+        before_transition=_ready_to_submit,
+        source=source,
+    )
+
+
+@transaction.atomic
+def application_resubmit(*, application, user, comment: str = "", source: str = "web"):
+    return _transition(
+        application,
+        user,
+        "resubmit",
+        comment=comment,
+        before_transition=_ready_to_submit,
+        source=source,
+    )
+
+
+@transaction.atomic
+def application_withdraw(*, application, user, comment: str = "", source: str = "web"):
+    return _transition(application, user, "withdraw", comment=comment, source=source)
+
+
+@transaction.atomic
+def application_return(*, application, user, comment: str, source: str = "web"):
+    """Back to the caseworker for more information; the comment says what is missing."""
+    return _transition(
+        application,
+        user,
+        "return_for_info",
+        comment=comment,
+        comment_required=True,
+        source=source,
+    )
+
+
+def _has_home_visit(application: Application) -> None:
+    if not application.home_visits.exists():
+        raise ValidationError(
+            _("Record a home visit before marking the case verified: facts are checked first.")
+        )
+
+
+@transaction.atomic
+def application_verify(*, application, user, comment: str = "", source: str = "web"):
+    return _transition(
+        application,
+        user,
+        "verify",
+        comment=comment,
+        before_transition=_has_home_visit,
+        source=source,
+    )
+
+
+@transaction.atomic
+def application_recommend(*, application, user, amount: Decimal, comment: str, source: str = "web"):
+    """The town's recommended amount, within the policy's caps, with the review's reasons."""
+
+    def check(locked):
+        _has_home_visit(locked)
+        check_amount_within_caps(locked, amount, field="amount")
+
+    return _transition(
+        application,
+        user,
+        "recommend",
+        comment=comment,
+        comment_required=True,
+        args=(amount,),
+        before_transition=check,
+        source=source,
+    )
+
+
+@transaction.atomic
+def application_reject(*, application, user, reason: str, source: str = "web"):
+    return _transition(
+        application,
+        user,
+        "reject",
+        comment=reason,
+        comment_required=True,
+        comment_field="reason",
+        source=source,
+    )
+
+
+@transaction.atomic
+def application_approve(
+    *, application, user, amount: Decimal, comment: str = "", source: str = "web"
+):
+    """The district's approved amount; it may differ from the town's recommendation."""
+    return _transition(
+        application,
+        user,
+        "approve",
+        comment=comment,
+        args=(amount,),
+        before_transition=lambda locked: check_amount_within_caps(locked, amount, field="amount"),
+        source=source,
+    )
+
+
+@transaction.atomic
+def application_send_back(*, application, user, comment: str, source: str = "web"):
+    """District to town: look again (back to verified), with what to look at."""
+    return _transition(
+        application, user, "send_back", comment=comment, comment_required=True, source=source
+    )
+
+
+def _has_follow_up(application: Application) -> None:
+    if not application.follow_ups.exists():
+        raise ValidationError(_("Record a follow-up call or visit before closing the case."))
+
+
+@transaction.atomic
+def application_close(*, application, user, comment: str = "", source: str = "web"):
+    return _transition(
+        application,
+        user,
+        "close",
+        comment=comment,
+        before_transition=_has_follow_up,
+        source=source,
+    )
+
+
+def category_queryset():
+    return HardshipCategory.objects.filter(is_active=True)

@@ -1,0 +1,104 @@
+"""Who may take which transition from which state: the one table the services consult.
+
+The FSM on Application declares sources and targets; this table adds the role (and, for
+reject, the role-dependent sources). Scope (which cases a user sees) is checked separately.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from unions.models import Role
+
+S_DRAFT = "draft"
+S_SUBMITTED = "submitted"
+S_RETURNED = "returned"
+S_VERIFIED = "verified"
+S_RECOMMENDED = "recommended"
+S_APPROVED = "approved"
+S_DISBURSED = "disbursed"
+S_CLOSED = "closed"
+S_REJECTED = "rejected"
+S_WITHDRAWN = "withdrawn"
+
+# A worker has at most one case in these states (a partial unique index enforces it).
+IN_PROGRESS = (S_DRAFT, S_SUBMITTED, S_RETURNED, S_VERIFIED, S_RECOMMENDED, S_APPROVED)
+# States whose approved amount counts against the policy's caps for the year.
+COMMITTED = (S_APPROVED, S_DISBURSED, S_CLOSED)
+
+# transition name -> {role: source states from which that role may take it}
+ALLOWED = {
+    "submit": {Role.CASEWORKER: {S_DRAFT}},
+    "resubmit": {Role.CASEWORKER: {S_RETURNED}},
+    "withdraw": {Role.CASEWORKER: {S_DRAFT, S_SUBMITTED, S_RETURNED}},
+    "return_for_info": {Role.TOWN_REVIEWER: {S_SUBMITTED}},
+    "verify": {Role.TOWN_REVIEWER: {S_SUBMITTED}},
+    "recommend": {Role.TOWN_REVIEWER: {S_VERIFIED}},
+    "reject": {
+        Role.TOWN_REVIEWER: {S_SUBMITTED, S_VERIFIED},
+        Role.DISTRICT_OFFICER: {S_RECOMMENDED},
+    },
+    "approve": {Role.DISTRICT_OFFICER: {S_RECOMMENDED}},
+    "send_back": {Role.DISTRICT_OFFICER: {S_RECOMMENDED}},
+    # Reached by recording payouts (relief.services.disbursements), not by a button.
+    "mark_disbursed": {Role.DISTRICT_OFFICER: {S_APPROVED}},
+    "close": {Role.TOWN_REVIEWER: {S_DISBURSED}},
+}
+
+# Actions that are not transitions but still depend on role and state.
+ACTIONS = {
+    "edit": {Role.CASEWORKER: {S_DRAFT, S_RETURNED}},
+    "attach": {
+        Role.CASEWORKER: {S_DRAFT, S_SUBMITTED, S_RETURNED},
+        Role.TOWN_REVIEWER: {S_SUBMITTED, S_VERIFIED, S_RECOMMENDED},
+    },
+    "home_visit": {Role.TOWN_REVIEWER: {S_SUBMITTED, S_VERIFIED}},
+    "disburse": {Role.DISTRICT_OFFICER: {S_APPROVED}},
+    "follow_up": {Role.TOWN_REVIEWER: {S_DISBURSED, S_CLOSED}},
+}
+
+TRANSITION_LABELS = {
+    "submit": _("Submit"),
+    "resubmit": _("Resubmit"),
+    "withdraw": _("Withdraw"),
+    "return_for_info": _("Return for more information"),
+    "verify": _("Mark verified"),
+    "recommend": _("Recommend"),
+    "reject": _("Reject"),
+    "approve": _("Approve"),
+    "send_back": _("Send back to the town"),
+    "mark_disbursed": _("Mark paid"),
+    "close": _("Close the case"),
+    "create": _("Created"),
+    "update": _("Edited"),
+    "edit": _("Edit"),
+    "attach": _("Add attachment"),
+    "import": _("Imported"),
+    "disburse": _("Payout recorded"),
+    "home_visit": _("Home visit recorded"),
+    "follow_up": _("Follow-up recorded"),
+}
+
+
+def role_may(user, transition: str, state: str) -> bool:
+    """Whether the user's role allows `transition` from `state` (scope not included)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.role:
+        return False
+    table = ALLOWED if transition in ALLOWED else ACTIONS
+    return state in table.get(transition, {}).get(Role(user.role), set())
+
+
+def role_has(user, transition: str) -> bool:
+    """Whether the user's role takes part in `transition` at all, from any state."""
+    if not getattr(user, "is_authenticated", False) or not user.role:
+        return False
+    table = ALLOWED if transition in ALLOWED else ACTIONS
+    return Role(user.role) in table.get(transition, {})
+
+
+def fsm_permission(transition: str):
+    """A django-fsm `permission` callable backed by the table above."""
+
+    def check(instance, user) -> bool:
+        return role_may(user, transition, instance.state)
+
+    check.__name__ = f"may_{transition}"
+    return check
