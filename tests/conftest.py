@@ -18,6 +18,12 @@ from unions.models import Kind, Level
 from unions.services import union_create
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 at full strength costs ~0.3 s per user; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def tree(db):
     nh = union_create(code="NH", name="南海区总工会", level=Level.DISTRICT)

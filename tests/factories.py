@@ -64,3 +64,127 @@ def town_reviewer(union: Union, **kwargs) -> User:
 
 def district_officer(union: Union, **kwargs) -> User:
     return UserFactory.with_role(Role.DISTRICT_OFFICER, union, **kwargs)
+
+
+# --- relief -------------------------------------------------------------------------------
+
+import datetime as dt  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from relief import services  # noqa: E402
+from relief.idcard import check_digit  # noqa: E402
+from relief.models import HardshipCategory, Worker  # noqa: E402
+
+
+def make_id_number(n: int, *, born: dt.date = dt.date(1980, 5, 17), male: bool = True) -> str:
+    """A valid 18-character ID number, distinct for each n (Foshan Nanhai area code)."""
+    seq = (n % 500) * 2 + (1 if male else 0)
+    first17 = f"440605{born:%Y%m%d}{seq:03d}"
+    return first17 + check_digit(first17)
+
+
+class WorkerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Worker
+
+    name = factory.Sequence(lambda n: f"梁{n}明")
+    id_number = factory.Sequence(
+        lambda n: make_id_number(n % 500, born=dt.date(1960 + n // 500 % 40, 1, 1 + n % 28))
+    )
+    phone = "13800000000"
+    employer = "西樵纺织厂"
+    bank_name = "农村商业银行"
+    bank_branch = "西樵支行"
+    bank_card = "6228480000000000001"
+
+
+def category(name: str = "重大疾病") -> HardshipCategory:
+    return HardshipCategory.objects.get(name=name)
+
+
+def file_case(caseworker_user, worker=None, *, amount="5000.00", categories=("重大疾病",), **kw):
+    """A draft case filed through the service by `caseworker_user`."""
+    worker = worker or WorkerFactory(union=caseworker_user.union)
+    return services.application_create(
+        user=caseworker_user,
+        worker=worker,
+        categories=[category(c) for c in categories],
+        narrative=kw.pop("narrative", "肾病透析，母亲长期患病，两名子女在读。"),
+        requested_amount=Decimal(amount),
+        household_monthly_income=Decimal(kw.pop("income", "2000.00")),
+        monthly_medical_expenses=Decimal(kw.pop("medical", "3000.00")),
+        **kw,
+    )
+
+
+# The path through the services to each state, and who takes each step.
+PATH = {
+    "draft": [],
+    "submitted": ["submit"],
+    "returned": ["submit", "return"],
+    "verified": ["submit", "visit", "verify"],
+    "recommended": ["submit", "visit", "verify", "recommend"],
+    "approved": ["submit", "visit", "verify", "recommend", "approve"],
+    "disbursed": ["submit", "visit", "verify", "recommend", "approve", "pay"],
+    "closed": ["submit", "visit", "verify", "recommend", "approve", "pay", "follow_up", "close"],
+    "rejected": ["submit", "reject"],
+    "withdrawn": ["withdraw"],
+}
+
+
+def case_in_state(state: str, *, caseworker, reviewer, officer, worker=None, amount="5000.00"):
+    """A case driven through the real services into `state`."""
+    app = file_case(caseworker, worker, amount=amount)
+    today = dt.date.today()
+    for step in PATH[state]:
+        if step == "submit":
+            app = services.application_submit(application=app, user=caseworker)
+        elif step == "return":
+            app = services.application_return(application=app, user=reviewer, comment="缺诊断书")
+        elif step == "visit":
+            services.home_visit_record(
+                application=app,
+                user=reviewer,
+                visit_date=today,
+                visitors="梁慧敏、何建华",
+                findings="情况属实",
+                verified_household_income=Decimal("1800.00"),
+                verified_monthly_expenses=Decimal("3200.00"),
+            )
+        elif step == "verify":
+            app = services.application_verify(application=app, user=reviewer)
+        elif step == "recommend":
+            app = services.application_recommend(
+                application=app, user=reviewer, amount=Decimal(amount), comment="研讨同意"
+            )
+        elif step == "approve":
+            app = services.application_approve(
+                application=app, user=officer, amount=Decimal(amount)
+            )
+        elif step == "pay":
+            services.disbursement_record(
+                application=app,
+                user=officer,
+                amount=app.approved_amount,
+                paid_on=today,
+                method="bank",
+                fund_source="district",
+                voucher_no="PZ-001",
+            )
+            app.refresh_from_db()
+        elif step == "follow_up":
+            services.follow_up_record(
+                application=app,
+                user=reviewer,
+                follow_up_date=today,
+                method="phone",
+                findings="已收到",
+            )
+        elif step == "close":
+            app = services.application_close(application=app, user=reviewer)
+        elif step == "reject":
+            app = services.application_reject(application=app, user=reviewer, reason="不符合条件")
+        elif step == "withdraw":
+            app = services.application_withdraw(application=app, user=caseworker)
+    assert app.state == state
+    return app

@@ -148,6 +148,11 @@ class Application(FSMModelMixin, models.Model):
     def __str__(self):
         return self.reference
 
+    def clean_fields(self, exclude=None):
+        # The protected FSM field refuses the re-assignment clean_fields does; transitions
+        # alone set it, so there is nothing to clean.
+        super().clean_fields(exclude={*(exclude or ()), "state"})
+
     @property
     def year(self) -> int:
         return self.application_date.year
