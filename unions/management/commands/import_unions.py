@@ -1,12 +1,13 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from unions.importing import import_unions
 from unions.tabular import TableError
 
 
 class Command(BaseCommand):
-    help = _(
+    help = gettext_lazy(
         "Create or update unions from a CSV or XLSX file with the columns "
         "代码, 名称, 级别, 类型, 上级代码. All rows or none are written."
     )

@@ -1,0 +1,393 @@
+"""Demo workers, households and cases in every state, plus a worker helped 2019-2024.
+
+Everything goes through the services, so the demo's audit trail is as real as production's.
+Running it again adds nothing: workers are found by ID number, and a worker who already has
+cases is left alone.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+
+from relief import services
+from relief.idcard import check_digit
+from relief.models import Application, HardshipCategory, Worker
+from unions.models import User
+
+
+def _id(area: str, born: dt.date, seq: int) -> str:
+    first17 = f"{area}{born:%Y%m%d}{seq:03d}"
+    return first17 + check_digit(first17)
+
+
+# (union code, name, born, male, employer, hukou, health, household, story, categories, amount,
+#  final state)
+CASES = [
+    (
+        "XQ-S01",
+        "黄志坚",
+        dt.date(1975, 3, 8),
+        True,
+        "西樵纺织厂",
+        "佛山市南海区",
+        "肺癌术后化疗",
+        [("妻子", "陈美玲", 48, "务工", "2200"), ("儿子", "黄嘉豪", 15, "初中", "0")],
+        "本人肺癌术后化疗，妻子收入微薄，儿子在读初中。",
+        ["重大疾病"],
+        "6000",
+        "draft",
+    ),
+    (
+        "XQ-S02",
+        "冯丽华",
+        dt.date(1982, 7, 21),
+        False,
+        "樵山食品有限公司",
+        "广西玉林",
+        "",
+        [("丈夫", "李国明", 45, "工伤在家", "0")],
+        "丈夫工伤致残无法工作，家庭主要收入中断。",
+        ["意外伤害"],
+        "4000",
+        "submitted",
+    ),
+    (
+        "XQ-E01",
+        "李建国",
+        dt.date(1970, 11, 2),
+        True,
+        "西樵纺织产业园",
+        "湖南衡阳",
+        "糖尿病并发症",
+        [("母亲", "王秀英", 74, "高血压", "0")],
+        "本人糖尿病并发症住院，母亲高血压需长期服药。",
+        ["重大疾病", "家庭成员患病"],
+        "5000",
+        "returned",
+    ),
+    (
+        "XQ-E02",
+        "张美娟",
+        dt.date(1988, 1, 30),
+        False,
+        "樵山食品有限公司",
+        "佛山市南海区",
+        "",
+        [("女儿", "张可欣", 9, "小学", "0"), ("儿子", "张可乐", 12, "小学", "0")],
+        "单亲母亲，两名子女在读，房屋受台风损毁。",
+        ["自然灾害", "子女就学"],
+        "3000",
+        "verified",
+    ),
+    (
+        "XQ-V01",
+        "区伟强",
+        dt.date(1979, 5, 5),
+        True,
+        "民乐村经济社",
+        "佛山市南海区",
+        "尿毒症透析",
+        [("妻子", "潘少芳", 44, "慢性肾炎", "1500")],
+        "本人尿毒症每周透析三次，妻子患慢性肾炎。",
+        ["重大疾病"],
+        "8000",
+        "recommended",
+    ),
+    (
+        "XQ-V02",
+        "潘国华",
+        dt.date(1968, 9, 12),
+        True,
+        "太平村",
+        "佛山市南海区",
+        "",
+        [("父亲", "潘树根", 86, "卧床", "0")],
+        "父亲中风卧床需专人照料，本人收入不足以维持。",
+        ["家庭成员患病"],
+        "3000",
+        "approved",
+    ),
+    (
+        "DL-S01",
+        "陆家明",
+        dt.date(1985, 4, 18),
+        True,
+        "盐步物流公司",
+        "江西赣州",
+        "交通事故骨折",
+        [("妻子", "罗小兰", 35, "待业", "0")],
+        "交通事故多处骨折，治疗期间无收入。",
+        ["意外伤害"],
+        "5000",
+        "disbursed",
+    ),
+    (
+        "DL-E01",
+        "罗秀珍",
+        dt.date(1973, 12, 1),
+        False,
+        "沥东铝型材有限公司",
+        "佛山市南海区",
+        "乳腺癌",
+        [("丈夫", "吴志明", 52, "务工", "3000")],
+        "乳腺癌手术及后续治疗费用高。",
+        ["重大疾病"],
+        "7000",
+        "closed",
+    ),
+    (
+        "DL-V01",
+        "邓永康",
+        dt.date(1990, 6, 25),
+        True,
+        "凤池村",
+        "四川达州",
+        "",
+        [],
+        "家中失火，财物损失。",
+        ["自然灾害"],
+        "2000",
+        "rejected",
+    ),
+    (
+        "JJ-S01",
+        "杜志华",
+        dt.date(1983, 2, 14),
+        True,
+        "儒林社区",
+        "佛山市南海区",
+        "",
+        [("儿子", "杜俊杰", 18, "大学", "0")],
+        "儿子考上大学，学费一时无法筹集。",
+        ["子女就学"],
+        "3000",
+        "withdrawn",
+    ),
+]
+
+LIANG_PAYOUTS = [
+    (2019, "5000"),
+    (2020, "5000"),
+    (2021, "10000"),
+    (2022, "5000"),
+    (2023, "5000"),
+    (2024, "5000"),
+]
+
+
+def _users():
+    by_name = {u.username: u for u in User.objects.select_related("union")}
+    return by_name
+
+
+def _worker(caseworker, name, born, male, employer, hukou, health, household, seq):
+    id_number = _id("440605", born, seq * 2 + (1 if male else 0))
+    worker = Worker.objects.filter(id_number=id_number).first()
+    if worker is not None:
+        return worker, False
+    members = [
+        {
+            "relation": rel,
+            "name": n,
+            "age": age,
+            "occupation": job if not job.startswith(("高", "卧", "慢")) else "",
+            "health": job if job.startswith(("高", "卧", "慢")) else "",
+            "monthly_income": Decimal(income),
+        }
+        for rel, n, age, job, income in household
+    ]
+    worker = services.worker_create(
+        user=caseworker,
+        data={
+            "name": name,
+            "id_number": id_number,
+            "phone": f"139{seq:08d}",
+            "employer": employer,
+            "address": f"{caseworker.union.name}辖区",
+            "hukou": hukou,
+            "health": health,
+            "realname_verified": seq % 2 == 0,
+            "bank_name": "广东南海农村商业银行",
+            "bank_branch": "西樵支行" if caseworker.union.code.startswith("XQ") else "大沥支行",
+            "bank_card": f"62214832{seq:011d}",
+        },
+        household=members,
+        source="demo",
+    )
+    return worker, True
+
+
+def _drive(app, target, *, caseworker, reviewer, officer, amount, on: dt.date, fund="district"):
+    """Move a draft case along the usual path until it reaches `target`."""
+    kw = {"source": "demo"}
+    if target == "withdrawn":
+        return services.application_withdraw(
+            application=app, user=caseworker, comment="已获其他救助", **kw
+        )
+    if target == "draft":
+        return app
+    app = services.application_submit(application=app, user=caseworker, **kw)
+    if target == "returned":
+        return services.application_return(
+            application=app, user=reviewer, comment="请补充住院诊断证明及费用清单。", **kw
+        )
+    if target == "rejected":
+        return services.application_reject(
+            application=app,
+            user=reviewer,
+            reason="经核实已获保险理赔，困难程度未达救助标准。",
+            **kw,
+        )
+    if target == "submitted":
+        return app
+    services.home_visit_record(
+        application=app,
+        user=reviewer,
+        visit_date=on,
+        visitors=f"{reviewer.full_name}、{caseworker.full_name}",
+        findings="入户核实情况属实，家庭收入低，医疗支出大。",
+        verified_household_income=app.household_monthly_income,
+        verified_monthly_expenses=app.monthly_medical_expenses + Decimal("1500"),
+        **kw,
+    )
+    app = services.application_verify(application=app, user=reviewer, **kw)
+    if target == "verified":
+        return app
+    app = services.application_recommend(
+        application=app, user=reviewer, amount=amount, comment="镇研讨会议同意救助。", **kw
+    )
+    if target == "recommended":
+        return app
+    app = services.application_approve(
+        application=app, user=officer, amount=amount, comment="同意。", **kw
+    )
+    if target == "approved":
+        return app
+    services.disbursement_record(
+        application=app,
+        user=officer,
+        amount=amount,
+        paid_on=on,
+        method="bank",
+        fund_source="district",
+        voucher_no=f"NH-{on:%Y%m}-{app.pk:04d}",
+        **kw,
+    )
+    app.refresh_from_db()
+    if target == "disbursed":
+        return app
+    services.follow_up_record(
+        application=app,
+        user=reviewer,
+        follow_up_date=on,
+        method="phone",
+        findings="电话回访，救助金已收到，病情稳定。",
+        **kw,
+    )
+    return services.application_close(application=app, user=reviewer, **kw)
+
+
+@transaction.atomic
+def build_demo_cases() -> dict:
+    users = _users()
+    officer = users["nh-officer"]
+    categories = {c.name: c for c in HardshipCategory.objects.all()}
+    today = dt.date.today()
+    made = {"workers": 0, "cases": 0}
+    for seq, (
+        code,
+        name,
+        born,
+        male,
+        employer,
+        hukou,
+        health,
+        household,
+        story,
+        cats,
+        amount,
+        target,
+    ) in enumerate(CASES, start=1):
+        caseworker = users[code.lower()]
+        reviewer = users[f"{code.split('-')[0].lower()}-reviewer"]
+        worker, created = _worker(
+            caseworker, name, born, male, employer, hukou, health, household, seq
+        )
+        made["workers"] += created
+        if worker.applications.exists():
+            continue
+        app = services.application_create(
+            user=caseworker,
+            worker=worker,
+            categories=[categories[c] for c in cats],
+            narrative=story,
+            requested_amount=Decimal(amount),
+            household_monthly_income=Decimal("1800"),
+            monthly_medical_expenses=Decimal("2500"),
+            application_date=today,
+            source="demo",
+        )
+        _drive(
+            app,
+            target,
+            caseworker=caseworker,
+            reviewer=reviewer,
+            officer=officer,
+            amount=Decimal(amount),
+            on=today,
+        )
+        made["cases"] += 1
+    made["cases"] += _build_liang(users, categories)
+    return made
+
+
+def _build_liang(users, categories) -> int:
+    """梁先生: kidney disease, dialysis, transplant in 2021, helped every year 2019-2024."""
+    caseworker, reviewer, officer = users["xq-v01"], users["xq-reviewer"], users["nh-officer"]
+    worker, _created = _worker(
+        caseworker,
+        "梁志明",
+        dt.date(1972, 8, 16),
+        True,
+        "民乐村经济社",
+        "佛山市南海区",
+        "慢性肾病，长期透析，2021年9月肾移植",
+        [
+            ("母亲", "梁陈氏", 78, "慢性病", "0"),
+            ("儿子", "梁嘉俊", 17, "高中", "0"),
+            ("女儿", "梁嘉怡", 13, "初中", "0"),
+        ],
+        seq=99,
+    )
+    if worker.applications.exists():
+        return 0
+    for year, amount in LIANG_PAYOUTS:
+        story = "肾病透析，母亲长期患病，一子一女在读。" + (
+            "2021年9月接受肾移植手术。" if year == 2021 else ""
+        )
+        app = services.application_create(
+            user=caseworker,
+            worker=worker,
+            categories=[categories["重大疾病"], categories["家庭成员患病"]],
+            narrative=story,
+            requested_amount=Decimal(amount),
+            household_monthly_income=Decimal("1500"),
+            monthly_medical_expenses=Decimal("4000"),
+            application_date=dt.date(year, 3, 15),
+            source="demo",
+        )
+        _drive(
+            app,
+            "closed",
+            caseworker=caseworker,
+            reviewer=reviewer,
+            officer=officer,
+            amount=Decimal(amount),
+            on=dt.date(year, 4, 20),
+        )
+    return len(LIANG_PAYOUTS)
+
+
+def demo_application_count() -> int:
+    return Application.objects.count()
