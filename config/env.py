@@ -64,6 +64,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
     value = _raw(name)
     if value is None:
         return default
+    if not value.strip():
+        return []  # "NAME=" in a deployment template means an empty list
     items = [item.strip() for item in value.split(",")]
     if any(not item for item in items):
         raise ImproperlyConfigured(f"{name}: empty entry in comma-separated list {value!r}")

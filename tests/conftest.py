@@ -62,5 +62,5 @@ def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
     if connection.vendor != "postgresql":
         for item in items:
-            if "postgres" in item.keywords:
+            if item.get_closest_marker("postgres"):
                 item.add_marker(skip)

@@ -44,6 +44,11 @@ def test_a_chinese_browser_gets_chinese(client):
     assert "<h1>登录</h1>" in html
 
 
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(client):
+    html = page(client, "/login/", accept_language="en-US,en;q=0.9")
+    assert "<h1>登录</h1>" in html
+
+
 def test_the_admin_login_page_is_chinese_by_default(client):
     html = page(client, "/admin/login/")
     assert "用户名" in html

@@ -99,6 +99,12 @@ def test_it_uses_the_list_default_when_unset():
     assert env_list(VAR, default=["a"]) == ["a"]
 
 
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_value_is_an_empty_list(monkeypatch, value):
+    monkeypatch.setenv(VAR, value)
+    assert env_list(VAR, default=["a"]) == []
+
+
 @pytest.mark.parametrize("value", ["a,,b", "a,", ",a", "a, ,b"])
 def test_it_rejects_an_empty_list_entry_naming_the_variable(monkeypatch, value):
     monkeypatch.setenv(VAR, value)

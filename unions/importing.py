@@ -150,12 +150,13 @@ def _check_tree(planned: list[_Planned], errors: list[RowError]) -> None:
                 )
             )
             continue
-        if _in_cycle(p.code, final):
+        looping = _cycle_at(p.code, final)
+        if looping:
             errors.append(
                 RowError(
                     p.row,
                     "上级代码",
-                    _("parent chain loops back to %(code)s (cycle)") % {"code": p.code},
+                    _("parent chain loops back to %(code)s (cycle)") % {"code": looping},
                 )
             )
             continue
@@ -194,15 +195,16 @@ def _check_tree(planned: list[_Planned], errors: list[RowError]) -> None:
             )
 
 
-def _in_cycle(code: str, final: dict[str, tuple[str, str]]) -> bool:
+def _cycle_at(code: str, final: dict[str, tuple[str, str]]) -> str:
+    """The code where following parents from `code` comes round again; "" if it never does."""
     seen = {code}
     current = final[code][1]
     while current:
         if current in seen:
-            return True
+            return current
         seen.add(current)
         current = final.get(current, ("", ""))[1]
-    return False
+    return ""
 
 
 def _write(planned: list[_Planned], result: UnionImportResult) -> None:

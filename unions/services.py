@@ -105,9 +105,9 @@ def user_set_role(*, user: User, role: str, union: Union | None) -> User:
     user.role = role or ""
     user.union = union
     user.full_clean(exclude=["password"])
-    if user.role:
-        # Town reviewers and district officers work in the admin; caseworkers in the pages.
-        user.is_staff = user.is_superuser or Role(user.role) != Role.CASEWORKER
+    # Town reviewers and district officers work in the admin; caseworkers in the pages; a
+    # user whose role is taken away keeps no admin access unless they administer the system.
+    user.is_staff = user.is_superuser or (bool(user.role) and Role(user.role) != Role.CASEWORKER)
     user.save()
     role_groups = Group.objects.filter(name__in=[role_group_name(r) for r in Role])
     user.groups.remove(*role_groups)

@@ -125,6 +125,7 @@ def test_taking_the_role_away_empties_the_role_groups(tree, people):
     carol = User.objects.get(pk=people.carol.pk)
     assert (carol.role, carol.union_id) == ("", None)
     assert group_names(carol) == set()
+    assert carol.is_staff is False  # no role, no admin
 
 
 def test_it_leaves_other_groups_alone(tree, people):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from unions.importing import import_unions
 from unions.tabular import TableError
@@ -24,7 +24,12 @@ class Command(BaseCommand):
             for error in result.errors:
                 self.stderr.write(str(error))
             raise CommandError(
-                _("%(count)d errors; nothing was written.") % {"count": len(result.errors)}
+                ngettext(
+                    "%(count)d error; nothing was written.",
+                    "%(count)d errors; nothing was written.",
+                    len(result.errors),
+                )
+                % {"count": len(result.errors)}
             )
         self.stdout.write(
             self.style.SUCCESS(
