@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from relief.idcard import birth_date_of, gender_of, mask_card, mask_id_number, validate_id_number
 from relief.models.money import MoneyField
@@ -12,7 +13,7 @@ from relief.models.money import MoneyField
 class Worker(models.Model):
     """One person, one record, whichever union files (the ID number is unique system-wide)."""
 
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     id_number = models.CharField(
         _("ID number"), max_length=18, unique=True, validators=[validate_id_number]
     )
@@ -79,7 +80,7 @@ class HouseholdMember(models.Model):
         Worker, verbose_name=_("worker"), on_delete=models.CASCADE, related_name="household"
     )
     relation = models.CharField(_("relation"), max_length=20)
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     id_number = models.CharField(
         _("ID number"), max_length=18, blank=True, validators=[validate_id_number]
     )
