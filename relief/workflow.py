@@ -88,7 +88,9 @@ def role_may(user, transition: str, state: str) -> bool:
 
 def role_has(user, transition: str) -> bool:
     """Whether the user's role takes part in `transition` at all, from any state."""
-    if not getattr(user, "is_authenticated", False) or not user.role:
+    # Same account checks as role_may: a deactivated account is refused (403) outright,
+    # not told that the case's state is the problem.
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.role:
         return False
     table = ALLOWED if transition in ALLOWED else ACTIONS
     return Role(user.role) in table.get(transition, {})

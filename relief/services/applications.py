@@ -100,7 +100,7 @@ def application_create(
     source: str = "web",
 ) -> Application:
     """File a draft case for a worker at the caseworker's own grassroots union."""
-    if user.role != Role.CASEWORKER or user.union is None:
+    if not user.is_active or user.role != Role.CASEWORKER or user.union is None:
         raise NotAllowed(_("Only caseworkers of a grassroots union file cases."))
     worker = Worker.objects.select_for_update().get(pk=worker.pk)
     _refuse_second_case(worker)

@@ -57,7 +57,7 @@ def _clean_values(data: dict) -> dict:
 @transaction.atomic
 def worker_create(*, user, data: dict, household: list[dict] = (), source: str = "web") -> Worker:
     """A new worker at the caseworker's grassroots union, with their household."""
-    if user.role != Role.CASEWORKER or user.union is None:
+    if not user.is_active or user.role != Role.CASEWORKER or user.union is None:
         raise NotAllowed(_("Only caseworkers of a grassroots union record workers."))
     unknown = set(data) - set(WORKER_FIELDS)
     if unknown:
@@ -101,7 +101,7 @@ def _applications_in_scope(user):
 
 
 def _lock_worker(worker: Worker, user) -> Worker:
-    if not user.role:
+    if not user.is_active or not user.role:
         raise NotAllowed(_("Your account has no role."))
     if not workers_editable_by(user).filter(pk=worker.pk).exists():
         raise OutOfScope
