@@ -6,6 +6,7 @@ the reviewer admin work.
 """
 
 from django.contrib import admin
+from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -154,7 +155,14 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(scope_q(request.user, "application__union"))
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs  # (an empty Q() would vanish from the OR below and narrow it)
+        # Case entries by the case's union; worker-only entries by the worker's union.
+        return qs.filter(
+            scope_q(request.user, "application__union")
+            | (Q(application__isnull=True) & scope_q(request.user, "worker__union"))
+        )
 
 
 @admin.register(Policy)
@@ -166,6 +174,19 @@ class PolicyAdmin(admin.ModelAdmin):
         "max_per_worker_year",
         "one_per_category_per_year",
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once cases were decided under a policy, changing its caps would rewrite their rules:
+        # add a new policy with a later effective date instead.
+        if obj is not None and obj.applications.exists():
+            return [
+                "name",
+                "effective_from",
+                "max_per_payout",
+                "max_per_worker_year",
+                "one_per_category_per_year",
+            ]
+        return []
 
     def has_delete_permission(self, request, obj=None):
         # A policy once applied to cases is history: PROTECT refuses, and so does the admin.

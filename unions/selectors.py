@@ -15,7 +15,8 @@ def user_scope_root(user) -> Union | None:
 def scope_q(user, union_field: str = "union") -> Q:
     """A Q that keeps rows whose `union_field` lies in the user's subtree.
 
-    Superusers see everything; a signed-in user without a union sees nothing.
+    Superusers see everything (an empty Q(): beware, `Q() | other` is just `other`);
+    a signed-in user without a union sees nothing.
     """
     if user.is_authenticated and user.is_superuser:
         return Q()

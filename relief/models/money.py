@@ -11,6 +11,15 @@ def MoneyField(verbose_name, **kwargs):
     return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, **kwargs)
 
 
+def to_money(value) -> Decimal | None:
+    """Accept Decimal, int or numeric text (never float: binary fractions are not money)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        raise TypeError("money must not be a float")
+    return Decimal(str(value))
+
+
 def yuan(value) -> str:
     """'¥1,234.50' for messages."""
     return _("¥%(amount)s") % {"amount": f"{Decimal(value):,.2f}"}

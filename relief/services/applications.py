@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from relief import workflow as wf
 from relief.errors import NotAllowed
 from relief.models import Application, HardshipCategory, Policy, ReferenceCounter, Worker
-from relief.models.money import yuan
+from relief.models.money import to_money, yuan
 from relief.services.audit import AMOUNT_FIELDS, audit, diff, snapshot
 from relief.services.caps import check_amount_within_caps
 from relief.services.locking import lock_application
@@ -286,6 +286,7 @@ def application_verify(*, application, user, comment: str = "", source: str = "w
 @transaction.atomic
 def application_recommend(*, application, user, amount: Decimal, comment: str, source: str = "web"):
     """The town's recommended amount, within the policy's caps, with the review's reasons."""
+    amount = to_money(amount)
 
     def check(locked):
         _has_home_visit(locked)
@@ -321,6 +322,7 @@ def application_approve(
     *, application, user, amount: Decimal, comment: str = "", source: str = "web"
 ):
     """The district's approved amount; it may differ from the town's recommendation."""
+    amount = to_money(amount)
     return _transition(
         application,
         user,

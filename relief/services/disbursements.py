@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from relief.models import Application, Disbursement, PaymentMethod
-from relief.models.money import yuan
+from relief.models.money import to_money, yuan
 from relief.services.audit import AMOUNT_FIELDS, audit, diff, snapshot
 from relief.services.locking import lock_application
 
@@ -29,6 +29,7 @@ def disbursement_record(
 ) -> Disbursement:
     """Pay part or all of the approved amount; never more than what is outstanding."""
     locked = lock_application(application, user, "disburse")
+    amount = to_money(amount)
     if amount is None or amount <= 0:
         raise ValidationError({"amount": _("Enter an amount greater than zero.")})
     if amount != amount.quantize(Decimal("0.01")):

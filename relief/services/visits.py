@@ -24,15 +24,26 @@ VISIT_FIELDS = (
 )
 
 
-def sniff_type(head: bytes) -> str | None:
-    for magic, content_type, _suffix in SIGNATURES:
+def sniff_type(head: bytes) -> tuple[str, str] | None:
+    """(content type, file suffix) recognised from the first bytes, or None."""
+    for magic, content_type, suffix in SIGNATURES:
         if head.startswith(magic):
-            return content_type
+            return content_type, suffix
     if head[4:8] == b"ftyp" and head[8:12] in {b"heic", b"heix", b"mif1", b"msf1", b"heim"}:
-        return "image/heic"  # iPhone camera photos
+        return "image/heic", ".heic"  # iPhone camera photos
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
+        return "image/webp", ".webp"
     return None
+
+
+def _touch(locked: Application, callers_copy: Application) -> None:
+    """New facts on a case make copies loaded before them stale (see lock_application).
+
+    The caller's own copy is brought up to date: they know about the fact they just added.
+    """
+    locked.version += 1
+    locked.save(update_fields=["version", "updated_at"])
+    callers_copy.version = locked.version
 
 
 @transaction.atomic
@@ -59,6 +70,7 @@ def home_visit_record(
     )
     visit.full_clean()
     visit.save()
+    _touch(locked, application)
     audit(
         actor=user,
         action="home_visit",
@@ -89,6 +101,7 @@ def follow_up_record(
     )
     follow_up.full_clean()
     follow_up.save()
+    _touch(locked, application)
     audit(
         actor=user,
         action="follow_up",
@@ -115,8 +128,8 @@ def attachment_add(
         raise ValidationError({"file": _("%(name)s is larger than 10 MB.") % {"name": upload.name}})
     head = upload.read(16)
     upload.seek(0)
-    content_type = sniff_type(head)
-    if content_type is None:
+    sniffed = sniff_type(head)
+    if sniffed is None:
         raise ValidationError(
             {
                 "file": _("%(name)s is not a PDF, JPEG, PNG, HEIC or WebP file.")
@@ -130,14 +143,16 @@ def attachment_add(
         home_visit=home_visit,
         kind=kind,
         original_name=upload.name[:200],
-        content_type=content_type,
+        content_type=sniffed[0],
         size=upload.size,
         uploaded_by=user,
     )
-    attachment.file.save(upload.name, upload, save=False)
+    # Stored under the suffix of what the file really is, whatever its name claims.
+    attachment.file.save(f"upload{sniffed[1]}", upload, save=False)
     try:
         attachment.full_clean()
         attachment.save()
+        _touch(locked, application)
         audit(
             actor=user,
             action="attach",
