@@ -8,14 +8,10 @@ Users: alice (caseworker, XQ-S01), bob (caseworker, DL-V01), carol (town reviewe
 dave (town reviewer, DL), erin (district officer, NH), root (superuser).
 """
 
-from types import SimpleNamespace
-
 import pytest
 from django.db import connection
 
-from tests.factories import UserFactory, caseworker, district_officer, town_reviewer
-from unions.models import Kind, Level
-from unions.services import union_create
+from tests.factories import build_people, build_tree
 
 
 @pytest.fixture(autouse=True)
@@ -26,31 +22,12 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def tree(db):
-    nh = union_create(code="NH", name="南海区总工会", level=Level.DISTRICT)
-    xq = union_create(code="XQ", name="西樵镇总工会", level=Level.TOWN, parent=nh)
-    dl = union_create(code="DL", name="大沥镇总工会", level=Level.TOWN, parent=nh)
-    xq_s01 = union_create(
-        code="XQ-S01", name="樵园社区工会", level=Level.GRASSROOTS, kind=Kind.COMMUNITY, parent=xq
-    )
-    xq_e01 = union_create(
-        code="XQ-E01", name="樵山食品工会", level=Level.GRASSROOTS, kind=Kind.ENTERPRISE, parent=xq
-    )
-    dl_v01 = union_create(
-        code="DL-V01", name="凤池村工会", level=Level.GRASSROOTS, kind=Kind.VILLAGE, parent=dl
-    )
-    return SimpleNamespace(nh=nh, xq=xq, dl=dl, xq_s01=xq_s01, xq_e01=xq_e01, dl_v01=dl_v01)
+    return build_tree()
 
 
 @pytest.fixture
 def people(tree):
-    return SimpleNamespace(
-        alice=caseworker(tree.xq_s01, username="alice"),
-        bob=caseworker(tree.dl_v01, username="bob"),
-        carol=town_reviewer(tree.xq, username="carol"),
-        dave=town_reviewer(tree.dl, username="dave"),
-        erin=district_officer(tree.nh, username="erin"),
-        root=UserFactory(username="root", is_superuser=True, is_staff=True),
-    )
+    return build_people(tree)
 
 
 @pytest.fixture

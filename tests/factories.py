@@ -1,5 +1,7 @@
 """factory_boy factories. Unions go through the services so their tree paths are real."""
 
+from types import SimpleNamespace
+
 import factory
 
 from unions.models import Kind, Level, Role, Union, User
@@ -64,6 +66,35 @@ def town_reviewer(union: Union, **kwargs) -> User:
 
 def district_officer(union: Union, **kwargs) -> User:
     return UserFactory.with_role(Role.DISTRICT_OFFICER, union, **kwargs)
+
+
+def build_tree():
+    """The named tree of the `tree` fixture (tests/conftest.py), also for wider scopes."""
+    nh = union_create(code="NH", name="南海区总工会", level=Level.DISTRICT)
+    xq = union_create(code="XQ", name="西樵镇总工会", level=Level.TOWN, parent=nh)
+    dl = union_create(code="DL", name="大沥镇总工会", level=Level.TOWN, parent=nh)
+    xq_s01 = union_create(
+        code="XQ-S01", name="樵园社区工会", level=Level.GRASSROOTS, kind=Kind.COMMUNITY, parent=xq
+    )
+    xq_e01 = union_create(
+        code="XQ-E01", name="樵山食品工会", level=Level.GRASSROOTS, kind=Kind.ENTERPRISE, parent=xq
+    )
+    dl_v01 = union_create(
+        code="DL-V01", name="凤池村工会", level=Level.GRASSROOTS, kind=Kind.VILLAGE, parent=dl
+    )
+    return SimpleNamespace(nh=nh, xq=xq, dl=dl, xq_s01=xq_s01, xq_e01=xq_e01, dl_v01=dl_v01)
+
+
+def build_people(tree):
+    """The named users of the `people` fixture (tests/conftest.py)."""
+    return SimpleNamespace(
+        alice=caseworker(tree.xq_s01, username="alice"),
+        bob=caseworker(tree.dl_v01, username="bob"),
+        carol=town_reviewer(tree.xq, username="carol"),
+        dave=town_reviewer(tree.dl, username="dave"),
+        erin=district_officer(tree.nh, username="erin"),
+        root=UserFactory(username="root", is_superuser=True, is_staff=True),
+    )
 
 
 # --- relief -------------------------------------------------------------------------------

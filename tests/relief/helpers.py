@@ -2,7 +2,6 @@
 
 import datetime as dt
 from decimal import Decimal
-from types import SimpleNamespace
 
 from django.utils import translation
 
@@ -10,14 +9,8 @@ from relief import services
 from relief.models import AuditEntry
 from tests.factories import (
     PATH,
-    UserFactory,
-    caseworker,
-    district_officer,
     file_case,
-    town_reviewer,
 )
-from unions.models import Kind, Level
-from unions.services import union_create
 
 
 def walk(app, state, *, caseworker, reviewer, officer, paid_on=None, amount=None):
@@ -122,32 +115,3 @@ def english():
 
 
 FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
-
-
-def build_tree():
-    """The same named tree as the `tree` fixture of tests/conftest.py, for wider scopes."""
-    nh = union_create(code="NH", name="南海区总工会", level=Level.DISTRICT)
-    xq = union_create(code="XQ", name="西樵镇总工会", level=Level.TOWN, parent=nh)
-    dl = union_create(code="DL", name="大沥镇总工会", level=Level.TOWN, parent=nh)
-    xq_s01 = union_create(
-        code="XQ-S01", name="樵园社区工会", level=Level.GRASSROOTS, kind=Kind.COMMUNITY, parent=xq
-    )
-    xq_e01 = union_create(
-        code="XQ-E01", name="樵山食品工会", level=Level.GRASSROOTS, kind=Kind.ENTERPRISE, parent=xq
-    )
-    dl_v01 = union_create(
-        code="DL-V01", name="凤池村工会", level=Level.GRASSROOTS, kind=Kind.VILLAGE, parent=dl
-    )
-    return SimpleNamespace(nh=nh, xq=xq, dl=dl, xq_s01=xq_s01, xq_e01=xq_e01, dl_v01=dl_v01)
-
-
-def build_people(tree):
-    """The same named users as the `people` fixture of tests/conftest.py."""
-    return SimpleNamespace(
-        alice=caseworker(tree.xq_s01, username="alice"),
-        bob=caseworker(tree.dl_v01, username="bob"),
-        carol=town_reviewer(tree.xq, username="carol"),
-        dave=town_reviewer(tree.dl, username="dave"),
-        erin=district_officer(tree.nh, username="erin"),
-        root=UserFactory(username="root", is_superuser=True, is_staff=True),
-    )

@@ -31,15 +31,8 @@ from django.test import override_settings
 from relief import services
 from relief.errors import NotAllowed, OutOfScope
 from relief.models import Application, AuditEntry
-from tests.factories import case_in_state, caseworker
-from tests.relief.helpers import (
-    FAST_HASHER,
-    build_people,
-    build_tree,
-    english,
-    footprint,
-    message_of,
-)
+from tests.factories import build_people, build_tree, case_in_state, caseworker
+from tests.relief.helpers import FAST_HASHER, english, footprint, message_of
 from unions.models import User
 
 STATES = [
