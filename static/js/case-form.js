@@ -105,7 +105,8 @@
       else input.removeAttribute("aria-invalid");
     }
     input.addEventListener("input", check);
-    check();
+    // After a refused save the server's message is already there: do not repeat it.
+    if (!input.closest(".has-error")) check();
   }
 
   function guardDoubleSubmit(form) {

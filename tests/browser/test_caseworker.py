@@ -274,3 +274,27 @@ def test_the_form_works_without_javascript(browser, live_server, people):
         assert [m.name for m in worker.household.all()] == ["吴小燕"]
     finally:
         context.close()
+
+
+def test_labels_keyboard_and_visible_focus(page: Page, live_server, people):
+    sign_in(page, live_server, people.alice, next_path="/cases/new/")
+    page.get_by_label("身份证号码").fill(make_id_number(404))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="添加家庭成员")).to_be_visible()
+    unlabelled = page.evaluate(
+        """[...document.querySelectorAll('main input, main select, main textarea')]
+            .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+            .filter(el => !el.labels || el.labels.length === 0)
+            .map(el => el.name)"""
+    )
+    assert unlabelled == []
+    # Keyboard only: reach the add button, press it, type into the new row.
+    add = page.get_by_role("button", name="添加家庭成员")
+    add.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_household-0-relation")).to_be_focused()
+    page.keyboard.type("母亲")
+    page.keyboard.press("Tab")
+    expect(page.locator("#id_household-0-name")).to_be_focused()
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"

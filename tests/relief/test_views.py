@@ -151,11 +151,17 @@ def _make_cases(people, n):
             services.application_submit(application=app, user=people.alice)
 
 
-@pytest.mark.parametrize("which", ["home", "list"])
+@pytest.mark.parametrize("which", ["home", "list", "filtered list"])
 def test_home_and_list_run_the_same_queries_for_few_or_many_cases(
     client, people, django_assert_num_queries, which
 ):
-    url = "/" if which == "home" else reverse("relief:case_list")
+    url = {
+        "home": "/",
+        "list": reverse("relief:case_list"),
+        "filtered list": reverse("relief:case_list")
+        + f"?q=梁&state=submitted&year={dt.date.today().year}&category="
+        + str(category("子女就学").pk),
+    }[which]
     client.force_login(people.alice)
     _make_cases(people, 2)
     client.get(url)  # warm-up: content types, translations
@@ -176,20 +182,32 @@ def test_the_case_page_runs_the_same_queries_for_a_short_or_long_history(
     from django.test.utils import CaptureQueriesContext
 
     client.force_login(people.alice)
-    short = in_state(people, "submitted")
-    long = in_state(people, "closed")
-    worker = long.worker
+    short = file_case(people.alice)
+    busy = file_case(people.alice)
     services.household_replace(
-        worker=worker,
+        worker=busy.worker,
         user=people.alice,
         members=[{"relation": "子女", "name": f"孩子{i}"} for i in range(6)],
     )
+    for i in range(4):
+        busy = services.application_update(
+            application=busy, user=people.alice, data={"narrative": f"第{i}次补充"}
+        )
+        services.attachment_add(
+            application=busy,
+            user=people.alice,
+            upload=SimpleUploadedFile(f"p{i}.png", PNG),
+            kind="photo",
+        )
+        busy.refresh_from_db()
+    closed = in_state(people, "closed")  # payouts, home visit, follow-up
     client.get(detail(short))
     with CaptureQueriesContext(connection) as few:
         assert client.get(detail(short)).status_code == 200
-    assert AuditEntry.objects.filter(application=long).count() > 5
-    with django_assert_num_queries(len(few)):
-        assert client.get(detail(long)).status_code == 200
+    for app in (busy, closed):
+        assert AuditEntry.objects.filter(application=app).count() > 5
+        with django_assert_num_queries(len(few)):
+            assert client.get(detail(app)).status_code == 200
 
 
 # --- scope -----------------------------------------------------------------------------
