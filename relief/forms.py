@@ -107,6 +107,11 @@ class HouseholdMemberForm(forms.Form):
         validators=[MinValueValidator(0), MaxValueValidator(130)],
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 130}),
     )
+    birth_date = forms.DateField(
+        label=_("birth date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     occupation = forms.CharField(label=_("school or job"), max_length=100, required=False)
     health = forms.CharField(label=_("health condition"), max_length=200, required=False)
     monthly_income = money_field(_("monthly income"), required=False)

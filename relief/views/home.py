@@ -37,6 +37,7 @@ def home(request):
                 When(state=S.RETURNED, then=Value(0)), default=Value(1), output_field=IntegerField()
             )
         )
+        .prefetch_related(None)  # no categories on this page
         .prefetch_related(
             Prefetch(
                 "audit_entries",

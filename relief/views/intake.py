@@ -142,7 +142,9 @@ def _policy_today():
     return Policy.in_force(timezone.localdate())
 
 
-def _intake_context(request, *, id_form, forms=None, prior=None, editable=True, step=1):
+def _intake_context(
+    request, *, id_form, forms=None, prior=None, editable=True, step=1, policy=None
+):
     user = request.user
     context = {
         "id_form": id_form,
@@ -150,7 +152,7 @@ def _intake_context(request, *, id_form, forms=None, prior=None, editable=True, 
         "prior": prior,
         "editable_worker": editable,
         "step": step,
-        "policy": _policy_today(),
+        "policy": policy,
         "relations": RELATIONS,
         "files_lost": False,
     }
@@ -186,7 +188,13 @@ def case_new(request):
     if request.POST.get("step") != "file" or blocked:
         forms = None if blocked else CaseForms(worker=worker, edit_worker=editable, policy=policy)
         context = _intake_context(
-            request, id_form=id_form, forms=forms, prior=prior, editable=editable, step=2
+            request,
+            id_form=id_form,
+            forms=forms,
+            prior=prior,
+            editable=editable,
+            step=2,
+            policy=policy,
         )
         return render(request, "relief/case_new.html", context)
     forms = CaseForms(
@@ -205,7 +213,13 @@ def case_new(request):
             )
             return redirect("relief:case_detail", pk=case.pk)
     context = _intake_context(
-        request, id_form=id_form, forms=forms, prior=prior, editable=editable, step=2
+        request,
+        id_form=id_form,
+        forms=forms,
+        prior=prior,
+        editable=editable,
+        step=2,
+        policy=policy,
     )
     context["files_lost"] = bool(request.FILES)
     return render(request, "relief/case_new.html", context, status=400)

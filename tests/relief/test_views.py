@@ -480,7 +480,8 @@ def _edit_data(app, **overrides) -> dict:
         **management(total=len(members), initial=len(members)),
     }
     for i, m in enumerate(members):
-        data.update(member(i, m.relation, m.name))
+        born = m.birth_date.isoformat() if m.birth_date else ""
+        data.update(member(i, m.relation, m.name, birth_date=born))
     data.update(overrides)
     return data
 
@@ -507,6 +508,22 @@ def test_a_returned_case_shows_the_comment_and_is_corrected_and_resubmitted(clie
         "attach",
         "resubmit",
     ]
+
+
+def test_the_correction_page_keeps_household_birth_dates(client, people):
+    app = in_state(people, "draft")
+    services.household_replace(
+        worker=app.worker,
+        user=people.alice,
+        members=[{"relation": "女儿", "name": "黄嘉怡", "birth_date": dt.date(2012, 9, 1)}],
+    )
+    client.force_login(people.alice)
+    edit = reverse("relief:case_edit", args=[app.pk])
+    html = html_of(client.get(edit))
+    assert 'value="2012-09-01"' in html
+    assert client.post(edit, _edit_data(app, action="save")).status_code == 302
+    [kept] = app.worker.household.all()
+    assert (kept.name, kept.birth_date) == ("黄嘉怡", dt.date(2012, 9, 1))
 
 
 def test_a_stale_form_is_refused_without_losing_the_input(client, people):
