@@ -8,6 +8,7 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from relief import services
@@ -158,6 +159,9 @@ def _intake_context(
     }
     if prior is not None and prior.in_progress_reference:
         # Name the case in progress; link it only when it lies in the user's scope.
+        context["in_progress_reference"] = format_html(
+            '<span class="nowrap">{}</span>', prior.in_progress_reference
+        )
         context["in_progress_pk"] = (
             applications_for_user(user)
             .filter(reference=prior.in_progress_reference)
