@@ -3,13 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from unions import views as union_views
+from relief.views.home import home
 
 admin.site.site_header = admin.site.site_title = _("Temporary Relief Management")
 admin.site.index_title = _("Administration")
 
 urlpatterns = [
-    path("", union_views.home, name="home"),
+    path("", home, name="home"),
+    path("", include("relief.urls")),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,0 +1,300 @@
+"""Forms of the caseworker pages. They check input; every write goes through relief.services."""
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from relief.idcard import normalize_id_number, validate_id_number
+from relief.models import ApplicationState, HardshipCategory, Worker
+from relief.models.money import yuan
+from relief.models.visit import AttachmentKind
+from relief.services.visits import MAX_ATTACHMENT_BYTES, sniff_type
+from relief.services.workers import MEMBER_FIELDS, WORKER_FIELDS
+
+MONEY_MAX = Decimal("9999999999.99")
+RELATIONS = [
+    pgettext_lazy("relation", "spouse"),
+    pgettext_lazy("relation", "son"),
+    pgettext_lazy("relation", "daughter"),
+    pgettext_lazy("relation", "father"),
+    pgettext_lazy("relation", "mother"),
+    pgettext_lazy("relation", "father-in-law"),
+    pgettext_lazy("relation", "mother-in-law"),
+]
+
+
+def money_field(label, *, required=True, minimum=Decimal("0"), help_text=""):
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        max_digits=12,
+        decimal_places=2,
+        min_value=minimum,
+        max_value=MONEY_MAX,
+        help_text=help_text,
+        localize=False,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01", "min": minimum}),
+    )
+
+
+class IdNumberForm(forms.Form):
+    """Step one of the intake: who is this? The ID number decides everything that follows."""
+
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=24,
+        help_text=_("18 characters, as on the resident identity card."),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "maxlength": 24,
+                "pattern": "[0-9 ]{17}[0-9Xx]",
+            }
+        ),
+    )
+
+    def clean_id_number(self):
+        number = normalize_id_number(self.cleaned_data["id_number"])
+        validate_id_number(number)
+        return number
+
+
+class WorkerForm(forms.ModelForm):
+    """The worker's record without the ID number (fixed at intake) and the union (the filer's)."""
+
+    class Meta:
+        model = Worker
+        fields = [f for f in WORKER_FIELDS if f != "id_number"]
+        widgets = {
+            "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+            "bank_card": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+            "address": forms.TextInput(attrs={"autocomplete": "off"}),
+        }
+        help_texts = {
+            "hukou": _("For information only: it is never a condition for relief."),
+            "realname_verified": _("Information only, never a condition."),
+        }
+
+    def _post_clean(self):
+        # The services validate the whole record (with the ID number this form does not hold).
+        pass
+
+
+class HouseholdMemberForm(forms.Form):
+    relation = forms.CharField(
+        label=_("relation"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"list": "relations", "autocomplete": "off"}),
+    )
+    name = forms.CharField(label=pgettext_lazy("person", "name"), max_length=50)
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=24,
+        required=False,
+        help_text=_("Optional."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+    age = forms.IntegerField(
+        label=_("age"),
+        required=False,
+        validators=[MinValueValidator(0), MaxValueValidator(130)],
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 130}),
+    )
+    birth_date = forms.DateField(
+        label=_("birth date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    occupation = forms.CharField(label=_("school or job"), max_length=100, required=False)
+    health = forms.CharField(label=_("health condition"), max_length=200, required=False)
+    monthly_income = money_field(_("monthly income"), required=False)
+
+    def clean_id_number(self):
+        number = normalize_id_number(self.cleaned_data["id_number"])
+        if number:
+            validate_id_number(number)
+        return number
+
+    def clean_monthly_income(self):
+        value = self.cleaned_data["monthly_income"]
+        return Decimal("0") if value is None else value
+
+    def member(self) -> dict:
+        return {k: self.cleaned_data[k] for k in MEMBER_FIELDS if k in self.cleaned_data}
+
+
+class BaseHouseholdFormSet(forms.BaseFormSet):
+    def members(self) -> list[dict]:
+        """The rows that make up the household: kept rows and filled-in new rows."""
+        rows = []
+        for index, form in enumerate(self.forms):
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            if index >= self.initial_form_count() and not form.has_changed():
+                continue
+            rows.append(form.member())
+        return rows
+
+
+# Without JavaScript the two blank rows are there to fill in; the script adds and removes rows.
+HouseholdFormSet = forms.formset_factory(
+    HouseholdMemberForm,
+    formset=BaseHouseholdFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=20,
+    validate_max=True,
+)
+
+
+class ApplicationForm(forms.Form):
+    """The case's facts. The cap is the policy's in force today; the service checks it again."""
+
+    categories = forms.ModelMultipleChoiceField(
+        label=_("hardship categories"),
+        queryset=HardshipCategory.objects.filter(is_active=True),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one hardship category.")},
+    )
+    narrative = forms.CharField(
+        label=_("situation"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("What happened, the illness or loss, the family's situation now."),
+    )
+    household_monthly_income = money_field(_("household monthly income"))
+    monthly_medical_expenses = money_field(_("monthly medical expenses"))
+    requested_amount = money_field(_("requested amount"), minimum=Decimal("0.01"))
+
+    def __init__(self, *args, policy=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.policy = policy
+        if policy is not None:
+            widget = self.fields["requested_amount"].widget
+            cap = yuan(policy.max_per_payout)
+            widget.attrs["data-cap"] = f"{policy.max_per_payout:.2f}"
+            widget.attrs["data-over-text"] = _("Above the cap of %(cap)s per payout.") % {
+                "cap": cap
+            }
+            widget.attrs["data-ok-text"] = _("Within the cap of %(cap)s.") % {"cap": cap}
+
+    def clean_requested_amount(self):
+        amount = self.cleaned_data["requested_amount"]
+        if self.policy is not None and amount > self.policy.max_per_payout:
+            raise ValidationError(
+                _("%(amount)s is above the cap of %(cap)s per payout set by %(policy)s.")
+                % {
+                    "amount": yuan(amount),
+                    "cap": yuan(self.policy.max_per_payout),
+                    "policy": self.policy,
+                }
+            )
+        return amount
+
+    def case_data(self) -> dict:
+        return {
+            k: self.cleaned_data[k]
+            for k in (
+                "narrative",
+                "household_monthly_income",
+                "monthly_medical_expenses",
+                "requested_amount",
+            )
+        }
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        one = super().clean
+        uploads = list(data) if isinstance(data, (list, tuple)) else ([data] if data else [])
+        if not uploads:
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return []
+        return [one(upload, initial) for upload in uploads]
+
+
+ACCEPT = "image/*,application/pdf,.pdf,.jpg,.jpeg,.png,.heic,.webp"
+
+
+class AttachmentForm(forms.Form):
+    """Files for the case: a diagnosis, hospital bills, photos taken with the phone."""
+
+    kind = forms.ChoiceField(
+        label=_("kind"), choices=AttachmentKind.choices, initial=AttachmentKind.DIAGNOSIS
+    )
+    files = MultipleFileField(
+        label=_("files"),
+        required=False,
+        help_text=_("PDF, JPEG, PNG, HEIC or WebP, at most 10 MB each."),
+        widget=MultipleFileInput(attrs={"accept": ACCEPT}),
+    )
+
+    def __init__(self, *args, require_file=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"].required = require_file
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        errors = []
+        for upload in files:
+            if upload.size > MAX_ATTACHMENT_BYTES:
+                errors.append(_("%(name)s is larger than 10 MB.") % {"name": upload.name})
+                continue
+            head = upload.read(16)
+            upload.seek(0)
+            if sniff_type(head) is None:
+                errors.append(
+                    _("%(name)s is not a PDF, JPEG, PNG, HEIC or WebP file.")
+                    % {"name": upload.name}
+                )
+        if errors:
+            raise ValidationError(errors)
+        return files
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(
+        label=_("comment"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class CaseFilterForm(forms.Form):
+    """The case list's filters, read from the query string."""
+
+    q = forms.CharField(
+        label=_("Name or ID number"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    state = forms.ChoiceField(label=_("state"), required=False)
+    year = forms.TypedChoiceField(label=_("year"), required=False, coerce=int, empty_value=None)
+    category = forms.ModelChoiceField(
+        label=_("hardship category"),
+        required=False,
+        queryset=HardshipCategory.objects.all(),
+        empty_label=_("All categories"),
+    )
+
+    def __init__(self, *args, years=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", _("All states")), *ApplicationState.choices]
+        self.fields["year"].choices = [("", _("All years")), *((y, y) for y in years)]

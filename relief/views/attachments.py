@@ -1,0 +1,96 @@
+"""Adding files to a case and downloading them, both only within the user's scope."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from relief import services
+from relief.errors import Conflict
+from relief.forms import AttachmentForm
+from relief.models import Attachment
+from relief.selectors import application_for_user
+from relief.views.cases import render_case
+from relief.views.common import Invalid, call_service, caseworker_required, posted_version
+from unions.selectors import scope_q
+
+# Shown in the browser (phones open them directly); anything else is downloaded.
+INLINE_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/webp"}
+
+
+def store_attachments(form, application, user) -> list[Attachment]:
+    """Add the form's files through the service; call inside transaction.atomic."""
+    stored = []
+    try:
+        for upload in form.cleaned_data["files"]:
+            stored.append(
+                call_service(
+                    form,
+                    services.attachment_add,
+                    application=application,
+                    user=user,
+                    upload=upload,
+                    kind=form.cleaned_data["kind"],
+                )
+            )
+    except BaseException:
+        discard_files(stored)
+        raise
+    return stored
+
+
+def discard_files(attachments) -> None:
+    """Remove stored files whose rows were rolled back (nothing would ever serve them)."""
+    for attachment in attachments:
+        attachment.file.storage.delete(attachment.file.name)
+
+
+@require_POST
+@caseworker_required
+def attachment_add(request, pk):
+    application = application_for_user(request.user, pk)
+    form = AttachmentForm(request.POST, request.FILES, prefix="attach", require_file=True)
+    if form.is_valid():
+        application.version = posted_version(request)
+        try:
+            with transaction.atomic():
+                stored = store_attachments(form, application, request.user)
+        except Invalid:
+            pass
+        except Conflict as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                ngettext("%(n)d file added.", "%(n)d files added.", len(stored))
+                % {"n": len(stored)},
+            )
+            return redirect("relief:case_detail", pk=pk)
+    return render_case(request, application, attachment_form=form, status=400)
+
+
+@login_required
+def attachment_download(request, pk):
+    """The file, if the user's scope includes its case; otherwise it does not exist (404)."""
+    try:
+        attachment = Attachment.objects.filter(scope_q(request.user, "application__union")).get(
+            pk=pk
+        )
+    except (Attachment.DoesNotExist, ValueError):
+        raise Http404 from None
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The file is missing from storage.")) from None
+    response = FileResponse(
+        handle,
+        content_type=attachment.content_type,
+        as_attachment=attachment.content_type not in INLINE_TYPES,
+        filename=attachment.original_name,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

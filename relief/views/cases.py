@@ -1,0 +1,155 @@
+"""The case list, the case page and the state changes a caseworker takes from it."""
+
+import re
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from relief import services
+from relief import workflow as wf
+from relief.errors import Conflict
+from relief.forms import AttachmentForm, CaseFilterForm, CommentForm
+from relief.idcard import normalize_id_number
+from relief.models import Application, Attachment
+from relief.selectors import application_for_user, applications_for_user, timeline
+from relief.views.common import caseworker_required, posted_version
+from relief.views.presenters import last_comment, state_summary, timeline_rows
+from unions.selectors import scope_q
+
+PAGE_SIZE = 20
+ID_FRAGMENT = re.compile(r"[0-9]{4,17}[0-9X]?")
+
+
+@login_required
+def case_list(request):
+    user = request.user
+    years = [
+        d.year
+        for d in Application.objects.filter(scope_q(user, "union")).dates(
+            "application_date", "year", order="DESC"
+        )
+    ]
+    form = CaseFilterForm(request.GET, years=years)
+    cases = applications_for_user(user).order_by("-application_date", "-pk")
+    filtered = False
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            q = data["q"].strip()
+            number = normalize_id_number(q)
+            match = Q(worker__name__icontains=q) | Q(reference__icontains=q)
+            if ID_FRAGMENT.fullmatch(number):
+                match |= Q(worker__id_number__contains=number)
+            cases = cases.filter(match)
+        if data["state"]:
+            cases = cases.filter(state=data["state"])
+        if data["year"]:
+            cases = cases.filter(application_date__year=data["year"])
+        if data["category"]:
+            cases = cases.filter(categories=data["category"])
+        filtered = any(data.values())
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "relief/case_list.html",
+        {"form": form, "page": page, "cases": page.object_list, "filtered": filtered},
+    )
+
+
+def case_actions(user, application) -> dict:
+    """What this user may do with the case now, by the one table in relief.workflow."""
+    state = application.state
+    return {
+        name: wf.role_may(user, name, state)
+        for name in ("edit", "submit", "resubmit", "withdraw", "attach")
+    }
+
+
+def render_case(request, application, *, attachment_form=None, status=200):
+    prefetch_related_objects(
+        [application],
+        "worker__household",
+        Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
+        "disbursements",
+    )
+    rows = timeline_rows(timeline(application))
+    actions = case_actions(request.user, application)
+    context = {
+        "case": application,
+        "worker": application.worker,
+        "summary": state_summary(application),
+        "timeline": rows,
+        "returned": last_comment(rows, "return_for_info")
+        if application.state == wf.S_RETURNED
+        else None,
+        "rejected": last_comment(rows, "reject") if application.state == wf.S_REJECTED else None,
+        "actions": actions,
+        "any_action": any(actions.values()),
+        "attachment_form": attachment_form
+        or (AttachmentForm(prefix="attach", require_file=True) if actions["attach"] else None),
+        "admin_url": reverse("admin:relief_application_change", args=[application.pk])
+        if request.user.is_staff
+        else "",
+    }
+    return render(request, "relief/case_detail.html", context, status=status)
+
+
+@login_required
+def case_detail(request, pk):
+    return render_case(request, application_for_user(request.user, pk))
+
+
+def _transition(request, pk, service, done_message):
+    application = application_for_user(request.user, pk)
+    application.version = posted_version(request)
+    comment = CommentForm(request.POST)
+    text = comment.cleaned_data["comment"] if comment.is_valid() else ""
+    try:
+        service(application=application, user=request.user, comment=text)
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        if wf.role_may(request.user, "edit", application.state):
+            return redirect("relief:case_edit", pk=pk)
+    else:
+        messages.success(request, done_message)
+    return redirect("relief:case_detail", pk=pk)
+
+
+@require_POST
+@caseworker_required
+def case_submit(request, pk):
+    return _transition(
+        request, pk, services.application_submit, _("Submitted to the town for review.")
+    )
+
+
+@require_POST
+@caseworker_required
+def case_resubmit(request, pk):
+    return _transition(
+        request, pk, services.application_resubmit, _("Resubmitted to the town for review.")
+    )
+
+
+@caseworker_required
+def case_withdraw(request, pk):
+    """Ask first (a page, so it works without JavaScript), then withdraw."""
+    application = application_for_user(request.user, pk)
+    if request.method == "POST":
+        return _transition(request, pk, services.application_withdraw, _("The case is withdrawn."))
+    if not wf.role_may(request.user, "withdraw", application.state):
+        messages.error(request, _("This case can no longer be withdrawn."))
+        return redirect("relief:case_detail", pk=pk)
+    return render(
+        request, "relief/case_withdraw.html", {"case": application, "form": CommentForm()}
+    )

@@ -1,0 +1,279 @@
+"""Filing a case (ID number first) and correcting a draft or returned case.
+
+The ID number is posted, never put in a URL, so it stays out of logs and browser history.
+"""
+
+from django.contrib import messages
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from relief import services
+from relief import workflow as wf
+from relief.errors import Conflict
+from relief.forms import (
+    RELATIONS,
+    ApplicationForm,
+    AttachmentForm,
+    HouseholdFormSet,
+    IdNumberForm,
+    WorkerForm,
+)
+from relief.models import Policy
+from relief.selectors import application_for_user, applications_for_user, prior_relief, timeline
+from relief.services.workers import MEMBER_FIELDS, workers_editable_by
+from relief.views.attachments import discard_files, store_attachments
+from relief.views.common import Invalid, call_service, caseworker_required, posted_version
+from relief.views.presenters import last_comment, timeline_rows
+
+
+class CaseForms:
+    """The worker, household, case and attachment forms of one page, bound or not.
+
+    The worker and household parts are there only when the user may edit that record.
+    """
+
+    def __init__(self, data=None, files=None, *, worker=None, edit_worker=True, case=None, policy):
+        self.worker = self.household = None
+        if edit_worker:
+            self.worker = WorkerForm(data, instance=worker)
+            members = (
+                [model_to_dict(m, fields=MEMBER_FIELDS) for m in worker.household.all()]
+                if worker is not None
+                else []
+            )
+            self.household = HouseholdFormSet(data, initial=members, prefix="household")
+        initial = {}
+        if case is not None:
+            initial = {
+                "categories": list(case.categories.all()),
+                "narrative": case.narrative,
+                "household_monthly_income": case.household_monthly_income,
+                "monthly_medical_expenses": case.monthly_medical_expenses,
+                "requested_amount": case.requested_amount,
+            }
+        self.case = ApplicationForm(data, initial=initial, policy=policy)
+        self.attachments = AttachmentForm(data, files, prefix="attach")
+
+    def all(self):
+        return [f for f in (self.worker, self.household, self.case, self.attachments) if f]
+
+    def is_valid(self) -> bool:
+        results = [f.is_valid() for f in self.all()]  # every form, for every message
+        return all(results)
+
+    def error_count(self) -> int:
+        count = 0
+        for f in self.all():
+            if hasattr(f, "total_error_count"):
+                count += f.total_error_count()
+            else:
+                count += len(f.errors)
+        return count
+
+
+def save_case(request, forms: CaseForms, *, action, worker=None, id_number="", case=None):
+    """Write everything through the services in one transaction; None if anything refused."""
+    user = request.user
+    stored = []
+    try:
+        with transaction.atomic():
+            if forms.worker is not None:
+                data = dict(forms.worker.cleaned_data)
+                members = forms.household.members()
+                if worker is None:
+                    worker = call_service(
+                        forms.worker,
+                        services.worker_create,
+                        formset=forms.household,
+                        user=user,
+                        data={**data, "id_number": id_number},
+                        household=members,
+                    )
+                else:
+                    worker = call_service(
+                        forms.worker, services.worker_update, worker=worker, user=user, data=data
+                    )
+                    call_service(
+                        forms.worker,
+                        services.household_replace,
+                        formset=forms.household,
+                        worker=worker,
+                        user=user,
+                        members=members,
+                    )
+            facts = forms.case.case_data()
+            categories = forms.case.cleaned_data["categories"]
+            if case is None:
+                case = call_service(
+                    forms.case,
+                    services.application_create,
+                    user=user,
+                    worker=worker,
+                    categories=categories,
+                    **facts,
+                )
+            else:
+                case = call_service(
+                    forms.case,
+                    services.application_update,
+                    application=case,
+                    user=user,
+                    data=facts,
+                    categories=categories,
+                )
+            stored = store_attachments(forms.attachments, case, user)
+            if action in ("submit", "resubmit"):
+                service = getattr(services, f"application_{action}")
+                case = call_service(forms.case, service, application=case, user=user)
+    except Invalid:
+        discard_files(stored)
+        return None
+    except Conflict as exc:
+        discard_files(stored)
+        forms.case.add_error(None, str(exc))
+        return None
+    return case
+
+
+def _policy_today():
+    return Policy.in_force(timezone.localdate())
+
+
+def _intake_context(
+    request, *, id_form, forms=None, prior=None, editable=True, step=1, policy=None
+):
+    user = request.user
+    context = {
+        "id_form": id_form,
+        "forms": forms,
+        "prior": prior,
+        "editable_worker": editable,
+        "step": step,
+        "policy": policy,
+        "relations": RELATIONS,
+        "files_lost": False,
+    }
+    if prior is not None and prior.in_progress_reference:
+        # Name the case in progress; link it only when it lies in the user's scope.
+        context["in_progress_reference"] = format_html(
+            '<span class="nowrap">{}</span>', prior.in_progress_reference
+        )
+        context["in_progress_pk"] = (
+            applications_for_user(user)
+            .filter(reference=prior.in_progress_reference)
+            .values_list("pk", flat=True)
+            .first()
+        )
+    if prior is not None:
+        context["worker_union"] = prior.worker.union.name
+    return context
+
+
+@caseworker_required
+def case_new(request):
+    """Step 1: the ID number. Step 2: the worker (pre-filled if known), household and case."""
+    if request.method != "POST":
+        return render(
+            request, "relief/case_new.html", _intake_context(request, id_form=IdNumberForm())
+        )
+    id_form = IdNumberForm(request.POST)
+    if not id_form.is_valid():
+        return render(request, "relief/case_new.html", _intake_context(request, id_form=id_form))
+    number = id_form.cleaned_data["id_number"]
+    prior = prior_relief(number)
+    worker = prior.worker if prior else None
+    editable = worker is None or workers_editable_by(request.user).filter(pk=worker.pk).exists()
+    policy = _policy_today()
+    blocked = prior is not None and bool(prior.in_progress_reference)
+    if request.POST.get("step") != "file" or blocked:
+        forms = None if blocked else CaseForms(worker=worker, edit_worker=editable, policy=policy)
+        context = _intake_context(
+            request,
+            id_form=id_form,
+            forms=forms,
+            prior=prior,
+            editable=editable,
+            step=2,
+            policy=policy,
+        )
+        return render(request, "relief/case_new.html", context)
+    forms = CaseForms(
+        request.POST, request.FILES, worker=worker, edit_worker=editable, policy=policy
+    )
+    action = "submit" if request.POST.get("action") == "submit" else "draft"
+    if forms.is_valid():
+        case = save_case(request, forms, action=action, worker=worker, id_number=number)
+        if case is not None:
+            messages.success(
+                request,
+                _("Case %(reference)s submitted to the town for review.")
+                % {"reference": case.reference}
+                if action == "submit"
+                else _("Case %(reference)s saved as a draft.") % {"reference": case.reference},
+            )
+            return redirect("relief:case_detail", pk=case.pk)
+    context = _intake_context(
+        request,
+        id_form=id_form,
+        forms=forms,
+        prior=prior,
+        editable=editable,
+        step=2,
+        policy=policy,
+    )
+    context["files_lost"] = bool(request.FILES)
+    return render(request, "relief/case_new.html", context, status=400)
+
+
+@caseworker_required
+def case_edit(request, pk):
+    """Correct a draft or a returned case, with the reviewer's comment on top."""
+    case = application_for_user(request.user, pk)
+    if not wf.role_may(request.user, "edit", case.state):
+        messages.error(request, _("This case can no longer be changed here."))
+        return redirect("relief:case_detail", pk=pk)
+    returned = None
+    if case.state == wf.S_RETURNED:
+        returned = last_comment(timeline_rows(timeline(case)), "return_for_info")
+    then = "resubmit" if case.state == wf.S_RETURNED else "submit"
+    status = 200
+    if request.method == "POST":
+        forms = CaseForms(
+            request.POST, request.FILES, worker=case.worker, case=case, policy=case.policy
+        )
+        action = then if request.POST.get("action") == then else "save"
+        if forms.is_valid():
+            case.version = posted_version(request)
+            saved = save_case(request, forms, action=action, worker=case.worker, case=case)
+            if saved is not None:
+                messages.success(
+                    request,
+                    _("Changes saved.")
+                    if action == "save"
+                    else _("Case %(reference)s sent to the town for review.")
+                    % {"reference": saved.reference},
+                )
+                return redirect("relief:case_detail", pk=pk)
+        status = 400
+    else:
+        forms = CaseForms(worker=case.worker, case=case, policy=case.policy)
+    return render(
+        request,
+        "relief/case_edit.html",
+        {
+            "case": case,
+            "forms": forms,
+            "returned": returned,
+            "then": then,
+            "policy": case.policy,
+            "relations": RELATIONS,
+            "files_lost": request.method == "POST" and bool(request.FILES),
+            # After a refused save, keep the version the form was loaded with.
+            "version": posted_version(request) if request.method == "POST" else case.version,
+        },
+        status=status,
+    )
