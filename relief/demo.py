@@ -166,6 +166,9 @@ CASES = [
     ),
 ]
 
+# The fourth household column is a health condition for these words, else school or job.
+HEALTH_WORDS = {"高血压", "慢性肾炎", "卧床", "慢性病"}
+
 LIANG_PAYOUTS = [
     (2019, "5000"),
     (2020, "5000"),
@@ -191,8 +194,8 @@ def _worker(caseworker, name, born, male, employer, hukou, health, household, se
             "relation": rel,
             "name": n,
             "age": age,
-            "occupation": job if not job.startswith(("高", "卧", "慢")) else "",
-            "health": job if job.startswith(("高", "卧", "慢")) else "",
+            "occupation": "" if job in HEALTH_WORDS else job,
+            "health": job if job in HEALTH_WORDS else "",
             "monthly_income": Decimal(income),
         }
         for rel, n, age, job, income in household
