@@ -445,7 +445,13 @@ def build_demo_funds(users, today: dt.date) -> int:
             document_no=f"南工字〔{today.year}〕{n}号",
         )
         made += _income(
-            officer, town, "town", today.year, town_funds, dt.date(today.year, 1, 20), "演示：镇自筹"
+            officer,
+            town,
+            "town",
+            today.year,
+            town_funds,
+            dt.date(today.year, 1, 20),
+            "演示：镇自筹",
         )
     for year, amount in LIANG_PAYOUTS:
         made += _income(
