@@ -19,6 +19,7 @@ from relief.models import (
     FundAccount,
     FundSource,
 )
+from relief.models.money import to_cents
 from unions.models import Level, Role, Union
 from unions.selectors import unions_in_scope
 
@@ -93,7 +94,7 @@ def fund_overview(user, year: int | None = None) -> list[TownFunds]:
         found = line(
             c["application__union__parent_id"], c["batch__fund_source"], c["batch__fund_year"]
         )
-        found.committed = c["total"]
+        found.committed = to_cents(c["total"])
     unassigned = dict(
         Application.objects.filter(state=wf.S_APPROVED, union__parent_id__in=town_ids)
         .exclude(batch_items__batch__state__in=OPEN_BATCH_STATES)
@@ -108,7 +109,7 @@ def fund_overview(user, year: int | None = None) -> list[TownFunds]:
     ):
         by_town[town_id].append(found)
     return [
-        TownFunds(town=t, lines=by_town[t.pk], unassigned=unassigned.get(t.pk) or ZERO)
+        TownFunds(town=t, lines=by_town[t.pk], unassigned=to_cents(unassigned.get(t.pk)))
         for t in towns
     ]
 
@@ -141,7 +142,7 @@ def donation_totals(user, year: int | None = None) -> list[DonationTotal]:
             year=r["campaign__year"],
             collections=r["n"],
             donors=r["donors"],
-            amount=r["amount"],
+            amount=to_cents(r["amount"]),
         )
         for r in grouped
     ]

@@ -11,6 +11,11 @@ def MoneyField(verbose_name, **kwargs):
     return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, **kwargs)
 
 
+def to_cents(value) -> Decimal:
+    """An SQL sum as exact yuan and fen: SQLite adds decimals in floating point."""
+    return Decimal(value or 0).quantize(CENT)
+
+
 def yuan(value) -> str:
     """'¥1,234.50' for messages."""
     return _("¥%(amount)s") % {"amount": f"{Decimal(value):,.2f}"}

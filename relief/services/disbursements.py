@@ -13,7 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relief import workflow as wf
-from relief.models import Application, Disbursement, FundSource, PaymentMethod
+from relief.models import (
+    OPEN_BATCH_STATES,
+    Application,
+    Disbursement,
+    FundSource,
+    PaymentBatch,
+    PaymentMethod,
+)
 from relief.models.money import yuan
 from relief.services.audit import AMOUNT_FIELDS, audit, diff, snapshot
 from relief.services.funds import check_money, fund_draw, fund_give_back
@@ -39,6 +46,16 @@ def disbursement_record(
     """Pay part or all of the approved amount; never more than what is outstanding, and never
     more than the fund account holds (`fund_year` defaults to the year of `paid_on`)."""
     locked = lock_application(application, user, "disburse")
+    batch = (
+        PaymentBatch.objects.filter(items__application=locked, state__in=OPEN_BATCH_STATES)
+        .values_list("reference", flat=True)
+        .first()
+    )
+    if batch:
+        raise ValidationError(
+            _("This case is in payment batch %(batch)s: pay it with the batch or cancel the batch.")
+            % {"batch": batch}
+        )
     return record_payout(
         locked,
         user,

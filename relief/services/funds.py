@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,9 +61,11 @@ def lock_account(town, source: str, year: int, *, create: bool = False) -> FundA
     )
 
 
+# Totals are added in Python on the locked row, never with F() in SQL: SQLite computes
+# decimal arithmetic in floating point (0.47 - 0.47 = -1.1e-16, which the CHECK refuses).
 def _credit(account: FundAccount, amount: Decimal) -> None:
-    FundAccount.objects.filter(pk=account.pk).update(income_total=F("income_total") + amount)
-    account.refresh_from_db(fields=["income_total", "paid_total"])
+    account.income_total += amount
+    account.save(update_fields=["income_total"])
 
 
 def fund_draw(*, town, source: str, year: int, amount: Decimal, field: str = "fund_source"):
@@ -87,14 +88,16 @@ def fund_draw(*, town, source: str, year: int, amount: Decimal, field: str = "fu
                 }
             }
         )
-    FundAccount.objects.filter(pk=account.pk).update(paid_total=F("paid_total") + amount)
+    account.paid_total += amount
+    account.save(update_fields=["paid_total"])
     return account
 
 
 def fund_give_back(*, town, source: str, year: int, amount: Decimal) -> None:
     """A reversed payout returns its amount to the account it was drawn from."""
     account = lock_account(town, source, year)
-    FundAccount.objects.filter(pk=account.pk).update(paid_total=F("paid_total") - amount)
+    account.paid_total -= amount
+    account.save(update_fields=["paid_total"])
 
 
 def add_income(

@@ -163,6 +163,20 @@ def test_marking_paid_is_all_or_nothing(people, tree, cases):
         assert (app.state, app.paid_amount) == ("approved", 0)
 
 
+def test_a_case_in_an_open_batch_is_paid_with_the_batch(people, tree, cases):
+    fund(people.erin, tree.xq, "9000.00")
+    batch = new_batch(people, cases[:1])
+    with pytest.raises(ValidationError, match=batch.reference):
+        services.disbursement_record(
+            application=cases[0],
+            user=people.erin,
+            amount=Decimal("100.00"),
+            paid_on=TODAY,
+            method="cash",
+            fund_source="district",
+        )
+
+
 def test_a_batch_is_marked_paid_only_after_export_and_not_in_the_future(people, tree, cases):
     fund(people.erin, tree.xq, "9000.00")
     batch = new_batch(people, cases[:2])

@@ -136,7 +136,7 @@ def test_a_payout_the_source_cannot_cover_is_refused_naming_source_and_balance(p
 
 def test_a_source_with_no_income_at_all_is_refused(people, tree):
     app = approved(people)
-    with pytest.raises(ValidationError, match="0.00"):
+    with pytest.raises(ValidationError, match=r"0\.00"):
         pay(app, people.erin, "100.00", source="donation")
 
 
@@ -261,4 +261,6 @@ def test_the_database_refuses_a_negative_entry_that_reverses_nothing(people, tre
     with pytest.raises(IntegrityError), transaction.atomic():
         Disbursement.objects.create(amount=Decimal("-1000.00"), reverses=payout, **fields)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Disbursement.objects.create(amount=Decimal("1000.00"), reverses=payout, reason="x", **fields)
+        Disbursement.objects.create(
+            amount=Decimal("1000.00"), reverses=payout, reason="x", **fields
+        )
