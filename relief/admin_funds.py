@@ -94,7 +94,7 @@ class ServiceAdmin(admin.ModelAdmin):
 @admin.register(FundAccount)
 class FundAccountAdmin(ServiceAdmin):
     list_display = ["town", "source", "year", "income_total", "paid_total", "balance"]
-    list_filter = ["year", "source", "town"]
+    list_filter = ["year", "source", ("town", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["town"]
 
     def get_queryset(self, request):
@@ -111,7 +111,11 @@ class FundAccountAdmin(ServiceAdmin):
 @admin.register(FundIncome)
 class FundIncomeAdmin(ServiceAdmin):
     list_display = ["received_on", "account", "amount", "document_no", "note", "recorded_by"]
-    list_filter = ["account__year", "account__source", "account__town"]
+    list_filter = [
+        "account__year",
+        "account__source",
+        ("account__town", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["account__town", "recorded_by"]
     search_fields = ["document_no", "note"]
 
@@ -293,7 +297,7 @@ class DisbursementAdmin(ServiceAdmin):
         "voucher_no",
         "reverses",
     ]
-    list_filter = ["fund_year", "fund_source", "method", "town"]
+    list_filter = ["fund_year", "fund_source", "method", ("town", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["application", "town", "reverses"]
     search_fields = ["application__reference", "voucher_no"]
     readonly_fields = [
@@ -366,7 +370,7 @@ class DonorInline(admin.TabularInline):
 @admin.register(DonationCampaign)
 class DonationCampaignAdmin(ServiceAdmin):
     list_display = ["town", "year", "starts_on", "ends_on"]
-    list_filter = ["year", "town"]
+    list_filter = ["year", ("town", admin.RelatedOnlyFieldListFilter)]
     readonly_fields = ["town", "year", "starts_on", "ends_on", "created_by", "created_at"]
 
     def get_queryset(self, request):
@@ -388,7 +392,11 @@ class DonationCampaignAdmin(ServiceAdmin):
 @admin.register(DonationCollection)
 class DonationCollectionAdmin(ServiceAdmin):
     list_display = ["collected_on", "union", "campaign", "donor_count", "amount", "receipt_numbers"]
-    list_filter = ["campaign__year", "campaign__town", "union"]
+    list_filter = [
+        "campaign__year",
+        ("campaign__town", admin.RelatedOnlyFieldListFilter),
+        ("union", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["union", "campaign__town"]
     readonly_fields = [
         "campaign",
