@@ -32,7 +32,7 @@ def test_a_reason_is_required(people):
 
 def test_a_file_with_a_case_in_progress_stays_open(people):
     app = case_in_state("submitted", caseworker=people.alice, reviewer=people.carol, officer=None)
-    with pytest.raises(ValidationError, match="in progress"):
+    with pytest.raises(ValidationError):
         services.hardship_file_close(worker=app.worker, user=people.carol, reason="不再困难")
 
 
