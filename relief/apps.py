@@ -21,6 +21,7 @@ class ReliefConfig(AppConfig):
         "relief.view_donationcollection",
         "relief.view_hardshipfile",
         "relief.view_disbursement",
+        "relief.view_donor",
     ]
     _town_funds = [
         "relief.add_fundincome",
@@ -35,6 +36,7 @@ class ReliefConfig(AppConfig):
         "relief.add_disbursement",
         "relief.view_paymentbatch",
         "relief.add_paymentbatch",
+        "relief.view_batchitem",
     ]
     role_permissions = {
         "town_reviewer": _reading + _funds_reading + _town_funds,

@@ -286,7 +286,7 @@ class Migration(migrations.Migration):
             name='PaymentBatch',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(editable=False, max_length=32, unique=True, verbose_name='reference')),
+                ('reference', models.CharField(editable=False, max_length=32, unique=True, verbose_name='batch number')),
                 ('title', models.CharField(max_length=200, verbose_name='title')),
                 ('fund_source', models.CharField(choices=[('district', 'District allocation'), ('town', 'Town funds'), ('donation', 'Ten-yuan donations')], max_length=10, verbose_name='fund source')),
                 ('fund_year', models.PositiveSmallIntegerField(verbose_name='fund year')),

@@ -20,7 +20,7 @@ OPEN_BATCH_STATES = (BatchState.DRAFT, BatchState.EXPORTED)
 
 
 class PaymentBatch(models.Model):
-    reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
+    reference = models.CharField(_("batch number"), max_length=32, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)
     fund_source = models.CharField(_("fund source"), max_length=10, choices=FundSource.choices)
     fund_year = models.PositiveSmallIntegerField(_("fund year"))

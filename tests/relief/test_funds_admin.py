@@ -109,6 +109,7 @@ def test_a_batch_from_the_admin_to_paid(client, people, tree):
     batch = PaymentBatch.objects.get()
     page = client.get(url("paymentbatch", "change", batch.pk)).content.decode()
     assert "6228480000000000001" not in page  # masked on screen
+    assert "**** 0001" in page and app.worker.name in page
     assert client.get(url("paymentbatch", "check", batch.pk)).status_code == 200
     response = client.post(url("paymentbatch", "export", batch.pk))
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
