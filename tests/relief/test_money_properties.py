@@ -186,8 +186,9 @@ class MoneyMachine(RuleBasedStateMachine):
     @rule(
         chosen=st.sets(st.integers(min_value=0, max_value=3), min_size=1),
         source=st.sampled_from(SOURCES),
+        follow=st.sampled_from(["stay", "export", "pay"]),
     )
-    def make_batch(self, chosen, source):
+    def make_batch(self, chosen, source, follow):
         free = [
             pk
             for pk, _town in self.cases
@@ -198,21 +199,14 @@ class MoneyMachine(RuleBasedStateMachine):
         if not free:
             return
         pks = sorted({free[i % len(free)] for i in chosen})
-        try:
-            services.batch_create(
-                user=self.officer(),
-                title="审批会",
-                applications=list(Application.objects.filter(pk__in=pks)),
-                fund_source=source,
-            )
-        except ValidationError:
-            assert any(
-                Application.objects.get(pk=pk).state != "approved"
-                or BatchItem.objects.filter(
-                    application_id=pk, batch__state__in=["draft", "exported"]
-                ).exists()
-                for pk in pks
-            )
+        batch = services.batch_create(
+            user=self.officer(),
+            title="审批会",
+            applications=list(Application.objects.filter(pk__in=pks)),
+            fund_source=source,
+        )
+        if follow != "stay":
+            self._export(batch, top_up=True, then_paid=follow == "pay")
 
     def _open_batch(self, which, state=None):
         batches = list(
@@ -223,8 +217,10 @@ class MoneyMachine(RuleBasedStateMachine):
     @rule(which=pick, top_up=st.booleans(), then_paid=st.booleans())
     def export_batch(self, which, top_up, then_paid):
         batch = self._open_batch(which)
-        if batch is None:
-            return
+        if batch is not None:
+            self._export(batch, top_up, then_paid)
+
+    def _export(self, batch, top_up, then_paid):
         if top_up:
             # The district allocates what the batch is short of first.
             for line in batch_check_funds(batch):
@@ -258,10 +254,10 @@ class MoneyMachine(RuleBasedStateMachine):
             for item in batch.items.all():
                 self.book(item.application_id, batch.fund_source, item.amount)
 
-    @rule(which=pick)
-    def cancel_batch(self, which):
+    @rule(which=pick, really=st.integers(min_value=0, max_value=2))
+    def cancel_batch(self, which, really):
         batch = self._open_batch(which)
-        if batch is not None:
+        if batch is not None and really == 0:
             services.batch_cancel(batch=batch, user=self.officer(), reason="改期")
 
     # --- invariants, checked after every step --------------------------------------------
