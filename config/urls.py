@@ -14,5 +14,6 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("funds/", include("relief.urls_funds")),
     path("admin/", admin.site.urls),
 ]

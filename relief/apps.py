@@ -13,4 +13,35 @@ class ReliefConfig(AppConfig):
         "relief.view_policy",
         "relief.view_hardshipcategory",
     ]
-    role_permissions = {"town_reviewer": _reading, "district_officer": _reading}
+    # Money (relief.admin_funds): the services check roles again; these only open the pages.
+    _funds_reading = [
+        "relief.view_fundaccount",
+        "relief.view_fundincome",
+        "relief.view_donationcampaign",
+        "relief.view_donationcollection",
+        "relief.view_hardshipfile",
+        "relief.view_disbursement",
+        "relief.view_donor",
+    ]
+    _town_funds = [
+        "relief.add_fundincome",
+        "relief.add_donationcampaign",
+        "relief.add_donationcollection",
+        "relief.add_hardshipfile",
+    ]
+    _district_funds = [
+        "relief.add_fundincome",
+        "relief.add_donationcampaign",
+        "relief.add_donationcollection",
+        "relief.add_disbursement",
+        "relief.view_paymentbatch",
+        "relief.add_paymentbatch",
+        "relief.view_batchitem",
+    ]
+    role_permissions = {
+        "town_reviewer": _reading + _funds_reading + _town_funds,
+        "district_officer": _reading + _funds_reading + _district_funds,
+    }
+
+    def ready(self):
+        from relief import admin_funds  # noqa: F401  (registers the money admin)

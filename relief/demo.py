@@ -1,4 +1,6 @@
-"""Demo workers, households and cases in every state, plus a worker helped 2019-2024.
+"""Demo workers, households and cases in every state, plus a worker helped 2019-2024, and the
+money behind them: district allocations and town funds per town, 梁志明's years paid from
+西樵's town funds, and a ten-yuan donation campaign per town.
 
 Everything goes through the services, so the demo's audit trail is as real as production's.
 Running it again adds nothing: workers are found by ID number, and a worker who already has
@@ -12,8 +14,8 @@ from django.db import transaction
 
 from relief import services
 from relief.idcard import check_digit
-from relief.models import Application, HardshipCategory, Worker
-from unions.models import User
+from relief.models import Application, DonationCampaign, FundIncome, HardshipCategory, Worker
+from unions.models import Union, User
 
 
 def _id(area: str, born: dt.date, seq: int) -> str:
@@ -273,7 +275,7 @@ def _drive(app, target, *, caseworker, reviewer, officer, amount, on: dt.date, f
         amount=amount,
         paid_on=on,
         method="bank",
-        fund_source="district",
+        fund_source=fund,
         voucher_no=f"NH-{on:%Y%m}-{app.pk:04d}",
         **kw,
     )
@@ -297,7 +299,7 @@ def build_demo_cases() -> dict:
     officer = users["nh-officer"]
     categories = {c.name: c for c in HardshipCategory.objects.all()}
     today = dt.date.today()
-    made = {"workers": 0, "cases": 0}
+    made = {"workers": 0, "cases": 0, "fund_income": build_demo_funds(users, today)}
     for seq, (
         code,
         name,
@@ -388,9 +390,97 @@ def _build_liang(users, categories) -> int:
             officer=officer,
             amount=Decimal(amount),
             on=dt.date(year, 4, 20),
+            fund="town",
         )
     return len(LIANG_PAYOUTS)
 
 
 def demo_application_count() -> int:
     return Application.objects.count()
+
+
+# town code -> (district allocation, town funds) for the current year
+TOWN_FUNDS = {"XQ": ("60000", "20000"), "DL": ("40000", "15000"), "JJ": ("30000", "10000")}
+# (grassroots code, donors, yuan, receipts) collected in last year's campaign, 10 yuan each
+COLLECTIONS = [
+    ("XQ-S01", 120, "1200", "SY-0001～0120"),
+    ("XQ-E01", 350, "3500", "SY-0121～0470"),
+    ("XQ-V01", 86, "860", "SY-0471～0556"),
+    ("DL-E01", 410, "4100", "DL-0001～0410"),
+    ("JJ-S01", 95, "950", "JJ-0001～0095"),
+]
+
+
+def _income(officer, town, source, year, amount, on, note, document_no="") -> int:
+    if FundIncome.objects.filter(
+        account__town=town, account__source=source, account__year=year, note=note
+    ).exists():
+        return 0
+    services.fund_income_record(
+        user=officer,
+        town=town,
+        source=source,
+        year=year,
+        amount=Decimal(amount),
+        received_on=on,
+        document_no=document_no,
+        note=note,
+        origin="demo",
+    )
+    return 1
+
+
+def build_demo_funds(users, today: dt.date) -> int:
+    """Income for this year's cases and 梁志明's years; one donation campaign per town."""
+    officer = users["nh-officer"]
+    towns = {u.code: u for u in Union.objects.filter(code__in=TOWN_FUNDS)}
+    made = 0
+    for n, (code, (district, town_funds)) in enumerate(TOWN_FUNDS.items(), start=1):
+        town = towns[code]
+        made += _income(
+            officer,
+            town,
+            "district",
+            today.year,
+            district,
+            dt.date(today.year, 1, 15),
+            "演示：年度临时救助拨款",
+            document_no=f"南工字〔{today.year}〕{n}号",
+        )
+        made += _income(
+            officer,
+            town,
+            "town",
+            today.year,
+            town_funds,
+            dt.date(today.year, 1, 20),
+            "演示：镇自筹",
+        )
+    for year, amount in LIANG_PAYOUTS:
+        made += _income(
+            officer, towns["XQ"], "town", year, amount, dt.date(year, 3, 1), "演示：镇自筹"
+        )
+    last_year = today.year - 1
+    for code, town in towns.items():
+        reviewer = users[f"{code.lower()}-reviewer"]
+        campaign = DonationCampaign.objects.filter(town=town, year=last_year).first()
+        if campaign is not None:
+            continue
+        campaign = services.donation_campaign_create(
+            user=reviewer, town=town, year=last_year, source="demo"
+        )
+        for union_code, donors, amount, receipts in COLLECTIONS:
+            if not union_code.startswith(code):
+                continue
+            services.donation_collection_record(
+                user=reviewer,
+                campaign=campaign,
+                union=Union.objects.get(code=union_code),
+                collected_on=dt.date(last_year, 5, 20),
+                donor_count=donors,
+                amount=Decimal(amount),
+                receipt_numbers=receipts,
+                source="demo",
+            )
+            made += 1
+    return made

@@ -9,6 +9,7 @@ from relief import workflow as wf
 from relief.errors import OutOfScope
 from relief.idcard import normalize_id_number
 from relief.models import Application, AuditEntry, Disbursement, Worker
+from relief.models.money import to_cents
 from unions.selectors import scope_q
 
 
@@ -51,7 +52,10 @@ def prior_relief(id_number: str) -> PriorRelief | None:
     worker = Worker.objects.filter(id_number=normalize_id_number(id_number)).first()
     if worker is None:
         return None
-    payouts = Disbursement.objects.filter(application__worker=worker)
+    # A payout the bank returned, and its reversal, are not relief received.
+    payouts = Disbursement.objects.filter(
+        application__worker=worker, reverses__isnull=True, reversal__isnull=True
+    )
     totals = payouts.aggregate(n=Count("pk"), total=Sum("amount"), last=Max("paid_on"))
     last = payouts.select_related("application__union__parent").order_by("-paid_on", "-pk").first()
     current = (
@@ -62,7 +66,7 @@ def prior_relief(id_number: str) -> PriorRelief | None:
     return PriorRelief(
         worker=worker,
         payout_count=totals["n"],
-        total_paid=totals["total"] or Decimal("0"),
+        total_paid=to_cents(totals["total"]),
         last_paid_on=totals["last"],
         last_amount=last.amount if last else None,
         last_town=last.application.union.parent.name if last else "",

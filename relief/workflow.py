@@ -40,6 +40,8 @@ ALLOWED = {
     "send_back": {Role.DISTRICT_OFFICER: {S_RECOMMENDED}},
     # Reached by recording payouts (relief.services.disbursements), not by a button.
     "mark_disbursed": {Role.DISTRICT_OFFICER: {S_APPROVED}},
+    # Reached by reversing a payout of a fully paid case (relief.services.disbursements).
+    "payment_reversed": {Role.DISTRICT_OFFICER: {S_DISBURSED}},
     "close": {Role.TOWN_REVIEWER: {S_DISBURSED}},
 }
 
@@ -52,6 +54,10 @@ ACTIONS = {
     },
     "home_visit": {Role.TOWN_REVIEWER: {S_SUBMITTED, S_VERIFIED}},
     "disburse": {Role.DISTRICT_OFFICER: {S_APPROVED}},
+    # The bank returned a payout; a closed case is history and is not reopened this way.
+    "reverse": {Role.DISTRICT_OFFICER: {S_APPROVED, S_DISBURSED}},
+    # Put into or taken out of a payment batch.
+    "batch": {Role.DISTRICT_OFFICER: {S_APPROVED}},
     "follow_up": {Role.TOWN_REVIEWER: {S_DISBURSED, S_CLOSED}},
 }
 
@@ -66,6 +72,7 @@ TRANSITION_LABELS = {
     "approve": _("Approve"),
     "send_back": _("Send back to the town"),
     "mark_disbursed": _("Mark paid"),
+    "payment_reversed": _("Payout returned: awaiting payment again"),
     "close": _("Close the case"),
     "create": _("Created"),
     "update": _("Edited"),
@@ -73,6 +80,16 @@ TRANSITION_LABELS = {
     "attach": _("Add attachment"),
     "import": _("Imported"),
     "disburse": _("Payout recorded"),
+    "reverse": _("Payout reversed"),
+    "batch": _("Payment batch"),
+    "batch_add": _("Added to a payment batch"),
+    "batch_export": _("Bank file exported"),
+    "batch_cancel": _("Payment batch cancelled"),
+    "fund_income": _("Fund income recorded"),
+    "donation_campaign": _("Donation campaign opened"),
+    "donation": _("Donations recorded"),
+    "file_close": _("Hardship file closed"),
+    "file_reopen": _("Hardship file reopened"),
     "home_visit": _("Home visit recorded"),
     "follow_up": _("Follow-up recorded"),
 }

@@ -8,10 +8,14 @@ Users: alice (caseworker, XQ-S01), bob (caseworker, DL-V01), carol (town reviewe
 dave (town reviewer, DL), erin (district officer, NH), root (superuser).
 """
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 
-from tests.factories import build_people, build_tree
+from relief import services
+from tests.factories import build_people, build_tree, fund
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +32,29 @@ def tree(db):
 @pytest.fixture
 def people(tree):
     return build_people(tree)
+
+
+@pytest.fixture
+def well_funded(people):
+    """District money for both towns in every year a lifecycle test may pay in, so that tests
+    about cases are not about fund balances (those have their own tests)."""
+    today = dt.date.today()
+    for reviewer in (people.carol, people.dave):
+        town = reviewer.union
+        grassroots = town.children.first()
+        # The years the lifecycle tests date their cases in, and this one.
+        for year in sorted({2022, 2023, 2024, 2025, today.year}):
+            fund(people.erin, town, "10000000.00", year=year)
+            fund(reviewer, town, "10000000.00", source="town", year=year)
+            campaign = services.donation_campaign_create(user=reviewer, town=town, year=year)
+            services.donation_collection_record(
+                user=reviewer,
+                campaign=campaign,
+                union=grassroots,
+                collected_on=campaign.starts_on,
+                donor_count=1000,
+                amount=Decimal("10000000.00"),
+            )
 
 
 @pytest.fixture

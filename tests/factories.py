@@ -148,6 +148,19 @@ def file_case(caseworker_user, worker=None, *, amount="5000.00", categories=("�
     )
 
 
+def fund(officer, town, amount, *, source="district", year=None):
+    """Put `amount` into a town's fund account (a district allocation by default)."""
+    return services.fund_income_record(
+        user=officer,
+        town=town,
+        source=source,
+        year=year or dt.date.today().year,
+        amount=Decimal(amount),
+        received_on=dt.date.today(),
+        document_no="南工字〔测试〕1号" if source == "district" else "",
+    )
+
+
 # The path through the services to each state, and who takes each step.
 PATH = {
     "draft": [],
@@ -193,6 +206,7 @@ def case_in_state(state: str, *, caseworker, reviewer, officer, worker=None, amo
                 application=app, user=officer, amount=Decimal(amount)
             )
         elif step == "pay":
+            fund(officer, app.union.parent, app.approved_amount)
             services.disbursement_record(
                 application=app,
                 user=officer,

@@ -1,21 +1,35 @@
 from relief.models.application import Application, ApplicationState, ReferenceCounter
 from relief.models.audit import AuditEntry
+from relief.models.batches import OPEN_BATCH_STATES, BatchItem, BatchState, PaymentBatch
 from relief.models.disbursement import Disbursement, FundSource, PaymentMethod
+from relief.models.donations import DonationCampaign, DonationCollection, Donor
+from relief.models.funds import FundAccount, FundIncome
+from relief.models.hardship_file import HardshipFile
 from relief.models.policy import HardshipCategory, Policy
 from relief.models.visit import Attachment, FollowUp, HomeVisit
 from relief.models.worker import HouseholdMember, Worker
 
 __all__ = [
+    "OPEN_BATCH_STATES",
     "Application",
     "ApplicationState",
     "Attachment",
     "AuditEntry",
+    "BatchItem",
+    "BatchState",
     "Disbursement",
+    "DonationCampaign",
+    "DonationCollection",
+    "Donor",
     "FollowUp",
+    "FundAccount",
+    "FundIncome",
     "FundSource",
     "HardshipCategory",
+    "HardshipFile",
     "HomeVisit",
     "HouseholdMember",
+    "PaymentBatch",
     "PaymentMethod",
     "Policy",
     "ReferenceCounter",

@@ -239,6 +239,16 @@ class Application(FSMModelMixin, models.Model):
     def mark_disbursed(self):
         self.disbursed_at = timezone.now()
 
+    @transition(
+        state,
+        source=S.DISBURSED,
+        target=S.APPROVED,
+        permission=wf.fsm_permission("payment_reversed"),
+    )
+    def payment_reversed(self):
+        # The bank returned a payout: the case owes money again until it is paid anew.
+        self.disbursed_at = None
+
     @transition(state, source=S.DISBURSED, target=S.CLOSED, permission=wf.fsm_permission("close"))
     def close(self):
         self.closed_at = timezone.now()

@@ -18,7 +18,12 @@ class FundSource(models.TextChoices):
 
 
 class Disbursement(models.Model):
-    """发放: money actually paid against an approved application. Never edited or deleted."""
+    """发放: money actually paid against an approved application. Never edited or deleted.
+
+    A payout the bank returned is undone by a reversal: a new row with the negative amount that
+    points at it (`reverses`) and says why. Each payout is drawn from one fund account: the
+    `fund_source` of the case's `town` for `fund_year`.
+    """
 
     application = models.ForeignKey(
         "relief.Application",
@@ -31,6 +36,22 @@ class Disbursement(models.Model):
     method = models.CharField(_("method"), max_length=10, choices=PaymentMethod.choices)
     fund_source = models.CharField(_("fund source"), max_length=10, choices=FundSource.choices)
     voucher_no = models.CharField(_("voucher number"), max_length=50, blank=True)
+    town = models.ForeignKey(
+        "unions.Union",
+        verbose_name=_("town federation"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    fund_year = models.PositiveSmallIntegerField(_("fund year"))
+    reverses = models.OneToOneField(
+        "self",
+        verbose_name=_("reverses payout"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversal",
+    )
+    reason = models.TextField(_("reason for the reversal"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),
@@ -44,9 +65,21 @@ class Disbursement(models.Model):
         verbose_name_plural = _("payouts")
         ordering = ["paid_on", "pk"]
         constraints = [
-            models.CheckConstraint(name="disbursement_amount_positive", condition=Q(amount__gt=0)),
+            # A payout is positive; a reversal is negative, points at its payout, says why.
+            models.CheckConstraint(
+                name="disbursement_amount_sign",
+                condition=Q(reverses__isnull=True, amount__gt=0, reason="")
+                | (Q(reverses__isnull=False, amount__lt=0) & ~Q(reason="")),
+            ),
         ]
-        indexes = [models.Index(fields=["paid_on"], name="disbursement_paid_on")]
+        indexes = [
+            models.Index(fields=["paid_on"], name="disbursement_paid_on"),
+            models.Index(fields=["town", "fund_source", "fund_year"], name="disbursement_fund"),
+        ]
 
     def __str__(self):
         return f"{self.application} {self.amount} {self.paid_on:%Y-%m-%d}"
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.reverses_id is not None

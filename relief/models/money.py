@@ -20,6 +20,11 @@ def to_money(value) -> Decimal | None:
     return Decimal(str(value))
 
 
+def to_cents(value) -> Decimal:
+    """An SQL sum as exact yuan and fen: SQLite adds decimals in floating point."""
+    return Decimal(value or 0).quantize(CENT)
+
+
 def yuan(value) -> str:
     """'¥1,234.50' for messages."""
     return _("¥%(amount)s") % {"amount": f"{Decimal(value):,.2f}"}

@@ -18,7 +18,16 @@ from relief.services.applications import (
     application_verify,
     application_withdraw,
 )
-from relief.services.disbursements import disbursement_record
+from relief.services.batches import (
+    batch_cancel,
+    batch_create,
+    batch_export,
+    batch_mark_paid,
+)
+from relief.services.disbursements import disbursement_record, disbursement_reverse
+from relief.services.donations import donation_campaign_create, donation_collection_record
+from relief.services.funds import fund_income_record
+from relief.services.hardship_files import hardship_file_close, hardship_file_reopen
 from relief.services.visits import attachment_add, follow_up_record, home_visit_record
 from relief.services.workers import household_replace, worker_create, worker_update
 
@@ -36,8 +45,18 @@ __all__ = [
     "application_verify",
     "application_withdraw",
     "attachment_add",
+    "batch_cancel",
+    "batch_create",
+    "batch_export",
+    "batch_mark_paid",
     "disbursement_record",
+    "disbursement_reverse",
+    "donation_campaign_create",
+    "donation_collection_record",
     "follow_up_record",
+    "fund_income_record",
+    "hardship_file_close",
+    "hardship_file_reopen",
     "home_visit_record",
     "household_replace",
     "worker_create",

@@ -1,17 +1,32 @@
-"""Recording payouts against an approved case; the last one moves it to disbursed."""
+"""Recording payouts against an approved case; the last one moves it to disbursed.
+
+Every payout draws on a fund account (the case's town, a source, a year) and is refused when
+the account cannot cover it. A payout the bank returned is reversed by a new, negative entry
+with a reason; nothing is edited or deleted.
+"""
 
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from relief.models import Application, Disbursement, PaymentMethod
-from relief.models.money import to_money, yuan
+from relief import workflow as wf
+from relief.models import (
+    OPEN_BATCH_STATES,
+    Application,
+    Disbursement,
+    FundSource,
+    PaymentBatch,
+    PaymentMethod,
+)
+from relief.models.money import yuan
 from relief.services.audit import AMOUNT_FIELDS, audit, diff, snapshot
+from relief.services.funds import check_money, fund_draw, fund_give_back
 from relief.services.locking import lock_application
 
-DISBURSEMENT_FIELDS = ("amount", "paid_on", "method", "fund_source", "voucher_no")
+DISBURSEMENT_FIELDS = ("amount", "paid_on", "method", "fund_source", "fund_year", "voucher_no")
 
 
 @transaction.atomic
@@ -23,17 +38,53 @@ def disbursement_record(
     paid_on,
     method: str,
     fund_source: str,
+    fund_year: int | None = None,
     voucher_no: str = "",
     comment: str = "",
     source: str = "web",
 ) -> Disbursement:
-    """Pay part or all of the approved amount; never more than what is outstanding."""
+    """Pay part or all of the approved amount; never more than what is outstanding, and never
+    more than the fund account holds (`fund_year` defaults to the year of `paid_on`)."""
     locked = lock_application(application, user, "disburse")
-    amount = to_money(amount)
-    if amount is None or amount <= 0:
-        raise ValidationError({"amount": _("Enter an amount greater than zero.")})
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError({"amount": _("Amounts have at most two decimals (fen).")})
+    batch = (
+        PaymentBatch.objects.filter(items__application=locked, state__in=OPEN_BATCH_STATES)
+        .values_list("reference", flat=True)
+        .first()
+    )
+    if batch:
+        raise ValidationError(
+            _("This case is in payment batch %(batch)s: pay it with the batch or cancel the batch.")
+            % {"batch": batch}
+        )
+    return record_payout(
+        locked,
+        user,
+        amount=amount,
+        paid_on=paid_on,
+        method=method,
+        fund_source=fund_source,
+        fund_year=fund_year,
+        voucher_no=voucher_no,
+        comment=comment,
+        source=source,
+    )
+
+
+def record_payout(
+    locked: Application,
+    user,
+    *,
+    amount,
+    paid_on,
+    method,
+    fund_source,
+    fund_year=None,
+    voucher_no="",
+    comment="",
+    source="web",
+) -> Disbursement:
+    """The payout itself, on an application row the caller has locked (inside a transaction)."""
+    amount = check_money(amount)
     outstanding = locked.approved_amount - locked.paid_amount
     if amount > outstanding:
         raise ValidationError(
@@ -54,16 +105,25 @@ def disbursement_record(
         raise ValidationError(
             {"method": _("The worker has no bank card on file: record the card or pay in cash.")}
         )
+    if fund_source not in FundSource.values:
+        raise ValidationError({"fund_source": _("Choose a fund source.")})
+    if paid_on is None:
+        raise ValidationError({"paid_on": _("This field is required.")})
+    fund_year = fund_year or paid_on.year
+    town = locked.union.parent
     payout = Disbursement(
         application=locked,
         amount=amount,
         paid_on=paid_on,
         method=method,
         fund_source=fund_source,
+        fund_year=fund_year,
+        town=town,
         voucher_no=(voucher_no or "").strip(),
         recorded_by=user,
     )
-    payout.full_clean()
+    payout.full_clean(exclude=["reverses"])
+    fund_draw(town=town, source=fund_source, year=fund_year, amount=amount)
     payout.save()
     before = snapshot(locked, AMOUNT_FIELDS)
     locked.paid_amount += amount
@@ -87,3 +147,66 @@ def disbursement_record(
         source=source,
     )
     return payout
+
+
+@transaction.atomic
+def disbursement_reverse(
+    *, payout: Disbursement, user, reason: str, reversed_on=None, source: str = "web"
+) -> Disbursement:
+    """The bank returned `payout`: a compensating entry gives the money back to its fund
+    account and the case owes it again (a paid case goes back to approved)."""
+    locked = lock_application(payout.application, user, "reverse")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the payout is reversed.")})
+    original = Disbursement.objects.filter(pk=payout.pk, application=locked).first()
+    if original is None:
+        raise ValidationError(_("This payout does not belong to this case."))
+    if original.is_reversal:
+        raise ValidationError(_("A reversal cannot itself be reversed."))
+    if Disbursement.objects.filter(reverses=original).exists():
+        raise ValidationError(_("This payout has already been reversed."))
+    reversal = Disbursement(
+        application=locked,
+        amount=-original.amount,
+        paid_on=reversed_on or timezone.localdate(),
+        method=original.method,
+        fund_source=original.fund_source,
+        fund_year=original.fund_year,
+        town_id=original.town_id,
+        voucher_no=original.voucher_no,
+        reverses=original,
+        reason=reason,
+        recorded_by=user,
+    )
+    reversal.full_clean(exclude=["reverses"])
+    reversal.save()
+    fund_give_back(
+        town=original.town,
+        source=original.fund_source,
+        year=original.fund_year,
+        amount=original.amount,
+    )
+    before = snapshot(locked, AMOUNT_FIELDS)
+    from_state = locked.state
+    locked.paid_amount -= original.amount
+    if locked.state == wf.S_DISBURSED:
+        locked.payment_reversed()
+    locked.version += 1
+    locked.save()
+    audit(
+        actor=user,
+        action="reverse",
+        application=locked,
+        disbursement=reversal,
+        from_state=from_state,
+        to_state=locked.state,
+        comment=reason,
+        changes={
+            "reverses": [None, str(original.pk)],
+            "amount": [None, f"{reversal.amount:.2f}"],
+            **diff(before, snapshot(locked, AMOUNT_FIELDS)),
+        },
+        source=source,
+    )
+    return reversal

@@ -7,10 +7,7 @@ from django.utils import translation
 
 from relief import services
 from relief.models import AuditEntry
-from tests.factories import (
-    PATH,
-    file_case,
-)
+from tests.factories import PATH, file_case, fund
 
 
 def walk(app, state, *, caseworker, reviewer, officer, paid_on=None, amount=None):
@@ -42,6 +39,7 @@ def walk(app, state, *, caseworker, reviewer, officer, paid_on=None, amount=None
         elif step == "approve":
             app = services.application_approve(application=app, user=officer, amount=amount)
         elif step == "pay":
+            fund(officer, app.union.parent, app.approved_amount, year=(paid_on or today).year)
             services.disbursement_record(
                 application=app,
                 user=officer,

@@ -13,6 +13,9 @@ from tests.factories import case_in_state
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n"
 
+# Payouts here are about cases, not balances: the towns have money.
+pytestmark = pytest.mark.usefixtures("well_funded")
+
 
 def test_a_home_visit_makes_copies_loaded_before_it_stale(people):
     app = case_in_state("submitted", caseworker=people.alice, reviewer=people.carol, officer=None)

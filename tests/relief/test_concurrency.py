@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from relief import services
 from relief.errors import Conflict
 from relief.models import Application, AuditEntry, Disbursement
-from tests.factories import case_in_state
+from tests.factories import case_in_state, fund
 
 pytestmark = [pytest.mark.postgres]
 
@@ -66,6 +66,7 @@ def test_two_simultaneous_full_payouts_pay_once(people):
     app = case_in_state(
         "approved", caseworker=people.alice, reviewer=people.carol, officer=people.erin
     )
+    fund(people.erin, app.union.parent, "10000.00")
 
     def pay():
         return services.disbursement_record(

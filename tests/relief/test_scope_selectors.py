@@ -22,6 +22,9 @@ from tests.relief.helpers import dated_case
 
 D = Decimal
 
+# Payouts here are about cases, not balances: the towns have money.
+pytestmark = pytest.mark.usefixtures("well_funded")
+
 
 @pytest.fixture
 def eve(tree):

@@ -31,7 +31,7 @@ from django.test import override_settings
 from relief import services
 from relief.errors import NotAllowed, OutOfScope
 from relief.models import Application, AuditEntry
-from tests.factories import build_people, build_tree, case_in_state, caseworker
+from tests.factories import build_people, build_tree, case_in_state, caseworker, fund
 from tests.relief.helpers import FAST_HASHER, english, footprint, message_of
 from unions.models import User
 
@@ -226,6 +226,7 @@ def world(django_db_setup, django_db_blocker):
             with override_settings(PASSWORD_HASHERS=[FAST_HASHER]):
                 tree = build_tree()
                 people = build_people(tree)
+            fund(people.erin, tree.xq, "1000000.00")
             users = {
                 "alice": people.alice,
                 "eve": caseworker(tree.xq_e01, username="eve"),

@@ -1,0 +1,452 @@
+"""Admin for money: fund income, payouts and reversals, payment batches, 十元捐 campaigns and
+collections, hardship files. Lists are scoped and read-only; every write is a form that calls a
+relief.services function (which checks role and scope again and audits)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from relief import services
+from relief.forms_funds import (
+    BatchForm,
+    CampaignForm,
+    CollectionForm,
+    FundIncomeForm,
+    HardshipFileForm,
+    MarkPaidForm,
+    PayoutForm,
+    ReasonForm,
+    ReversalForm,
+)
+from relief.idcard import mask_card
+from relief.models import (
+    BatchItem,
+    Disbursement,
+    DonationCampaign,
+    DonationCollection,
+    Donor,
+    FundAccount,
+    FundIncome,
+    HardshipFile,
+    PaymentBatch,
+)
+from relief.services.batches import batch_check_funds, may_see_full_cards
+from unions.selectors import scope_q
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """Read-only lists; additions and actions go through forms that call the services."""
+
+    service_form_template = "admin/relief/service_form.html"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def service_form(self, request, form_class, run, *, title, obj=None, submit=None, extra=None):
+        """Show `form_class`; on a valid POST call `run(cleaned_data)`; its ValidationErrors
+        go back onto the form, next to the field they name."""
+        kwargs = (
+            {"user": request.user} if "user" in form_class.__init__.__code__.co_varnames else {}
+        )
+        form = form_class(request.POST or None, **kwargs)
+        if request.method == "POST" and form.is_valid():
+            try:
+                response = run(form.cleaned_data)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                return response
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "form": form,
+            "original": obj,
+            "submit_label": submit or _("Save"),
+            **(extra or {}),
+        }
+        return TemplateResponse(request, self.service_form_template, context)
+
+    def done(self, request, message, url=None):
+        messages.success(request, message)
+        opts = self.model._meta
+        return HttpResponseRedirect(
+            url or reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        )
+
+
+@admin.register(FundAccount)
+class FundAccountAdmin(ServiceAdmin):
+    list_display = ["town", "source", "year", "income_total", "paid_total", "balance"]
+    list_filter = ["year", "source", ("town", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["town"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(scope_q(request.user, "town"))
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=gettext_lazy("balance"))
+    def balance(self, obj):
+        return obj.balance
+
+
+@admin.register(FundIncome)
+class FundIncomeAdmin(ServiceAdmin):
+    list_display = ["received_on", "account", "amount", "document_no", "note", "recorded_by"]
+    list_filter = [
+        "account__year",
+        "account__source",
+        ("account__town", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["account__town", "recorded_by"]
+    search_fields = ["document_no", "note"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(scope_q(request.user, "account__town"))
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+
+        def run(data):
+            income = services.fund_income_record(user=request.user, origin="admin", **data)
+            return self.done(request, _("Income recorded: %(income)s.") % {"income": income})
+
+        return self.service_form(request, FundIncomeForm, run, title=_("Record fund income"))
+
+
+class BatchItemInline(admin.TabularInline):
+    model = BatchItem
+    extra = 0
+    can_delete = False
+    fields = ["application", "worker", "card", "amount", "disbursement"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("application__worker")
+
+    @admin.display(description=gettext_lazy("worker"))
+    def worker(self, obj):
+        return obj.application.worker.name
+
+    @admin.display(description=gettext_lazy("card number"))
+    def card(self, obj):
+        return mask_card(obj.application.worker.bank_card)
+
+
+@admin.register(PaymentBatch)
+class PaymentBatchAdmin(ServiceAdmin):
+    list_display = ["reference", "title", "fund_source", "fund_year", "state", "bank_paid_on"]
+    list_filter = ["state", "fund_source", "fund_year"]
+    readonly_fields = [
+        "reference",
+        "title",
+        "fund_source",
+        "fund_year",
+        "state",
+        "bank_paid_on",
+        "created_by",
+        "created_at",
+        "exported_at",
+        "paid_at",
+        "cancelled_at",
+    ]
+    inlines = [BatchItemInline]
+    change_form_template = "admin/relief/paymentbatch/change_form.html"
+
+    def get_queryset(self, request):
+        # Batches belong to the district; a batch is visible when its cases are.
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.exclude(
+            items__in=BatchItem.objects.exclude(scope_q(request.user, "application__union"))
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/check/", view(self.check_view), name="relief_paymentbatch_check"),
+            path("<int:pk>/export/", view(self.export_view), name="relief_paymentbatch_export"),
+            path("<int:pk>/paid/", view(self.paid_view), name="relief_paymentbatch_paid"),
+            path("<int:pk>/cancel/", view(self.cancel_view), name="relief_paymentbatch_cancel"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"may_export": may_see_full_cards(request.user), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def _batch(self, request, pk) -> PaymentBatch:
+        return get_object_or_404(self.get_queryset(request), pk=pk)
+
+    def _back(self, batch):
+        return reverse("admin:relief_paymentbatch_change", args=[batch.pk])
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+
+        def run(data):
+            batch = services.batch_create(user=request.user, source="admin", **data)
+            return self.done(
+                request, _("Batch %(ref)s created.") % {"ref": batch.reference}, self._back(batch)
+            )
+
+        return self.service_form(request, BatchForm, run, title=_("New payment batch"))
+
+    def check_view(self, request, pk):
+        batch = self._batch(request, pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": batch,
+            "title": _("Funds check for %(ref)s") % {"ref": batch.reference},
+            "lines": batch_check_funds(batch),
+        }
+        return TemplateResponse(request, "admin/relief/paymentbatch/check.html", context)
+
+    def export_view(self, request, pk):
+        batch = self._batch(request, pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(self._back(batch))
+        try:
+            content = services.batch_export(batch=batch, user=request.user, source="admin")
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return HttpResponseRedirect(self._back(batch))
+        response = HttpResponse(
+            content,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{batch.reference}.xlsx"'
+        return response
+
+    def paid_view(self, request, pk):
+        batch = self._batch(request, pk)
+
+        def run(data):
+            services.batch_mark_paid(batch=batch, user=request.user, source="admin", **data)
+            return self.done(
+                request, _("Batch %(ref)s is paid.") % {"ref": batch.reference}, self._back(batch)
+            )
+
+        return self.service_form(
+            request,
+            MarkPaidForm,
+            run,
+            title=_("Mark %(ref)s paid") % {"ref": batch.reference},
+            obj=batch,
+            submit=_("Mark paid"),
+        )
+
+    def cancel_view(self, request, pk):
+        batch = self._batch(request, pk)
+
+        def run(data):
+            services.batch_cancel(batch=batch, user=request.user, source="admin", **data)
+            return self.done(
+                request, _("Batch %(ref)s cancelled.") % {"ref": batch.reference}, self._back(batch)
+            )
+
+        return self.service_form(
+            request,
+            ReasonForm,
+            run,
+            title=_("Cancel %(ref)s") % {"ref": batch.reference},
+            obj=batch,
+            submit=_("Cancel the batch"),
+        )
+
+
+@admin.register(Disbursement)
+class DisbursementAdmin(ServiceAdmin):
+    list_display = [
+        "paid_on",
+        "application",
+        "amount",
+        "method",
+        "town",
+        "fund_source",
+        "fund_year",
+        "voucher_no",
+        "reverses",
+    ]
+    list_filter = ["fund_year", "fund_source", "method", ("town", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["application", "town", "reverses"]
+    search_fields = ["application__reference", "voucher_no"]
+    readonly_fields = [
+        "application",
+        "amount",
+        "paid_on",
+        "method",
+        "town",
+        "fund_source",
+        "fund_year",
+        "voucher_no",
+        "reverses",
+        "reason",
+        "recorded_by",
+        "recorded_at",
+    ]
+    change_form_template = "admin/relief/disbursement/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(scope_q(request.user, "application__union"))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/reverse/", view(self.reverse_view), name="relief_disbursement_reverse"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+
+        def run(data):
+            payout = services.disbursement_record(user=request.user, source="admin", **data)
+            return self.done(request, _("Payout recorded: %(payout)s.") % {"payout": payout})
+
+        return self.service_form(request, PayoutForm, run, title=_("Record a payout"))
+
+    def reverse_view(self, request, pk):
+        payout = get_object_or_404(self.get_queryset(request), pk=pk)
+
+        def run(data):
+            services.disbursement_reverse(payout=payout, user=request.user, source="admin", **data)
+            return self.done(request, _("Payout reversed."))
+
+        return self.service_form(
+            request,
+            ReversalForm,
+            run,
+            title=_("Reverse payout %(payout)s") % {"payout": payout},
+            obj=payout,
+            submit=_("Reverse"),
+        )
+
+
+class DonorInline(admin.TabularInline):
+    model = Donor
+    extra = 0
+    can_delete = False
+    fields = ["name", "masked_id_number", "amount", "receipt_no"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DonationCampaign)
+class DonationCampaignAdmin(ServiceAdmin):
+    list_display = ["town", "year", "starts_on", "ends_on"]
+    list_filter = ["year", ("town", admin.RelatedOnlyFieldListFilter)]
+    readonly_fields = ["town", "year", "starts_on", "ends_on", "created_by", "created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(scope_q(request.user, "town"))
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+
+        def run(data):
+            campaign = services.donation_campaign_create(
+                user=request.user, source="admin", **{k: v for k, v in data.items() if v}
+            )
+            return self.done(request, _("%(campaign)s opened.") % {"campaign": campaign})
+
+        return self.service_form(request, CampaignForm, run, title=_("Open a donation campaign"))
+
+
+@admin.register(DonationCollection)
+class DonationCollectionAdmin(ServiceAdmin):
+    list_display = ["collected_on", "union", "campaign", "donor_count", "amount", "receipt_numbers"]
+    list_filter = [
+        "campaign__year",
+        ("campaign__town", admin.RelatedOnlyFieldListFilter),
+        ("union", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["union", "campaign__town"]
+    readonly_fields = [
+        "campaign",
+        "union",
+        "collected_on",
+        "donor_count",
+        "amount",
+        "receipt_numbers",
+        "recorded_by",
+        "recorded_at",
+    ]
+    inlines = [DonorInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(scope_q(request.user, "campaign__town"))
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+
+        def run(data):
+            services.donation_collection_record(user=request.user, source="admin", **data)
+            return self.done(request, _("Collection recorded."))
+
+        return self.service_form(request, CollectionForm, run, title=_("Record a collection"))
+
+
+@admin.register(HardshipFile)
+class HardshipFileAdmin(ServiceAdmin):
+    list_display = ["worker", "is_open", "reason", "changed_by", "changed_at"]
+    list_filter = ["is_open"]
+    list_select_related = ["worker", "changed_by"]
+    readonly_fields = ["worker", "is_open", "reason", "changed_by", "changed_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(scope_q(request.user, "worker__union"))
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+
+        def run(data):
+            move = (
+                services.hardship_file_close
+                if data["action"] == "close"
+                else services.hardship_file_reopen
+            )
+            move(worker=data["worker"], user=request.user, reason=data["reason"], source="admin")
+            return self.done(request, _("Hardship file updated."))
+
+        return self.service_form(
+            request, HardshipFileForm, run, title=_("Close or reopen a hardship file")
+        )

@@ -1,0 +1,352 @@
+"""拨款批次: approved cases paid by one bank transfer file.
+
+draft --export--> exported --mark paid (bank's date)--> paid; draft/exported --> cancelled.
+Marking paid records every case's payout in one transaction, or none.
+
+Full card numbers leave the system only in the bank file, and only district officers (who
+pay, and who already see everything) may export it; each export is in every case's trail.
+"""
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from relief import workflow as wf
+from relief.errors import NotAllowed, OutOfScope
+from relief.models import (
+    OPEN_BATCH_STATES,
+    Application,
+    BatchItem,
+    BatchState,
+    FundAccount,
+    FundSource,
+    PaymentBatch,
+    PaymentMethod,
+)
+from relief.models.money import yuan
+from relief.services.audit import audit
+from relief.services.disbursements import record_payout
+from relief.services.funds import check_year, source_label
+from unions.models import Role
+from unions.selectors import scope_q
+
+BANK_FILE_COLUMNS = ("name", "card number", "bank", "branch", "amount", "reference")
+
+
+def may_see_full_cards(user) -> bool:
+    """The one rule for full card numbers: district officers, who make the transfers."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.role == Role.DISTRICT_OFFICER
+    )
+
+
+def _require_officer(user) -> None:
+    if not user.role:
+        raise NotAllowed(_("Your account has no role."))
+    if user.role != Role.DISTRICT_OFFICER:
+        raise NotAllowed(_("Only district officers handle payment batches."))
+
+
+def _lock_batch(batch: PaymentBatch, user, *states) -> PaymentBatch:
+    _require_officer(user)
+    locked = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
+    if states and locked.state not in states:
+        raise ValidationError(
+            _("This batch is “%(state)s”: that is not possible now.")
+            % {"state": locked.get_state_display()}
+        )
+    return locked
+
+
+def _lock_applications(user, pks) -> list[Application]:
+    """Lock the cases in primary-key order (the order every payout path uses)."""
+    rows = (
+        Application.objects.select_for_update(of=("self",))
+        .filter(scope_q(user, "union"), pk__in=list(pks))
+        .select_related("worker", "union", "union__parent", "policy")
+        .order_by("pk")
+    )
+    locked = list(rows)
+    if len(locked) != len(set(pks)):
+        raise OutOfScope
+    return locked
+
+
+def _label(app: Application) -> str:
+    return f"{app.reference} {app.worker.name}"
+
+
+@transaction.atomic
+def batch_create(
+    *,
+    user,
+    title: str,
+    applications,
+    fund_source: str,
+    fund_year: int | None = None,
+    source: str = "web",
+) -> PaymentBatch:
+    """A draft batch paying what is outstanding on each chosen approved case."""
+    _require_officer(user)
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": _("This field is required.")})
+    if fund_source not in FundSource.values:
+        raise ValidationError({"fund_source": _("Choose a fund source.")})
+    fund_year = check_year(fund_year or timezone.localdate().year, "fund_year")
+    pks = [a.pk for a in applications]
+    if not pks:
+        raise ValidationError({"applications": _("Choose at least one approved case.")})
+    locked = _lock_applications(user, pks)
+    errors = []
+    busy = set(
+        BatchItem.objects.filter(
+            application__in=locked, batch__state__in=OPEN_BATCH_STATES
+        ).values_list("application__reference", "batch__reference")
+    )
+    busy_refs = dict(busy)
+    for app in locked:
+        if app.state != wf.S_APPROVED:
+            errors.append(
+                _("%(case)s is “%(state)s”, not approved awaiting payment.")
+                % {"case": _label(app), "state": app.get_state_display()}
+            )
+        elif app.reference in busy_refs:
+            errors.append(
+                _("%(case)s is already in batch %(batch)s.")
+                % {"case": _label(app), "batch": busy_refs[app.reference]}
+            )
+        elif not app.worker.bank_card:
+            errors.append(
+                _("%(case)s: the worker has no bank card on file.") % {"case": _label(app)}
+            )
+    if errors:
+        raise ValidationError({"applications": errors})
+    batch = PaymentBatch(
+        title=title,
+        fund_source=fund_source,
+        fund_year=fund_year,
+        created_by=user,
+        reference=f"~{timezone.now():%H%M%S%f}",
+    )
+    batch.save()
+    batch.reference = f"PB-{fund_year}-{batch.pk:05d}"
+    batch.save(update_fields=["reference"])
+    BatchItem.objects.bulk_create(
+        [BatchItem(batch=batch, application=app, amount=app.outstanding_amount) for app in locked]
+    )
+    for app in locked:
+        audit(
+            actor=user,
+            action="batch_add",
+            application=app,
+            comment=f"{batch.reference} {batch.title}",
+            changes={"batch_amount": [None, f"{app.outstanding_amount:.2f}"]},
+            source=source,
+        )
+    return batch
+
+
+@dataclass(frozen=True)
+class FundCheckLine:
+    town: str
+    source: str
+    year: int
+    needed: Decimal
+    balance: Decimal
+    # Needed by other open batches on the same account.
+    committed_elsewhere: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.balance - self.committed_elsewhere
+
+    @property
+    def ok(self) -> bool:
+        return self.needed <= self.available
+
+
+def batch_check_funds(batch: PaymentBatch) -> list[FundCheckLine]:
+    """Per town: what the batch needs from its account and what the account can give."""
+    needs: dict[int, tuple[str, Decimal]] = {}
+    for item in batch.items.select_related("application__union__parent"):
+        town = item.application.union.parent
+        name, total = needs.get(town.pk, (town.name, Decimal("0")))
+        needs[town.pk] = (name, total + item.amount)
+    balances = {
+        a.town_id: a.balance
+        for a in FundAccount.objects.filter(
+            town_id__in=needs, source=batch.fund_source, year=batch.fund_year
+        )
+    }
+    elsewhere: dict[int, Decimal] = {}
+    others = BatchItem.objects.filter(
+        batch__state__in=OPEN_BATCH_STATES,
+        batch__fund_source=batch.fund_source,
+        batch__fund_year=batch.fund_year,
+        application__union__parent_id__in=needs,
+    ).exclude(batch=batch)
+    for town_id, amount in others.values_list("application__union__parent_id", "amount"):
+        elsewhere[town_id] = elsewhere.get(town_id, Decimal("0")) + amount
+    return [
+        FundCheckLine(
+            town=name,
+            source=source_label(batch.fund_source),
+            year=batch.fund_year,
+            needed=needed,
+            balance=balances.get(town_id, Decimal("0")),
+            committed_elsewhere=elsewhere.get(town_id, Decimal("0")),
+        )
+        for town_id, (name, needed) in sorted(needs.items(), key=lambda kv: kv[1][0])
+    ]
+
+
+def _funds_errors(lines: list[FundCheckLine]) -> list[str]:
+    return [
+        _(
+            "%(source)s of %(town)s for %(year)d has %(available)s available after other open "
+            "batches; this batch needs %(needed)s."
+        )
+        % {
+            "source": line.source,
+            "town": line.town,
+            "year": line.year,
+            "available": yuan(line.available),
+            "needed": yuan(line.needed),
+        }
+        for line in lines
+        if not line.ok
+    ]
+
+
+def bank_file(batch: PaymentBatch) -> bytes:
+    """The XLSX the bank imports: one row per case, full card numbers as text."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = batch.reference
+    sheet.append(["姓名", "卡号", "开户银行", "开户网点", "金额", "摘要"])
+    items = batch.items.select_related("application__worker").order_by("pk")
+    for item in items:
+        worker = item.application.worker
+        sheet.append(
+            [
+                worker.name,
+                worker.bank_card,
+                worker.bank_name,
+                worker.bank_branch,
+                item.amount,
+                f"临时救助 {batch.reference} {item.application.reference}",
+            ]
+        )
+    for row in sheet.iter_rows(min_row=2):
+        row[1].number_format = "@"  # a 19-digit card must not become 6.22E+18
+        row[4].number_format = "0.00"
+    for column, width in zip("ABCDEF", (12, 24, 24, 20, 12, 36), strict=True):
+        sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@transaction.atomic
+def batch_export(*, batch: PaymentBatch, user, source: str = "web") -> bytes:
+    """The bank file, for district officers only, once the funds check passes."""
+    locked = _lock_batch(batch, user, BatchState.DRAFT, BatchState.EXPORTED)
+    if not may_see_full_cards(user):
+        raise NotAllowed(_("Your role may not see full card numbers."))
+    errors = _funds_errors(batch_check_funds(locked))
+    if errors:
+        raise ValidationError(errors)
+    items = list(locked.items.select_related("application__worker"))
+    missing = [_label(i.application) for i in items if not i.application.worker.bank_card]
+    if missing:
+        raise ValidationError(
+            _("No bank card on file for: %(cases)s.") % {"cases": "、".join(missing)}
+        )
+    locked.state = BatchState.EXPORTED
+    locked.exported_at = timezone.now()
+    locked.save(update_fields=["state", "exported_at"])
+    for item in items:
+        audit(
+            actor=user,
+            action="batch_export",
+            application=item.application,
+            comment=locked.reference,
+            source=source,
+        )
+    return bank_file(locked)
+
+
+@transaction.atomic
+def batch_mark_paid(
+    *, batch: PaymentBatch, user, bank_paid_on: dt.date, source: str = "web"
+) -> PaymentBatch:
+    """The bank paid the file on `bank_paid_on`: every case gets its payout, or none does."""
+    locked = _lock_batch(batch, user, BatchState.EXPORTED)
+    if bank_paid_on is None:
+        raise ValidationError({"bank_paid_on": _("This field is required.")})
+    if bank_paid_on > timezone.localdate():
+        raise ValidationError({"bank_paid_on": _("The bank's date cannot be in the future.")})
+    items = list(locked.items.order_by("application_id"))
+    apps = {a.pk: a for a in _lock_applications(user, [i.application_id for i in items])}
+    for item in items:
+        app = apps[item.application_id]
+        if not wf.role_may(user, "disburse", app.state):
+            raise ValidationError(
+                _("%(case)s is “%(state)s”: it can no longer be paid in this batch.")
+                % {"case": _label(app), "state": app.get_state_display()}
+            )
+        try:
+            item.disbursement = record_payout(
+                app,
+                user,
+                amount=item.amount,
+                paid_on=bank_paid_on,
+                method=PaymentMethod.BANK_TRANSFER,
+                fund_source=locked.fund_source,
+                fund_year=locked.fund_year,
+                voucher_no=locked.reference,
+                comment=locked.title,
+                source=source,
+            )
+        except ValidationError as exc:
+            raise ValidationError(
+                [f"{_label(app)}: {message}" for message in exc.messages]
+            ) from None
+        item.save(update_fields=["disbursement"])
+    locked.state = BatchState.PAID
+    locked.bank_paid_on = bank_paid_on
+    locked.paid_at = timezone.now()
+    locked.save(update_fields=["state", "bank_paid_on", "paid_at"])
+    return locked
+
+
+@transaction.atomic
+def batch_cancel(*, batch: PaymentBatch, user, reason: str, source: str = "web") -> PaymentBatch:
+    """Drop an unpaid batch (its cases stay approved and may go into another batch)."""
+    locked = _lock_batch(batch, user, *OPEN_BATCH_STATES)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the batch is cancelled.")})
+    locked.state = BatchState.CANCELLED
+    locked.cancelled_at = timezone.now()
+    locked.save(update_fields=["state", "cancelled_at"])
+    for item in locked.items.select_related("application"):
+        audit(
+            actor=user,
+            action="batch_cancel",
+            application=item.application,
+            comment=f"{locked.reference}: {reason}",
+            source=source,
+        )
+    return locked

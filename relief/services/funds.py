@@ -1,0 +1,178 @@
+"""Fund accounts: recording income and drawing payouts, each under the account's row lock.
+
+Lock order everywhere: application rows first (by primary key), then fund account rows. The
+PostgreSQL triggers of migration 0004 take them in the same order, so nothing deadlocks.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from relief.errors import NotAllowed, OutOfScope
+from relief.models import FundAccount, FundIncome, FundSource
+from relief.models.money import yuan
+from relief.services.audit import audit
+from unions.models import Level, Role
+from unions.selectors import union_in_scope
+
+# Who records which kind of income by hand (十元捐 arrives through donation collections).
+INCOME_ROLES = {
+    FundSource.DISTRICT: {Role.DISTRICT_OFFICER},
+    FundSource.TOWN: {Role.DISTRICT_OFFICER, Role.TOWN_REVIEWER},
+}
+
+
+def check_money(amount, field: str = "amount") -> Decimal:
+    if isinstance(amount, int) and not isinstance(amount, bool):
+        amount = Decimal(amount)
+    if amount is None or not isinstance(amount, Decimal) or amount <= 0:
+        raise ValidationError({field: _("Enter an amount greater than zero.")})
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError({field: _("Amounts have at most two decimals (fen).")})
+    return amount
+
+
+def check_year(year, field: str = "year") -> int:
+    if not isinstance(year, int) or not 2000 <= year <= timezone.localdate().year + 1:
+        raise ValidationError({field: _("Enter a year between 2000 and next year.")})
+    return year
+
+
+def source_label(source: str) -> str:
+    return str(FundSource(source).label)
+
+
+def lock_account(town, source: str, year: int, *, create: bool = False) -> FundAccount | None:
+    """The account row, locked; None when it does not exist and `create` is false."""
+    if create:
+        # INSERT ... ON CONFLICT DO NOTHING: two first incomes at once do not collide.
+        FundAccount.objects.bulk_create(
+            [FundAccount(town=town, source=source, year=year)], ignore_conflicts=True
+        )
+    return (
+        FundAccount.objects.select_for_update()
+        .filter(town=town, source=source, year=year)
+        .select_related("town")
+        .first()
+    )
+
+
+# Totals are added in Python on the locked row, never with F() in SQL: SQLite computes
+# decimal arithmetic in floating point (0.47 - 0.47 = -1.1e-16, which the CHECK refuses).
+def _credit(account: FundAccount, amount: Decimal) -> None:
+    account.income_total += amount
+    account.save(update_fields=["income_total"])
+
+
+def fund_draw(*, town, source: str, year: int, amount: Decimal, field: str = "fund_source"):
+    """Take `amount` from the account, or refuse naming the source and what it has left."""
+    account = lock_account(town, source, year)
+    balance = account.balance if account is not None else Decimal("0")
+    if amount > balance:
+        raise ValidationError(
+            {
+                field: _(
+                    "%(source)s of %(town)s for %(year)d has %(available)s available: a payout "
+                    "of %(amount)s would take it below zero."
+                )
+                % {
+                    "source": source_label(source),
+                    "town": town.name,
+                    "year": year,
+                    "available": yuan(balance),
+                    "amount": yuan(amount),
+                }
+            }
+        )
+    account.paid_total += amount
+    account.save(update_fields=["paid_total"])
+    return account
+
+
+def fund_give_back(*, town, source: str, year: int, amount: Decimal) -> None:
+    """A reversed payout returns its amount to the account it was drawn from."""
+    account = lock_account(town, source, year)
+    account.paid_total -= amount
+    account.save(update_fields=["paid_total"])
+
+
+def add_income(
+    *, user, town, source, year, amount, received_on, document_no="", note="", collection=None
+) -> FundIncome:
+    """Write an income entry and credit its account; callers check roles and scope."""
+    account = lock_account(town, source, year, create=True)
+    income = FundIncome(
+        account=account,
+        amount=amount,
+        received_on=received_on,
+        document_no=(document_no or "").strip(),
+        note=(note or "").strip(),
+        collection=collection,
+        recorded_by=user,
+    )
+    income.full_clean(exclude=["collection"])
+    income.save()
+    _credit(account, amount)
+    return income
+
+
+@transaction.atomic
+def fund_income_record(
+    *,
+    user,
+    town,
+    source: str,
+    year: int,
+    amount: Decimal,
+    received_on: dt.date,
+    document_no: str = "",
+    note: str = "",
+    origin: str = "web",
+) -> FundIncome:
+    """区拨款 (district officers, with the allocation document number) or 镇自筹 income."""
+    if not user.role:
+        raise NotAllowed(_("Your account has no role."))
+    if town is None or town.level != Level.TOWN:
+        raise ValidationError({"town": _("Choose a town federation.")})
+    if not union_in_scope(user, town):
+        raise OutOfScope
+    if source not in INCOME_ROLES:
+        raise ValidationError(
+            {"source": _("Ten-yuan donations are recorded as collections of the campaign.")}
+        )
+    if Role(user.role) not in INCOME_ROLES[source]:
+        raise NotAllowed(
+            _("Your role cannot record %(source)s income.") % {"source": source_label(source)}
+        )
+    check_money(amount)
+    check_year(year)
+    if source == FundSource.DISTRICT and not (document_no or "").strip():
+        raise ValidationError(
+            {"document_no": _("A district allocation needs its allocation document number.")}
+        )
+    income = add_income(
+        user=user,
+        town=town,
+        source=source,
+        year=year,
+        amount=amount,
+        received_on=received_on,
+        document_no=document_no,
+        note=note,
+    )
+    audit(
+        actor=user,
+        action="fund_income",
+        comment=str(income.account),
+        changes={
+            "amount": [None, f"{amount:.2f}"],
+            "received_on": [None, received_on.isoformat()],
+            "document_no": [None, income.document_no],
+        },
+        source=origin,
+    )
+    return income

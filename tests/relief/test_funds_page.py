@@ -1,0 +1,114 @@
+"""The funds page: district sees every town, a town its own; figures per source and year."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from relief import services
+from relief.selectors_funds import fund_overview
+from tests.factories import WorkerFactory, case_in_state, fund
+
+YEAR = dt.date.today().year
+URL = "/funds/"
+
+
+@pytest.fixture
+def money(people, tree):
+    """西樵: 10,000 district money, 3,000 paid, 2,000 in a batch, 4,000 approved unbatched."""
+    fund(people.erin, tree.xq, "10000.00")
+    fund(people.erin, tree.dl, "800.00", source="town")
+    paid = case_in_state(
+        "approved",
+        caseworker=people.alice,
+        reviewer=people.carol,
+        officer=people.erin,
+        amount="3000.00",
+    )
+    services.disbursement_record(
+        application=paid,
+        user=people.erin,
+        amount=Decimal("3000.00"),
+        paid_on=dt.date.today(),
+        method="cash",
+        fund_source="district",
+    )
+    for amount, batched in [("2000.00", True), ("4000.00", False)]:
+        app = case_in_state(
+            "approved",
+            caseworker=people.alice,
+            reviewer=people.carol,
+            officer=people.erin,
+            amount=amount,
+            worker=WorkerFactory(union=people.alice.union),
+        )
+        if batched:
+            services.batch_create(
+                user=people.erin, title="审批会", applications=[app], fund_source="district"
+            )
+
+
+def test_the_figures_per_source_and_year(people, tree, money):
+    xq = next(t for t in fund_overview(people.erin) if t.town == tree.xq)
+    line = next(line for line in xq.lines if line.source == "district")
+    assert (line.year, line.income, line.paid, line.committed) == (
+        YEAR,
+        Decimal("10000.00"),
+        Decimal("3000.00"),
+        Decimal("2000.00"),
+    )
+    assert line.balance == Decimal("7000.00")
+    assert line.available == Decimal("5000.00")
+    assert xq.unassigned == Decimal("4000.00")
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "towns"),
+    [
+        ("erin", 200, {"西樵镇总工会", "大沥镇总工会"}),
+        ("root", 200, {"西樵镇总工会", "大沥镇总工会"}),
+        ("carol", 200, {"西樵镇总工会"}),
+        ("dave", 200, {"大沥镇总工会"}),
+        ("alice", 403, set()),
+    ],
+)
+def test_who_sees_which_towns(client, people, money, who, status, towns):
+    client.force_login(getattr(people, who))
+    response = client.get(URL)
+    assert response.status_code == status
+    if status == 200:
+        html = response.content.decode()
+        for name in ["西樵镇总工会", "大沥镇总工会"]:
+            assert (f"<h2>{name}</h2>" in html) is (name in towns), name
+
+
+def test_the_page_shows_the_figures_and_filters_by_year(client, people, money):
+    client.force_login(people.carol)
+    html = client.get(URL, {"year": YEAR}).content.decode()
+    for figure in ["10,000.00", "3,000.00", "7,000.00", "2,000.00", "5,000.00", "4,000.00"]:
+        assert figure in html, figure
+    html = client.get(URL, {"year": YEAR - 5}).content.decode()
+    assert "10,000.00" not in html
+
+
+def test_anonymous_users_are_sent_to_sign_in(client, db):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_donation_totals_are_on_the_page(client, people, tree):
+    campaign = services.donation_campaign_create(user=people.carol, town=tree.xq, year=YEAR - 1)
+    services.donation_collection_record(
+        user=people.carol,
+        campaign=campaign,
+        union=tree.xq_s01,
+        collected_on=dt.date(YEAR - 1, 6, 1),
+        donor_count=120,
+        amount=Decimal("1200.00"),
+    )
+    client.force_login(people.erin)
+    html = client.get(URL).content.decode()
+    assert "樵园社区工会" in html
+    assert "1,200.00" in html
