@@ -1,6 +1,7 @@
 from relief.models.application import Application, ApplicationState, ReferenceCounter
 from relief.models.audit import AuditEntry
 from relief.models.disbursement import Disbursement, FundSource, PaymentMethod
+from relief.models.meeting import Decision, ReviewDecision, ReviewMeeting
 from relief.models.policy import HardshipCategory, Policy
 from relief.models.visit import Attachment, FollowUp, HomeVisit
 from relief.models.worker import HouseholdMember, Worker
@@ -10,6 +11,7 @@ __all__ = [
     "ApplicationState",
     "Attachment",
     "AuditEntry",
+    "Decision",
     "Disbursement",
     "FollowUp",
     "FundSource",
@@ -19,5 +21,7 @@ __all__ = [
     "PaymentMethod",
     "Policy",
     "ReferenceCounter",
+    "ReviewDecision",
+    "ReviewMeeting",
     "Worker",
 ]

@@ -31,6 +31,8 @@ class Disbursement(models.Model):
     method = models.CharField(_("method"), max_length=10, choices=PaymentMethod.choices)
     fund_source = models.CharField(_("fund source"), max_length=10, choices=FundSource.choices)
     voucher_no = models.CharField(_("voucher number"), max_length=50, blank=True)
+    # 备注 of a historical ledger row; kept so an export gives back what was imported.
+    notes = models.TextField(_("notes"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),
