@@ -73,7 +73,10 @@ def id_number(rng: random.Random, used: set[str]) -> str:
     while True:
         born = dt.date(1960, 1, 1) + dt.timedelta(days=rng.randrange(0, 40 * 365))
         first17 = f"{rng.choice(AREAS)}{born:%Y%m%d}{rng.randrange(1000):03d}"
-        number = first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, WEIGHTS)) % 11]
+        number = (
+            first17
+            + "10X98765432"[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
+        )
         if number not in used:
             used.add(number)
             return number
@@ -123,9 +126,7 @@ def write_csv(path: Path, data) -> None:
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
         for row in data:
-            writer.writerow(
-                [f"{v:%Y-%m-%d}" if isinstance(v, dt.date) else f"{v}" for v in row]
-            )
+            writer.writerow([f"{v:%Y-%m-%d}" if isinstance(v, dt.date) else f"{v}" for v in row])
 
 
 def write_xlsx(path: Path, data) -> None:

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from relief.views import attachments as attachment_views
 from unions import views as union_views
 
 admin.site.site_header = admin.site.site_title = _("Temporary Relief Management")
@@ -13,5 +14,6 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("attachments/<int:pk>/", attachment_views.download, name="attachment-download"),
     path("admin/", admin.site.urls),
 ]

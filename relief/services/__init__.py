@@ -19,6 +19,8 @@ from relief.services.applications import (
     application_withdraw,
 )
 from relief.services.disbursements import disbursement_record
+from relief.services.ledger import ledger_import
+from relief.services.meetings import review_meeting_record
 from relief.services.visits import attachment_add, follow_up_record, home_visit_record
 from relief.services.workers import household_replace, worker_create, worker_update
 
@@ -40,6 +42,8 @@ __all__ = [
     "follow_up_record",
     "home_visit_record",
     "household_replace",
+    "ledger_import",
+    "review_meeting_record",
     "worker_create",
     "worker_update",
 ]

@@ -32,9 +32,7 @@ class Command(BaseCommand):
             table = read_table(file)
         except (TableError, OSError) as exc:
             raise CommandError(str(exc)) from exc
-        result = ledger_import(
-            table=table, user=actor, file_name=Path(file).name, dry_run=dry_run
-        )
+        result = ledger_import(table=table, user=actor, file_name=Path(file).name, dry_run=dry_run)
         if result.errors:
             for error in result.errors:
                 self.stderr.write(str(error))
