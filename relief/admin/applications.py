@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from relief import workflow as wf
 from relief.admin.actions import ACTIONS, available_actions, label
@@ -204,6 +204,10 @@ class ApplicationAdmin(ServiceImportExportMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         """Never saved from the form: every field is read-only here."""
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        # Runs before save_related; the audit trail, not the admin log, records what was added.
+        return []
+
     def save_related(self, request, form, formsets, change):
         for formset in formsets:
             self.save_formset(request, form, formset, change)
@@ -276,7 +280,7 @@ class ApplicationAdmin(ServiceImportExportMixin, admin.ModelAdmin):
         header = format_html(
             "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
             _("relation"),
-            _("name"),
+            pgettext("person", "name"),
             _("age"),
             _("health condition"),
             _("school or job"),

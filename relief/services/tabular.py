@@ -86,7 +86,9 @@ def parse_id_number(cell) -> str:
     return number
 
 
-def parse_date(cell, *, not_after: dt.date | None = None) -> dt.date:
+def parse_date(
+    cell, *, not_before: dt.date = dt.date(1990, 1, 1), not_after: dt.date | None = None
+) -> dt.date:
     if isinstance(cell, dt.datetime):
         value = cell.date()
     elif isinstance(cell, dt.date):
@@ -104,7 +106,7 @@ def parse_date(cell, *, not_after: dt.date | None = None) -> dt.date:
             raise CellError(
                 _("“%(value)s” is not a date: write YYYY-MM-DD, e.g. 2024-03-15.") % {"value": raw}
             ) from None
-    if value.year < 1990:
+    if value < not_before:
         raise CellError(_("%(date)s is too early.") % {"date": value.isoformat()})
     limit = not_after or timezone.localdate()
     if value > limit:

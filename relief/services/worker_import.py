@@ -6,6 +6,7 @@ for each worker it names, the whole household: it replaces what was on file, as 
 """
 
 import contextlib
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -225,7 +226,9 @@ def household_import(*, table: Table, user, file_name: str, dry_run: bool = Fals
             value = cells.get(column, "")
             try:
                 if name == "birth_date":
-                    member[name] = parse_date(value) if text(value) else None
+                    member[name] = (
+                        parse_date(value, not_before=dt.date(1900, 1, 1)) if text(value) else None
+                    )
                 elif name == "age":
                     member[name] = int(text(value)) if text(value) else None
                 elif name == "monthly_income":
