@@ -4,9 +4,11 @@ Nothing here sets a state or an amount: the buttons and the home-visit inline ca
 services, the ledger import calls relief.services.ledger.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -31,6 +33,7 @@ from relief.admin.imports import (
 from relief.errors import Conflict
 from relief.models import (
     Application,
+    ApplicationState,
     Attachment,
     AuditEntry,
     Disbursement,
@@ -46,6 +49,10 @@ class HomeVisitInline(ReadOnlyInline):
     """Visits on file are read-only; a new one is added through home_visit_record."""
 
     model = HomeVisit
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 36})},
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 16})},
+    }
     fields = [
         "visit_date",
         "visitors",
@@ -95,11 +102,23 @@ class AuditInline(ReadOnlyInline):
     model = AuditEntry
     fk_name = "application"
     verbose_name_plural = gettext_lazy("timeline")
-    fields = ["at", "actor", "action_label", "from_state", "to_state", "comment", "source"]
+    fields = ["at", "actor", "action_label", "from_label", "to_label", "comment", "source"]
 
     @admin.display(description=gettext_lazy("action"))
     def action_label(self, obj):
         return wf.TRANSITION_LABELS.get(obj.action, obj.action)
+
+    @admin.display(description=gettext_lazy("from state"))
+    def from_label(self, obj):
+        return _state_label(obj.from_state)
+
+    @admin.display(description=gettext_lazy("to state"))
+    def to_label(self, obj):
+        return _state_label(obj.to_state)
+
+
+def _state_label(state: str) -> str:
+    return ApplicationState(state).label if state in ApplicationState.values else state
 
 
 @admin.register(Application)

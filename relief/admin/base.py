@@ -73,6 +73,10 @@ class ScopedRelatedFilter(admin.RelatedOnlyFieldListFilter):
 class TownFilter(ScopedRelatedFilter):
     title_override = _("town federation")
 
+    @property
+    def include_empty_choice(self):
+        return False  # every case's union has a town
+
 
 class YearFilter(admin.SimpleListFilter):
     """Calendar years of the application date, from the scoped rows only."""
