@@ -77,7 +77,10 @@ def test_filter_choices_come_only_from_the_users_scope(client, people, cases):
     )
     assert "凤池村工会" not in html
     assert "大沥镇总工会" not in html
-    assert "西樵镇总工会" in html  # the town filter offers the user's own town
+    assert "樵园社区工会" in html  # the union filter offers the user's own unions
+    client.force_login(people.erin)
+    html = client.get(LIST).content.decode()
+    assert "西樵镇总工会" in html and "大沥镇总工会" in html  # the district filters by town
 
 
 def test_filters_and_search_narrow_the_list(client, people, cases):
