@@ -73,6 +73,8 @@ class FollowUpForm(ActionForm):
 
 
 class AttachmentForm(ActionForm):
+    # attachment_add reports problems with the file under "file".
+    error_fields = {"file": "upload"}
     upload = forms.FileField(label=_("file"))
     kind = forms.ChoiceField(label=_("kind"), choices=AttachmentKind.choices)
 

@@ -369,7 +369,9 @@ class ApplicationAdmin(ServiceImportExportMixin, admin.ModelAdmin):
 
 def _errors_to_form(form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
+        aliases = getattr(form, "error_fields", {})
         for field, errors in exc.message_dict.items():
+            field = aliases.get(field, field)
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)

@@ -39,7 +39,13 @@ from relief.services.worker_import import (
     household_import,
     workers_import,
 )
-from unions.tabular import FORMULA_STARTS, TableError, read_table_bytes
+from unions.tabular import (
+    FORMULA_STARTS,
+    TableError,
+    check_size,
+    check_suffix,
+    read_table_bytes,
+)
 
 PREVIEW_ROWS = 20
 
@@ -109,6 +115,8 @@ class TableImportForm(ImportForm):
         if not upload:
             return cleaned
         try:
+            check_suffix(upload.name)
+            check_size(upload.size)  # before reading a byte of it
             table = read_table_bytes(upload.read(), upload.name)
         except TableError as exc:
             self.add_error("import_file", str(exc))
@@ -374,7 +382,7 @@ class ServiceImportExportMixin(ImportExportMixin):
         return self.import_resource_classes
 
     def get_export_resource_classes(self, request):
-        return self.export_resource_classes or [LedgerExportResource]
+        return self.export_resource_classes
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {"user": request.user}

@@ -153,6 +153,9 @@ class _RowParser:
         self.policies = list(Policy.objects.order_by("-effective_from"))
         self.today = timezone.localdate()
 
+    def parse_date(self, cell) -> dt.date:
+        return parse_date(cell, not_after=self.today)
+
     def policy_on(self, date: dt.date) -> Policy | None:
         return next((p for p in self.policies if p.effective_from <= date), None)
 
@@ -170,9 +173,9 @@ class _RowParser:
         cell("基层工会", self.unions.get)
         cell("困难类别", self.parse_categories)
         cell("困难情况", lambda c: required_text(c, 5000))
-        cell("申请日期", parse_date)
+        cell("申请日期", self.parse_date)
         cell("批准金额", parse_amount)
-        cell("发放日期", parse_date)
+        cell("发放日期", self.parse_date)
         cell("发放金额", parse_amount)
         cell("资金来源", self.parse_fund_source)
         cell("凭证号", lambda c: optional_text(c, 50))

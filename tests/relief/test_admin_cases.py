@@ -322,3 +322,43 @@ def test_the_case_page_links_attachments_to_the_scoped_download(client, people, 
 def test_an_anonymous_download_goes_to_the_login(client, attachment):
     response = client.get(reverse("attachment-download", args=[attachment.pk]))
     assert response.status_code == 302 and "login" in response.url
+
+
+def test_an_attachment_added_with_the_button_goes_through_the_service(
+    client, people, cases, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    app = cases["xq_verified"]
+    client.force_login(people.carol)
+    pdf = SimpleUploadedFile("入户照片.pdf", b"%PDF-1.4 visit", content_type="application/pdf")
+    response = client.post(
+        act_url(app, "attach"), {"version": app.version, "upload": pdf, "kind": "photo"}
+    )
+    assert response.status_code == 302
+    assert app.attachments.get().original_name == "入户照片.pdf"
+    text = SimpleUploadedFile("note.pdf", b"plain text", content_type="application/pdf")
+    response = client.post(
+        act_url(app, "attach"), {"version": app.version, "upload": text, "kind": "photo"}
+    )
+    assert response.context["form"].errors["upload"]
+    assert app.attachments.count() == 1
+
+
+def test_a_paid_case_is_followed_up_and_closed_with_the_buttons(client, people):
+    app = case(people, "disbursed")
+    client.force_login(people.carol)
+    assert actions_on_page(client, app) == {"follow_up", "close"}
+    response = client.post(
+        act_url(app, "follow_up"),
+        {
+            "version": app.version,
+            "follow_up_date": "2024-06-01",
+            "method": "phone",
+            "findings": "已收到",
+        },
+    )
+    assert response.status_code == 302
+    app.refresh_from_db()
+    response = client.post(act_url(app, "close"), {"version": app.version, "comment": ""})
+    assert response.status_code == 302
+    assert Application.objects.get(pk=app.pk).state == "closed"
