@@ -36,7 +36,11 @@ def bulk_insert(model, rows: list[dict], *, want_ids: bool = True) -> list[int]:
             columns = [meta.pk.column, *columns]
         names = ", ".join(connection.ops.quote_name(c) for c in columns)
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        # Django's exception classes (IntegrityError, ...) for what COPY raises, as for INSERT.
+        with (
+            connection.wrap_database_errors,
+            raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+        ):
             for index, row in enumerate(rows):
                 values = [_value(row, f.attname, defaults, json_fields, Jsonb) for f in fields]
                 copy.write_row([ids[index], *values] if want_ids else values)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -141,8 +141,14 @@ def ledger_import(*, table: Table, user, file_name: str, dry_run: bool = False):
     result.total_paid = sum((r.paid_amount for r in result.parsed), Decimal("0"))
     if result.errors or dry_run:
         return result
-    with transaction.atomic():
-        _write(result.parsed, existing, user, file_name)
+    try:
+        with transaction.atomic():
+            _write(result.parsed, existing, user, file_name)
+    except IntegrityError:
+        # Someone filed or imported the same workers or cases between the check and the write.
+        result.errors.append(
+            RowError(1, "", _("The data changed while importing; nothing was written. Try again."))
+        )
     return result
 
 

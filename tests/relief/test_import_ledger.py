@@ -333,3 +333,24 @@ def test_the_payout_trigger_still_guards_imported_cases(people, ledger_csv):
             fund_source="district",
             recorded_by=people.root,
         )
+
+
+def test_a_worker_filed_between_check_and_write_means_nothing_is_written(
+    people, tree, tmp_path, monkeypatch
+):
+    import relief.services.ledger as ledger
+    from tests.relief.conftest import write_csv
+
+    original = ledger._write
+
+    def meanwhile(rows, existing, user, file_name):
+        Worker.objects.create(name="黄丽华", id_number=HUANG, union=tree.xq_e01)
+        return original(rows, existing, user, file_name)
+
+    monkeypatch.setattr(ledger, "_write", meanwhile)
+    result = ledger_import(
+        table=read_table(write_csv(tmp_path, good_rows())), user=people.root, file_name="x.csv"
+    )
+    assert [e.row for e in result.errors] == [1]
+    assert "changed while importing" in result.errors[0].message
+    assert Application.objects.count() == 0
