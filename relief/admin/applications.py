@@ -104,6 +104,9 @@ class AuditInline(ReadOnlyInline):
     verbose_name_plural = gettext_lazy("timeline")
     fields = ["at", "actor", "action_label", "from_label", "to_label", "comment", "source"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
     @admin.display(description=gettext_lazy("action"))
     def action_label(self, obj):
         return wf.TRANSITION_LABELS.get(obj.action, obj.action)

@@ -41,6 +41,7 @@ from relief.services.worker_import import (
 )
 from unions.tabular import (
     FORMULA_STARTS,
+    Table,
     TableError,
     check_size,
     check_suffix,
@@ -166,8 +167,6 @@ class ServiceResource(resources.Resource):
     def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs):
         table = getattr(dataset, "relief_table", None)
         if table is None:  # a dataset built elsewhere: rows follow the header directly
-            from unions.tabular import Table
-
             table = Table(
                 headers=list(dataset.headers or []),
                 rows=[

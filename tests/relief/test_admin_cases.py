@@ -362,3 +362,14 @@ def test_a_paid_case_is_followed_up_and_closed_with_the_buttons(client, people):
     response = client.post(act_url(app, "close"), {"version": app.version, "comment": ""})
     assert response.status_code == 302
     assert Application.objects.get(pk=app.pk).state == "closed"
+
+
+def test_autocompletes_offer_only_the_users_subtree(client, people):
+    client.force_login(people.carol)
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "unions", "model_name": "union", "field_name": "parent", "term": ""},
+    )
+    assert response.status_code == 200
+    names = {r["text"] for r in response.json()["results"]}
+    assert names == {"西樵镇总工会", "樵园社区工会", "樵山食品工会"}
