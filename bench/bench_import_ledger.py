@@ -14,6 +14,7 @@ it is dropped and created again, so never point it at data you want to keep.
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -57,13 +58,17 @@ def prepare(url: str, env: dict) -> None:
     )
 
 
-def time_command(path: Path, env: dict) -> tuple[float, str]:
+def time_command(path: Path, env: dict) -> tuple[float, float, str]:
+    """Wall time, and the CPU time of the command's own process (not PostgreSQL's)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = manage("import_ledger", str(path), env=env, check=False)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"import_ledger failed:\n{done.stdout}\n{done.stderr[:3000]}")
-    return elapsed, done.stdout.strip()
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu, done.stdout.strip()
 
 
 PHASES = """
@@ -112,17 +117,23 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        times = []
+        times, cpus = [], []
         for run in range(1, args.runs + 1):
             prepare(url, env)
-            elapsed, output = time_command(path, env)
+            load = os.getloadavg()[0]
+            elapsed, cpu, output = time_command(path, env)
             times.append(elapsed)
-            print(f"{fmt} run {run}: {elapsed:.2f} s  ({output})")
+            cpus.append(cpu)
+            print(
+                f"{fmt} run {run}: {elapsed:.2f} s wall, {cpu:.2f} s CPU in the command, "
+                f"load average {load:.1f}  ({output})"
+            )
         prepare(url, env)
         split = phases(path, env)
         print(
             f"{fmt}: median {statistics.median(times):.2f} s, best {min(times):.2f} s, "
-            f"worst {max(times):.2f} s; in-process: read {split['read']:.2f} s, "
+            f"worst {max(times):.2f} s (command CPU median {statistics.median(cpus):.2f} s); "
+            f"in-process: read {split['read']:.2f} s, "
             f"check {split['check']:.2f} s, check+write {split['check+write']:.2f} s"
         )
 
