@@ -17,12 +17,13 @@ from pathlib import Path
 from django.db import connection, transaction
 
 import relief.services.ledger as ledger
+import relief.services.ledger_write as ledger_write
 from unions.models import User
 from unions.tabular import read_table
 
 user = User.objects.get(username="bench")
 table = read_table(Path("/tmp/ledger.csv"))
-original = ledger.bulk_insert
+original = ledger_write.bulk_insert
 timings: dict[str, dict[str, list[float]]] = {
     "on": {"copy": [], "total": []},
     "off": {"copy": [], "total": []},
@@ -37,7 +38,7 @@ def timed_insert(model, rows, **kwargs):
     return ids
 
 
-ledger.bulk_insert = timed_insert
+ledger_write.bulk_insert = timed_insert
 for run in range(6):
     mode = "on" if run % 2 == 0 else "off"
     with transaction.atomic():
@@ -53,7 +54,7 @@ for run in range(6):
         timings[mode]["total"].append(time.perf_counter() - start)
         timings[mode]["copy"].append(timed_insert.copy)
         transaction.set_rollback(True)
-ledger.bulk_insert = original
+ledger_write.bulk_insert = original
 for mode, values in timings.items():
     print(
         f"trigger {mode}: payout COPY median {statistics.median(values['copy']):.2f} s, "

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,17 +20,13 @@ from relief import workflow as wf
 from relief.errors import NotAllowed
 from relief.models import (
     Application,
-    AuditEntry,
-    Disbursement,
     FundSource,
     HardshipCategory,
-    PaymentMethod,
     Policy,
-    ReferenceCounter,
     Worker,
 )
 from relief.models.money import yuan
-from relief.services.bulk import bulk_insert
+from relief.services.ledger_write import write_ledger
 from relief.services.tabular import (
     CellError,
     RowError,
@@ -103,10 +98,6 @@ class LedgerImportResult:
     dry_run: bool = False
     parsed: list[LedgerRow] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
 
 def may_import(user) -> bool:
     return user.is_active and (user.is_superuser or user.role in IMPORTING_ROLES)
@@ -143,7 +134,7 @@ def ledger_import(*, table: Table, user, file_name: str, dry_run: bool = False):
         return result
     try:
         with transaction.atomic():
-            _write(result.parsed, existing, user, file_name)
+            write_ledger(result.parsed, existing, user, file_name)
     except IntegrityError:
         # Someone filed or imported the same workers or cases between the check and the write.
         result.errors.append(
@@ -331,8 +322,9 @@ def _check_across_rows(rows: list[LedgerRow], existing: dict, errors: list[RowEr
                 )
             )
         seen.setdefault(key, r.row)
-    _check_against_cases_on_file(rows, existing, errors)
-    _check_yearly_caps(rows, existing, errors)
+    cases = list(_cases_on_file(existing))
+    _check_against_cases_on_file(rows, cases, existing, errors)
+    _check_yearly_caps(rows, cases, existing, errors)
 
 
 def _cases_on_file(existing: dict[str, dict]):
@@ -343,12 +335,8 @@ def _cases_on_file(existing: dict[str, dict]):
         )
 
 
-def _check_against_cases_on_file(rows, existing, errors) -> None:
-    if not existing:
-        return
-    on_file = {
-        (c["worker_id"], c["application_date"]): c["reference"] for c in _cases_on_file(existing)
-    }
+def _check_against_cases_on_file(rows, cases, existing, errors) -> None:
+    on_file = {(c["worker_id"], c["application_date"]): c["reference"] for c in cases}
     for r in rows:
         worker = existing.get(r.id_number)
         reference = worker and on_file.get((worker["pk"], r.application_date))
@@ -366,7 +354,7 @@ def _check_against_cases_on_file(rows, existing, errors) -> None:
             )
 
 
-def _check_yearly_caps(rows, existing, errors) -> None:
+def _check_yearly_caps(rows, cases, existing, errors) -> None:
     """Per worker and calendar year, with the cases on file, under each policy's caps."""
     yearly: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
     categories_used: dict[tuple[str, int], set[int]] = defaultdict(set)
@@ -374,7 +362,7 @@ def _check_yearly_caps(rows, existing, errors) -> None:
     if existing and any(
         r.policy.max_per_worker_year or r.policy.one_per_category_per_year for r in rows
     ):
-        committed = [c for c in _cases_on_file(existing) if c["state"] in wf.COMMITTED]
+        committed = [c for c in cases if c["state"] in wf.COMMITTED]
         for c in committed:
             key = (worker_id_number[c["worker_id"]], c["application_date"].year)
             yearly[key] += c["approved_amount"]
@@ -428,144 +416,3 @@ def _check_yearly_caps(rows, existing, errors) -> None:
             )
         yearly[key] += r.approved_amount
         categories_used[key] |= mine
-
-
-def _write(rows: list[LedgerRow], existing: dict[str, dict], user, file_name: str) -> None:
-    source = f"import:{file_name}"[:200]
-    now = timezone.now()
-    rows = sorted(rows, key=lambda r: (r.application_date, r.row))
-    # Workers: the first (earliest) row of a new ID number gives the holding union.
-    worker_pk = {n: w["pk"] for n, w in existing.items()}
-    new_workers: dict[str, LedgerRow] = {}
-    for r in rows:
-        if r.id_number not in worker_pk:
-            new_workers.setdefault(r.id_number, r)
-    worker_ids = bulk_insert(
-        Worker,
-        [
-            {
-                "name": r.name,
-                "id_number": r.id_number,
-                "union_id": r.union.pk,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for r in new_workers.values()
-        ],
-    )
-    worker_pk.update(zip(new_workers, worker_ids, strict=True))
-    references = _references(rows)
-    application_ids = bulk_insert(
-        Application,
-        [
-            {
-                "reference": references[r.row],
-                "worker_id": worker_pk[r.id_number],
-                "union_id": r.union.pk,
-                "narrative": r.narrative,
-                "requested_amount": r.approved_amount,
-                "recommended_amount": r.approved_amount,
-                "approved_amount": r.approved_amount,
-                "paid_amount": r.paid_amount,
-                "policy_id": r.policy.pk,
-                "application_date": r.application_date,
-                # Historical cases land directly in their final state; the audit entry below
-                # records that they were imported, by whom and from which file.
-                "state": wf.S_DISBURSED,
-                "created_by_id": user.pk,
-                "created_at": now,
-                "updated_at": now,
-                "disbursed_at": timezone.make_aware(dt.datetime.combine(r.paid_on, dt.time())),
-            }
-            for r in rows
-        ],
-    )
-    bulk_insert(
-        Application.categories.through,
-        [
-            {"application_id": a, "hardshipcategory_id": c.pk}
-            for a, r in zip(application_ids, rows, strict=True)
-            for c in r.categories
-        ],
-        want_ids=False,
-    )
-    payout_ids = bulk_insert(
-        Disbursement,
-        [
-            {
-                "application_id": a,
-                "amount": r.paid_amount,
-                "paid_on": r.paid_on,
-                "method": PaymentMethod.BANK_TRANSFER,
-                "fund_source": r.fund_source,
-                "voucher_no": r.voucher_no,
-                "notes": r.notes,
-                "recorded_by_id": user.pk,
-                "recorded_at": now,
-            }
-            for a, r in zip(application_ids, rows, strict=True)
-        ],
-    )
-    entry = {
-        "actor_id": user.pk,
-        "action": "import",
-        "at": now,
-        "source": source,
-        "application_id": None,
-        "disbursement_id": None,
-        "from_state": "",
-        "to_state": "",
-        "comment": "",
-    }
-    entries = [
-        {
-            **entry,
-            "worker_id": worker_pk[n],
-            "changes": {
-                "name": [None, r.name],
-                "id_number": ["***", "***"],
-                "union": [None, r.union.code],
-            },
-        }
-        for n, r in new_workers.items()
-    ]
-    entries += [
-        {
-            **entry,
-            "application_id": a,
-            "worker_id": worker_pk[r.id_number],
-            "disbursement_id": p,
-            "to_state": wf.S_DISBURSED,
-            "comment": r.notes,
-            "changes": {
-                "row": [None, str(r.row)],
-                "union": [None, r.union.code],
-                "categories": [None, ", ".join(sorted(c.name for c in r.categories))],
-                "application_date": [None, r.application_date.isoformat()],
-                "approved_amount": [None, f"{r.approved_amount:.2f}"],
-                "paid_on": [None, r.paid_on.isoformat()],
-                "amount": [None, f"{r.paid_amount:.2f}"],
-                "fund_source": [None, r.fund_source],
-                "voucher_no": [None, r.voucher_no],
-            },
-        }
-        for a, p, r in zip(application_ids, payout_ids, rows, strict=True)
-    ]
-    bulk_insert(AuditEntry, entries, want_ids=False)
-
-
-def _references(rows: list[LedgerRow]) -> dict[int, str]:
-    """Row number -> reference, numbered per town and year in application-date order."""
-    groups: dict[tuple[Union, int], list[LedgerRow]] = defaultdict(list)
-    for r in rows:
-        groups[(r.union.parent, r.application_date.year)].append(r)
-    references = {}
-    for (town, year), group in groups.items():
-        counter, _created = ReferenceCounter.objects.get_or_create(town=town, year=year)
-        # The UPDATE takes the row lock: a case filed meanwhile gets a number after these.
-        ReferenceCounter.objects.filter(pk=counter.pk).update(last=F("last") + len(group))
-        counter.refresh_from_db(fields=["last"])
-        first = counter.last - len(group) + 1
-        for offset, r in enumerate(group):
-            references[r.row] = f"{town.code}-{year}-{first + offset:04d}"
-    return references

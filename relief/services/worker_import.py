@@ -76,10 +76,6 @@ class TableImportResult:
     workers: int = 0
     dry_run: bool = False
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
 
 def _field_errors(exc: ValidationError, number: int, columns: dict[str, str]) -> list[RowError]:
     by_field = {f: c for c, f in columns.items()}

@@ -341,13 +341,13 @@ def test_a_worker_filed_between_check_and_write_means_nothing_is_written(
     import relief.services.ledger as ledger
     from tests.relief.conftest import write_csv
 
-    original = ledger._write
+    original = ledger.write_ledger
 
     def meanwhile(rows, existing, user, file_name):
         Worker.objects.create(name="黄丽华", id_number=HUANG, union=tree.xq_e01)
         return original(rows, existing, user, file_name)
 
-    monkeypatch.setattr(ledger, "_write", meanwhile)
+    monkeypatch.setattr(ledger, "write_ledger", meanwhile)
     result = ledger_import(
         table=read_table(write_csv(tmp_path, good_rows())), user=people.root, file_name="x.csv"
     )
