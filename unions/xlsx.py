@@ -10,7 +10,6 @@ are dates and how Excel's day numbers become dates. Values: str, int, float, boo
 import datetime as dt
 import io
 import posixpath
-import re
 import zipfile
 from xml.etree.ElementTree import ParseError, iterparse
 
@@ -22,7 +21,6 @@ REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 # A workbook that expands to more than this is refused (a "zip bomb" costs memory, not time).
 MAX_UNPACKED_BYTES = 300 * 1024 * 1024
-_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 
 
 class XlsxError(Exception):
@@ -116,18 +114,24 @@ def _parse(book: zipfile.ZipFile, name: str, events=("end",)):
 
 def _rows(parts, shared, date_styles, epoch) -> list[list]:
     rows: list[list] = []
+    columns: dict[str, int] = {}  # "AB" -> 27, worked out once per column
+    row_tag, cell_tag = MAIN + "row", MAIN + "c"
     for _event, el in parts:
-        if el.tag != MAIN + "row":
+        if el.tag != row_tag:
             continue
         number = int(el.get("r", len(rows) + 1))
         while len(rows) < number - 1:
             rows.append([])  # rows with no cells are absent from the XML
         values: list = []
-        for c in el.iter(MAIN + "c"):
+        for c in el.iter(cell_tag):
             ref = c.get("r")
             if ref:
-                col = _column(_CELL_REF.match(ref).group(1))
-                values.extend([None] * (col - len(values)))
+                letters = ref.rstrip("0123456789")
+                col = columns.get(letters)
+                if col is None:
+                    col = columns[letters] = _column(letters)
+                if col > len(values):
+                    values.extend([None] * (col - len(values)))
             values.append(_value(c, shared, date_styles, epoch))
         rows.append(values)
         el.clear()

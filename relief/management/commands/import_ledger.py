@@ -10,6 +10,8 @@ from unions.tabular import TableError, read_table
 
 
 class Command(BaseCommand):
+    # A data command: the system checks (about half a second) are for `manage.py check`.
+    requires_system_checks = []
     help = gettext_lazy(
         "Import the historical ledger (台账) from a CSV or XLSX file with the columns 姓名, "
         "身份证号, 基层工会, 困难类别, 困难情况, 申请日期, 批准金额, 发放日期, 发放金额, 资金来源, "
