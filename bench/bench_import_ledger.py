@@ -72,8 +72,9 @@ def time_command(path: Path, env: dict) -> tuple[float, float, str]:
 
 
 PHASES = """
-import time, json
+import os, time, json
 from pathlib import Path
+from django.db import connection
 from unions.models import User
 from unions.tabular import read_table
 from relief.services.ledger import ledger_import
@@ -83,9 +84,19 @@ t0 = time.perf_counter(); table = read_table(path); t1 = time.perf_counter()
 checked = ledger_import(table=table, user=user, file_name=path.name, dry_run=True)
 t2 = time.perf_counter()
 assert not checked.errors, checked.errors[:5]
+with connection.cursor() as c:
+    c.execute("SELECT pg_backend_pid()")
+    backend = c.fetchone()[0]
+def ticks(pid):  # user + system CPU of a process, from /proc (same machine)
+    fields = open(f"/proc/{{pid}}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+pg0, py0 = ticks(backend), time.process_time()
+t2w = time.perf_counter()
 ledger_import(table=table, user=user, file_name=path.name)
 t3 = time.perf_counter()
-print(json.dumps({{"read": t1 - t0, "check": t2 - t1, "check+write": t3 - t2}}))
+pg1, py1 = ticks(backend), time.process_time()
+print(json.dumps({{"read": t1 - t0, "check": t2 - t1, "check+write": t3 - t2w,
+                  "python_cpu": py1 - py0, "postgres_cpu": pg1 - pg0}}))
 """
 
 
@@ -134,7 +145,9 @@ def main() -> None:
             f"{fmt}: median {statistics.median(times):.2f} s, best {min(times):.2f} s, "
             f"worst {max(times):.2f} s (command CPU median {statistics.median(cpus):.2f} s); "
             f"in-process: read {split['read']:.2f} s, "
-            f"check {split['check']:.2f} s, check+write {split['check+write']:.2f} s"
+            f"check {split['check']:.2f} s, check+write {split['check+write']:.2f} s "
+            f"(CPU: Python {split['python_cpu']:.2f} s, PostgreSQL backend "
+            f"{split['postgres_cpu']:.2f} s)"
         )
 
 
