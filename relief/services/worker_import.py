@@ -132,6 +132,15 @@ def workers_import(*, table: Table, user, file_name: str, dry_run: bool = False)
                     data[name] = YES[flag]
                 elif name == "name":
                     data[name] = required_text(value, 50)
+                elif name == "bank_card":
+                    if isinstance(value, float):
+                        raise CellError(
+                            _(
+                                "The card number is stored as a number, which loses its last "
+                                "digits: format the column as text and type it again."
+                            )
+                        )
+                    data[name] = optional_text(value).replace(" ", "")
                 else:
                     data[name] = optional_text(value)
             except CellError as exc:
