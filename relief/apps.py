@@ -9,9 +9,16 @@ class ReliefConfig(AppConfig):
     _reading = [
         "relief.view_application",
         "relief.view_worker",
+        "relief.view_householdmember",
+        "relief.view_homevisit",
+        "relief.view_attachment",
+        "relief.view_disbursement",
+        "relief.view_followup",
         "relief.view_auditentry",
         "relief.view_policy",
         "relief.view_hardshipcategory",
+        "relief.view_reviewmeeting",
+        "relief.view_reviewdecision",
     ]
     # Money (relief.admin_funds): the services check roles again; these only open the pages.
     _funds_reading = [
@@ -38,9 +45,17 @@ class ReliefConfig(AppConfig):
         "relief.add_paymentbatch",
         "relief.view_batchitem",
     ]
+    # What the admin offers beyond reading is decided by role and state (relief.workflow),
+    # not by these permissions; full ID numbers are the one exception: a permission, given to
+    # the district (who pays to real-name cards) and grantable to other groups by an admin.
     role_permissions = {
         "town_reviewer": _reading + _funds_reading + _town_funds,
-        "district_officer": _reading + _funds_reading + _district_funds,
+        "district_officer": [
+            *_reading,
+            *_funds_reading,
+            *_district_funds,
+            "relief.view_full_id_number",
+        ],
     }
 
     def ready(self):

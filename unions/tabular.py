@@ -1,16 +1,32 @@
-"""Read a CSV or XLSX file into header + rows of strings, with spreadsheet row numbers."""
+"""Read a CSV or XLSX file into header + rows, with spreadsheet row numbers.
+
+Used by every import (unions, workers, households, the historical ledger), from the command
+line and from the admin. The file as a whole is checked first: known extension, not empty, not
+too large, and content that really is what the extension says.
+"""
 
 import csv
 import datetime as dt
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from unions.xlsx import XlsxError, read_first_sheet
+
+# A 10,000-row ledger is about 1.5 MB as CSV and 0.9 MB as XLSX.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 50_000
+SUFFIXES = (".csv", ".xlsx")
+ZIP_MAGIC = b"PK\x03\x04"
+# Formula-injection guard added on export ("'=..."): taken off again on import.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 
 class TableError(Exception):
-    """The file as a whole cannot be read (wrong type, no header, bad encoding)."""
+    """The file as a whole cannot be read (wrong type, no header, bad encoding, too big)."""
 
 
 @dataclass
@@ -26,23 +42,68 @@ def _cell_text(value) -> object:
         return ""
     if isinstance(value, (dt.date, dt.datetime, Decimal, int, float)):
         return value
-    return str(value).strip()
+    text = str(value).strip()
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS:
+        text = text[1:]
+    return text
 
 
 def read_table(path: str | Path) -> Table:
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        raw_rows = _read_csv(path)
-    elif suffix in {".xlsx", ".xlsm"}:
-        raw_rows = _read_xlsx(path)
-    else:
+    check_suffix(path.name)
+    size = path.stat().st_size
+    check_size(size)
+    return read_table_bytes(path.read_bytes(), path.name)
+
+
+def check_suffix(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
         raise TableError(
             _("Unsupported file type %(suffix)s: use .csv or .xlsx.")
             % {"suffix": suffix or "(none)"}
         )
+    return suffix
+
+
+def check_size(size: int) -> None:
+    if size == 0:
+        raise TableError(_("The file is empty: row 1 must hold the column headers."))
+    if size > MAX_FILE_BYTES:
+        raise TableError(
+            _("The file is %(size).1f MB; at most %(max)d MB can be imported at once.")
+            % {"size": size / 1024 / 1024, "max": MAX_FILE_BYTES // 1024 // 1024}
+        )
+
+
+def check_content(data: bytes, name: str) -> str:
+    """The suffix, once the bytes are known to be what it says; TableError otherwise."""
+    suffix = check_suffix(name)
+    check_size(len(data))
+    is_zip = data.startswith(ZIP_MAGIC)
+    if suffix == ".xlsx" and not is_zip:
+        raise TableError(
+            _("%(name)s is not an Excel (.xlsx) workbook: its content does not match its name.")
+            % {"name": Path(name).name}
+        )
+    if suffix == ".csv" and (is_zip or b"\x00" in data[:4096]):
+        raise TableError(
+            _("%(name)s is not a CSV text file: its content does not match its name.")
+            % {"name": Path(name).name}
+        )
+    return suffix
+
+
+def read_table_bytes(data: bytes, name: str) -> Table:
+    suffix = check_content(data, name)
+    raw_rows = _read_csv(data) if suffix == ".csv" else _read_xlsx(data)
     if not raw_rows:
         raise TableError(_("The file is empty: row 1 must hold the column headers."))
+    if len(raw_rows) - 1 > MAX_ROWS:
+        raise TableError(
+            _("The file has %(rows)d rows; at most %(max)d can be imported at once.")
+            % {"rows": len(raw_rows) - 1, "max": MAX_ROWS}
+        )
     headers = [str(h).strip() if h is not None else "" for h in raw_rows[0]]
     rows = []
     for index, raw in enumerate(raw_rows[1:], start=2):
@@ -54,8 +115,7 @@ def read_table(path: str | Path) -> Table:
     return Table(headers=headers, rows=rows)
 
 
-def _read_csv(path: Path) -> list[list]:
-    data = path.read_bytes()
+def _read_csv(data: bytes) -> list[list]:
     # Excel on Chinese Windows saves CSV as GBK; try UTF-8 (with or without BOM) first.
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -65,21 +125,19 @@ def _read_csv(path: Path) -> list[list]:
             continue
     else:  # pragma: no cover - gb18030 decodes any byte sequence
         raise TableError(_("Cannot read the CSV file: unknown text encoding."))
-    return list(csv.reader(text.splitlines()))
-
-
-def _read_xlsx(path: Path) -> list[list]:
-    from openpyxl import load_workbook
-
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise TableError(_("Cannot open the spreadsheet: %(error)s") % {"error": exc}) from exc
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise TableError(_("Cannot read the CSV file: %(error)s") % {"error": exc}) from exc
+
+
+def _read_xlsx(data: bytes) -> list[list]:
     try:
-        sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+        return read_first_sheet(data)
+    except XlsxError as exc:
+        raise TableError(
+            _("Cannot open the spreadsheet: it is damaged or not an .xlsx workbook.")
+        ) from exc
 
 
 def require_columns(table: Table, columns: list[str]) -> list[str]:

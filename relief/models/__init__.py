@@ -5,6 +5,7 @@ from relief.models.disbursement import Disbursement, FundSource, PaymentMethod
 from relief.models.donations import DonationCampaign, DonationCollection, Donor
 from relief.models.funds import FundAccount, FundIncome
 from relief.models.hardship_file import HardshipFile
+from relief.models.meeting import Decision, ReviewDecision, ReviewMeeting
 from relief.models.policy import HardshipCategory, Policy
 from relief.models.visit import Attachment, FollowUp, HomeVisit
 from relief.models.worker import HouseholdMember, Worker
@@ -17,6 +18,7 @@ __all__ = [
     "AuditEntry",
     "BatchItem",
     "BatchState",
+    "Decision",
     "Disbursement",
     "DonationCampaign",
     "DonationCollection",
@@ -33,5 +35,7 @@ __all__ = [
     "PaymentMethod",
     "Policy",
     "ReferenceCounter",
+    "ReviewDecision",
+    "ReviewMeeting",
     "Worker",
 ]

@@ -52,6 +52,8 @@ class Disbursement(models.Model):
         related_name="reversal",
     )
     reason = models.TextField(_("reason for the reversal"), blank=True)
+    # 备注 of a historical ledger row; kept so an export gives back what was imported.
+    notes = models.TextField(_("notes"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),

@@ -46,6 +46,7 @@ class Worker(models.Model):
         verbose_name = _("worker")
         verbose_name_plural = _("workers")
         ordering = ["name"]
+        permissions = [("view_full_id_number", _("Can see full ID and card numbers"))]
         constraints = [
             models.CheckConstraint(
                 name="worker_id_number_18", condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$")

@@ -28,6 +28,8 @@ from relief.services.disbursements import disbursement_record, disbursement_reve
 from relief.services.donations import donation_campaign_create, donation_collection_record
 from relief.services.funds import fund_income_record
 from relief.services.hardship_files import hardship_file_close, hardship_file_reopen
+from relief.services.ledger import ledger_import
+from relief.services.meetings import review_meeting_record
 from relief.services.visits import attachment_add, follow_up_record, home_visit_record
 from relief.services.workers import household_replace, worker_create, worker_update
 
@@ -59,6 +61,8 @@ __all__ = [
     "hardship_file_reopen",
     "home_visit_record",
     "household_replace",
+    "ledger_import",
+    "review_meeting_record",
     "worker_create",
     "worker_update",
 ]

@@ -1,0 +1,117 @@
+"""The buttons on a case's admin page: each opens a small form and calls one service function.
+
+The same service functions serve the caseworkers' pages; they lock the case, check scope and
+role, and refuse a stale form (version). The view checks relief.workflow before anything else
+(403), so posting a form by hand for a step the user may not take changes nothing.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from relief import services
+from relief import workflow as wf
+from relief.models import FundSource, PaymentMethod
+from relief.models.visit import AttachmentKind, FollowUpMethod
+
+
+class ActionForm(forms.Form):
+    # The version the user saw: a case changed since is refused as a conflict.
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def service_kwargs(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class CommentForm(ActionForm):
+    comment = forms.CharField(
+        label=_("comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class RequiredCommentForm(ActionForm):
+    comment = forms.CharField(label=_("comment"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReasonForm(ActionForm):
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AmountForm(ActionForm):
+    amount = forms.DecimalField(
+        label=_("amount (yuan)"), max_digits=12, decimal_places=2, min_value=0.01
+    )
+    comment = forms.CharField(label=_("comment"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class OptionalCommentAmountForm(AmountForm):
+    comment = forms.CharField(
+        label=_("comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class DisbursementForm(ActionForm):
+    amount = forms.DecimalField(
+        label=_("amount (yuan)"), max_digits=12, decimal_places=2, min_value=0.01
+    )
+    paid_on = forms.DateField(label=_("paid on"), initial=timezone.localdate)
+    method = forms.ChoiceField(label=_("method"), choices=PaymentMethod.choices)
+    fund_source = forms.ChoiceField(label=_("fund source"), choices=FundSource.choices)
+    voucher_no = forms.CharField(label=_("voucher number"), max_length=50, required=False)
+    comment = forms.CharField(
+        label=_("comment"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+
+class FollowUpForm(ActionForm):
+    follow_up_date = forms.DateField(label=_("date"), initial=timezone.localdate)
+    method = forms.ChoiceField(label=_("method"), choices=FollowUpMethod.choices)
+    findings = forms.CharField(label=_("findings"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AttachmentForm(ActionForm):
+    # attachment_add reports problems with the file under "file".
+    error_fields = {"file": "upload"}
+    upload = forms.FileField(label=_("file"))
+    kind = forms.ChoiceField(label=_("kind"), choices=AttachmentKind.choices)
+
+
+@dataclass(frozen=True)
+class Action:
+    form: type[ActionForm]
+    service: Callable
+
+
+# Every transition in relief.workflow but mark_disbursed (reached by recording payouts), and
+# the non-transition steps a reviewer takes on a case page.
+ACTIONS = {
+    "submit": Action(CommentForm, services.application_submit),
+    "resubmit": Action(CommentForm, services.application_resubmit),
+    "withdraw": Action(CommentForm, services.application_withdraw),
+    "verify": Action(CommentForm, services.application_verify),
+    "return_for_info": Action(RequiredCommentForm, services.application_return),
+    "recommend": Action(AmountForm, services.application_recommend),
+    "reject": Action(ReasonForm, services.application_reject),
+    "approve": Action(OptionalCommentAmountForm, services.application_approve),
+    "send_back": Action(RequiredCommentForm, services.application_send_back),
+    "close": Action(CommentForm, services.application_close),
+    "disburse": Action(DisbursementForm, services.disbursement_record),
+    "follow_up": Action(FollowUpForm, services.follow_up_record),
+    "attach": Action(AttachmentForm, services.attachment_add),
+}
+
+
+# Button wording where the trail's (past-tense) label does not fit a button.
+BUTTON_LABELS = {"disburse": _("Record a payout"), "follow_up": _("Record a follow-up")}
+
+
+def label(name: str) -> str:
+    return BUTTON_LABELS.get(name) or wf.TRANSITION_LABELS[name]
+
+
+def available_actions(user, application) -> list[tuple[str, str]]:
+    """(name, label) of the steps this user may take on this case now, in table order."""
+    return [(name, label(name)) for name in ACTIONS if wf.role_may(user, name, application.state)]

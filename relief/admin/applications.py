@@ -1,0 +1,382 @@
+"""Cases in the admin: the scoped list, the case page with its buttons, imports and exports.
+
+Nothing here sets a state or an amount: the buttons and the home-visit inline call the
+services, the ledger import calls relief.services.ledger.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+
+from relief import workflow as wf
+from relief.admin.actions import ACTIONS, available_actions, label
+from relief.admin.base import (
+    ReadOnlyInline,
+    ScopedRelatedFilter,
+    TownFilter,
+    YearFilter,
+)
+from relief.admin.imports import (
+    ApplicationExportResource,
+    LedgerResource,
+    PayoutExportResource,
+    ServiceImportExportMixin,
+)
+from relief.errors import Conflict
+from relief.models import (
+    Application,
+    ApplicationState,
+    Attachment,
+    AuditEntry,
+    Disbursement,
+    FollowUp,
+    HomeVisit,
+    ReviewDecision,
+)
+from relief.selectors import applications_for_user
+from relief.services import home_visit_record
+
+
+class HomeVisitInline(ReadOnlyInline):
+    """Visits on file are read-only; a new one is added through home_visit_record."""
+
+    model = HomeVisit
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 36})},
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 16})},
+    }
+    fields = [
+        "visit_date",
+        "visitors",
+        "findings",
+        "verified_household_income",
+        "verified_monthly_expenses",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return []
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and wf.role_may(request.user, "home_visit", obj.state)
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if self.has_add_permission(request, obj) else 0
+
+
+class AttachmentInline(ReadOnlyInline):
+    model = Attachment
+    fields = ["download", "kind", "size", "uploaded_by", "uploaded_at"]
+
+    @admin.display(description=gettext_lazy("file"))
+    def download(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("relief:attachment_download", args=[obj.pk]),
+            obj.original_name,
+        )
+
+
+class DisbursementInline(ReadOnlyInline):
+    model = Disbursement
+    fields = ["paid_on", "amount", "method", "fund_source", "voucher_no", "notes", "recorded_by"]
+
+
+class FollowUpInline(ReadOnlyInline):
+    model = FollowUp
+    fields = ["follow_up_date", "method", "findings", "recorded_by"]
+
+
+class DecisionInline(ReadOnlyInline):
+    model = ReviewDecision
+    fields = ["meeting", "decision", "amount", "comment"]
+    verbose_name_plural = gettext_lazy("review meeting decisions")
+
+
+class AuditInline(ReadOnlyInline):
+    model = AuditEntry
+    fk_name = "application"
+    verbose_name_plural = gettext_lazy("timeline")
+    fields = ["at", "actor", "action_label", "from_label", "to_label", "comment", "source"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=gettext_lazy("action"))
+    def action_label(self, obj):
+        return wf.TRANSITION_LABELS.get(obj.action, obj.action)
+
+    @admin.display(description=gettext_lazy("from state"))
+    def from_label(self, obj):
+        return _state_label(obj.from_state)
+
+    @admin.display(description=gettext_lazy("to state"))
+    def to_label(self, obj):
+        return _state_label(obj.to_state)
+
+
+def _state_label(state: str) -> str:
+    return ApplicationState(state).label if state in ApplicationState.values else state
+
+
+@admin.register(Application)
+class ApplicationAdmin(ServiceImportExportMixin, admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "worker_name",
+        "masked_id",
+        "union",
+        "category_names",
+        "requested_amount",
+        "recommended_amount",
+        "approved_amount",
+        "state_badge",
+        "application_date",
+    ]
+    list_filter = [
+        "state",
+        ("union__parent", TownFilter),
+        ("union", ScopedRelatedFilter),
+        YearFilter,
+        ("categories", ScopedRelatedFilter),
+    ]
+    search_fields = ["reference", "worker__name", "=worker__id_number"]
+    search_help_text = gettext_lazy("Name, full ID number or reference")
+    date_hierarchy = "application_date"
+    list_select_related = ["worker", "union"]
+    fieldsets = [
+        (None, {"fields": ["reference", "state_badge", "worker_summary", "union", "created_by"]}),
+        (
+            gettext_lazy("The caseworker's facts"),
+            {
+                "fields": [
+                    "application_date",
+                    "category_names",
+                    "narrative",
+                    "household_monthly_income",
+                    "monthly_medical_expenses",
+                    "household_table",
+                ]
+            },
+        ),
+        (
+            gettext_lazy("Amounts"),
+            {
+                "fields": [
+                    "policy",
+                    "requested_amount",
+                    "recommended_amount",
+                    "approved_amount",
+                    "paid_amount",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [
+        "reference",
+        "state_badge",
+        "worker_summary",
+        "union",
+        "created_by",
+        "application_date",
+        "category_names",
+        "narrative",
+        "household_monthly_income",
+        "monthly_medical_expenses",
+        "household_table",
+        "policy",
+        "requested_amount",
+        "recommended_amount",
+        "approved_amount",
+        "paid_amount",
+    ]
+    inlines = [
+        HomeVisitInline,
+        AttachmentInline,
+        DecisionInline,
+        DisbursementInline,
+        FollowUpInline,
+        AuditInline,
+    ]
+    import_resource_classes = [LedgerResource]
+    export_resource_classes = [ApplicationExportResource, PayoutExportResource]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    def get_queryset(self, request):
+        return applications_for_user(request.user)
+
+    # --- permissions: viewing by group and scope; the only "change" is adding a home visit.
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is not None and wf.role_may(request.user, "home_visit", obj.state)
+
+    def save_model(self, request, obj, form, change):
+        """Never saved from the form: every field is read-only here."""
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # Runs before save_related; the audit trail, not the admin log, records what was added.
+        return []
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not HomeVisit:
+            return
+        for visit_form in formset.extra_forms:
+            if not visit_form.has_changed():
+                continue
+            data = {k: visit_form.cleaned_data[k] for k in HomeVisitInline.fields}
+            try:
+                home_visit_record(
+                    application=form.instance, user=request.user, source="admin", **data
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+
+    # --- columns
+
+    @admin.display(description=gettext_lazy("worker"), ordering="worker__name")
+    def worker_name(self, obj):
+        return obj.worker.name
+
+    @admin.display(description=gettext_lazy("ID number"))
+    def masked_id(self, obj):
+        return obj.worker.masked_id_number
+
+    @admin.display(description=gettext_lazy("hardship categories"))
+    def category_names(self, obj):
+        return "、".join(c.name for c in obj.categories.all())
+
+    @admin.display(description=gettext_lazy("state"), ordering="state")
+    def state_badge(self, obj):
+        return format_html(
+            '<span class="state state-{}">{}</span>', obj.state, obj.get_state_display()
+        )
+
+    @admin.display(description=gettext_lazy("worker"))
+    def worker_summary(self, obj):
+        worker = obj.worker
+        return format_html(
+            '<a href="{}">{}</a> {} · {}',
+            reverse("admin:relief_worker_change", args=[worker.pk]),
+            worker.name,
+            worker.masked_id_number,
+            worker.get_gender_display(),
+        )
+
+    @admin.display(description=gettext_lazy("household"))
+    def household_table(self, obj):
+        members = list(obj.worker.household.all())
+        if not members:
+            return _("No household members on file.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    m.relation,
+                    m.name,
+                    m.current_age if m.current_age is not None else "",
+                    m.health,
+                    m.occupation,
+                    m.monthly_income,
+                )
+                for m in members
+            ),
+        )
+        header = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            _("relation"),
+            pgettext("person", "name"),
+            _("age"),
+            _("health condition"),
+            _("school or job"),
+            _("monthly income"),
+        )
+        return format_html('<table class="household">{}{}</table>', header, rows)
+
+    # --- the case page and its buttons
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra_context = extra_context or {}
+        if obj is not None:
+            extra_context["case_actions"] = [
+                (label_text, reverse("admin:relief_application_act", args=[obj.pk, name]))
+                for name, label_text in available_actions(request.user, obj)
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/act/<str:action>/",
+                self.admin_site.admin_view(self.action_view),
+                name="relief_application_act",
+            ),
+            *super().get_urls(),
+        ]
+
+    def action_view(self, request, object_id, action):
+        spec = ACTIONS.get(action)
+        obj = self.get_object(request, unquote(object_id))
+        if spec is None or obj is None:
+            raise Http404
+        # The workflow table decides, whatever was posted: no form, no service call.
+        if not wf.role_may(request.user, action, obj.state):
+            raise PermissionDenied
+        form = spec.form(
+            request.POST or None, request.FILES or None, initial={"version": obj.version}
+        )
+        if request.method == "POST" and form.is_valid():
+            obj.version = form.cleaned_data["version"]
+            try:
+                spec.service(
+                    application=obj, user=request.user, source="admin", **form.service_kwargs()
+                )
+            except ValidationError as exc:
+                _errors_to_form(form, exc)
+            except Conflict as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("%(action)s: done.") % {"action": label(action)})
+                return HttpResponseRedirect(
+                    reverse("admin:relief_application_change", args=[obj.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{label(action)} · {obj.reference}",
+            "opts": self.opts,
+            "original": obj,
+            "form": form,
+            "action_label": label(action),
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/relief/application/action.html", context)
+
+
+def _errors_to_form(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        aliases = getattr(form, "error_fields", {})
+        for field, errors in exc.message_dict.items():
+            field = aliases.get(field, field)
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

@@ -1,0 +1,62 @@
+"""Configuration (policies, categories) and the audit trail."""
+
+from django.contrib import admin
+from django.db.models import Q
+
+from relief.admin.base import ReadOnlyAdmin
+from relief.models import AuditEntry, HardshipCategory, Policy
+from unions.selectors import scope_q
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor", "action", "application", "from_state", "to_state", "source"]
+    list_filter = ["action"]
+    list_select_related = ["actor", "application"]
+    search_fields = ["application__reference", "source"]
+    date_hierarchy = "at"
+
+    def get_queryset(self, request):
+        # Entries of a case in scope, or of a worker held in scope (worker-only entries).
+        user = request.user
+        qs = super().get_queryset(request)
+        if user.is_superuser:
+            return qs  # (an empty Q() would vanish from the OR below and narrow it)
+        in_scope = scope_q(user, "application__union") | (
+            Q(application__isnull=True) & scope_q(user, "worker__union")
+        )
+        return qs.filter(in_scope)
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "effective_from",
+        "max_per_payout",
+        "max_per_worker_year",
+        "one_per_category_per_year",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once cases were decided under a policy, changing its caps would rewrite their rules:
+        # add a new policy with a later effective date instead.
+        if obj is not None and obj.applications.exists():
+            return [
+                "name",
+                "effective_from",
+                "max_per_payout",
+                "max_per_worker_year",
+                "one_per_category_per_year",
+            ]
+        return []
+
+    def has_delete_permission(self, request, obj=None):
+        # A policy once applied to cases is history: PROTECT refuses, and so does the admin.
+        return request.user.is_superuser and (obj is None or not obj.applications.exists())
+
+
+@admin.register(HardshipCategory)
+class HardshipCategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "order", "is_active"]
+    list_editable = ["order", "is_active"]

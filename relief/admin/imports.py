@@ -1,0 +1,444 @@
+"""Import and export in the admin with django-import-export, through the import services.
+
+The import page's dry run shows every row's errors by column (in Chinese), or a preview and a
+confirm button; the confirm runs the same service for real, writing all rows or none. Files are
+checked as a whole first (type by content, size, header). Exports use the ledger's columns, so
+an export can be imported back, with ID numbers masked for users not allowed full numbers and
+cells that a spreadsheet would run as formulas neutralized.
+"""
+
+from dataclasses import dataclass
+
+import tablib
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from import_export import fields, resources
+from import_export.admin import ImportExportMixin
+from import_export.formats import base_formats
+from import_export.forms import ExportForm, ImportForm
+from import_export.results import Error, Result, RowResult
+
+from relief.admin.base import is_reviewer, may_see_full_ids
+from relief.idcard import mask_id_number
+from relief.models import Disbursement
+from relief.services.ledger import (
+    FUND_SOURCE_WORDS,
+    LEDGER_COLUMNS,
+    ledger_import,
+    may_import,
+)
+from relief.services.worker_import import (
+    HOUSEHOLD_COLUMNS,
+    WORKER_COLUMNS,
+    household_import,
+    workers_import,
+)
+from unions.tabular import (
+    FORMULA_STARTS,
+    Table,
+    TableError,
+    check_size,
+    check_suffix,
+    read_table_bytes,
+)
+
+PREVIEW_ROWS = 20
+
+
+# --- formats ---------------------------------------------------------------------------------
+
+
+class _TableFormat:
+    """Read through unions.tabular, keeping spreadsheet row numbers (the header is row 1)."""
+
+    suffix = ""
+
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
+
+    def create_dataset(self, in_stream, **kwargs):
+        table = read_table_bytes(bytes(in_stream), f"upload{self.suffix}")
+        dataset = tablib.Dataset(headers=table.headers)
+        for _number, cells in table.rows:
+            dataset.append([cells.get(h, "") for h in table.headers])
+        dataset.relief_table = table
+        return dataset
+
+
+class CSVImport(_TableFormat, base_formats.CSV):
+    suffix = ".csv"
+
+    def get_title(self):
+        return "csv"
+
+
+class XLSXImport(_TableFormat, base_formats.XLSX):
+    suffix = ".xlsx"
+
+    def get_title(self):
+        return "xlsx"
+
+
+class CSVExport(base_formats.CSV):
+    def export_data(self, dataset, **kwargs):
+        # The BOM makes Excel on Chinese Windows read the file as UTF-8.
+        return "\ufeff" + super().export_data(dataset, **kwargs)
+
+
+IMPORT_FORMATS = [XLSXImport, CSVImport]
+EXPORT_FORMATS = [base_formats.XLSX, CSVExport]
+
+
+class TableImportForm(ImportForm):
+    """The format follows the file's extension, and the file is checked before any row is."""
+
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        self.formats = formats
+        self.fields["format"].required = False
+        self.fields["format"].widget = forms.HiddenInput()
+        self.fields["import_file"].help_text = _(
+            ".xlsx or .csv (UTF-8 or GBK); the first row holds the column headers."
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("import_file")
+        if not upload:
+            return cleaned
+        try:
+            check_suffix(upload.name)
+            check_size(upload.size)  # before reading a byte of it
+            table = read_table_bytes(upload.read(), upload.name)
+        except TableError as exc:
+            self.add_error("import_file", str(exc))
+            return cleaned
+        finally:
+            upload.seek(0)
+        if not table.rows:
+            self.add_error("import_file", _("The file has a header row but no data rows."))
+        suffix = upload.name.lower().rsplit(".", 1)[-1]
+        cleaned["format"] = str(
+            next(i for i, f in enumerate(self.formats) if f.suffix == f".{suffix}")
+        )
+        return cleaned
+
+
+# --- import resources --------------------------------------------------------------------
+
+
+@dataclass
+class ImportSummary:
+    """What the template shows: the service's outcome in words and numbers."""
+
+    errors: list
+    counts: list[tuple[str, int]]
+    dry_run: bool
+
+
+class ServiceResource(resources.Resource):
+    """A resource whose import is one call to an all-or-nothing import service."""
+
+    columns: list[str] = []
+    service = None
+
+    def __init__(self, **kwargs):
+        super().__init__()
+
+    @classmethod
+    def get_display_name(cls):
+        return str(cls.display_name)
+
+    def get_user_visible_fields(self):
+        return [fields.Field(column_name=c) for c in self.columns]
+
+    def get_import_fields(self):
+        return self.get_user_visible_fields()
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs):
+        table = getattr(dataset, "relief_table", None)
+        if table is None:  # a dataset built elsewhere: rows follow the header directly
+            table = Table(
+                headers=list(dataset.headers or []),
+                rows=[
+                    (i, dict(zip(dataset.headers, row, strict=False)))
+                    for i, row in enumerate(dataset, 2)
+                ],
+            )
+        outcome = type(self).service(
+            table=table,
+            user=kwargs["user"],
+            file_name=kwargs.get("file_name") or "upload",
+            dry_run=dry_run,
+        )
+        return self.to_result(table, outcome, dry_run)
+
+    def counts(self, outcome) -> list[tuple[str, int]]:
+        raise NotImplementedError
+
+    def to_result(self, table, outcome, dry_run) -> Result:
+        result = Result()
+        result.diff_headers = list(self.columns)
+        result.relief = ImportSummary(outcome.errors, self.counts(outcome), dry_run)
+        cells = dict(table.rows)
+        by_row: dict[int, dict[str, list[str]]] = {}
+        for error in outcome.errors:
+            if error.row == 1:
+                result.append_base_error(Error(ValidationError(str(error))))
+                continue
+            by_row.setdefault(error.row, {}).setdefault(
+                error.column or NON_FIELD_ERRORS, []
+            ).append(error.message)
+        for number, errors in by_row.items():
+            result.append_invalid_row(number, cells.get(number, {}), ValidationError(errors))
+        if not outcome.errors:
+            for _number, row in table.rows[:PREVIEW_ROWS]:
+                row_result = RowResult()
+                row_result.import_type = RowResult.IMPORT_TYPE_NEW
+                row_result.diff = [_display(row.get(c, "")) for c in self.columns]
+                result.append_row_result(row_result)
+            result.totals[RowResult.IMPORT_TYPE_NEW] = outcome.rows
+        return result
+
+
+def _display(value) -> str:
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+class LedgerResource(ServiceResource):
+    display_name = gettext_lazy("Historical ledger (one row per case and payout)")
+    columns = LEDGER_COLUMNS
+    service = staticmethod(ledger_import)
+
+    def counts(self, outcome):
+        return [
+            (_("rows"), outcome.rows),
+            (_("workers created"), outcome.workers_created),
+            (_("workers already on file"), outcome.workers_existing),
+            (_("cases"), outcome.cases),
+            (_("payouts"), outcome.payouts),
+        ]
+
+
+class WorkerResource(ServiceResource):
+    display_name = gettext_lazy("Workers")
+    columns = list(WORKER_COLUMNS)
+    service = staticmethod(workers_import)
+
+    def counts(self, outcome):
+        return [
+            (_("rows"), outcome.rows),
+            (_("workers created"), outcome.created),
+            (_("workers updated"), outcome.updated),
+        ]
+
+
+class HouseholdResource(ServiceResource):
+    display_name = gettext_lazy("Household members (replace each listed worker's household)")
+    columns = list(HOUSEHOLD_COLUMNS)
+    service = staticmethod(household_import)
+
+    def counts(self, outcome):
+        return [
+            (_("rows"), outcome.rows),
+            (_("workers"), outcome.workers),
+            (_("household members"), outcome.created),
+        ]
+
+
+# --- export resources --------------------------------------------------------------------
+
+
+def neutralize(value):
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe (import strips it)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class LedgerExportResource(resources.Resource):
+    """Rows in the ledger's columns, so that an export can be imported back."""
+
+    display_name = ""
+
+    def __init__(self, user=None, **kwargs):
+        super().__init__()
+        self.user = user
+
+    @classmethod
+    def get_display_name(cls):
+        return str(cls.display_name)
+
+    def get_user_visible_fields(self):
+        return [fields.Field(column_name=c) for c in LEDGER_COLUMNS]
+
+    def get_export_headers(self, selected_fields=None):
+        return list(LEDGER_COLUMNS)
+
+    def id_number(self, number: str) -> str:
+        return (
+            number
+            if self.user is not None and may_see_full_ids(self.user)
+            else mask_id_number(number)
+        )
+
+    def export(self, queryset=None, **kwargs):
+        dataset = tablib.Dataset(headers=list(LEDGER_COLUMNS))
+        for row in self.rows(queryset):
+            dataset.append([neutralize(v) for v in row])
+        return dataset
+
+    def case_cells(self, app) -> list:
+        return [
+            app.worker.name,
+            self.id_number(app.worker.id_number),
+            app.union.code,
+            "、".join(c.name for c in app.categories.all()),
+            app.narrative,
+            app.application_date,
+            app.approved_amount if app.approved_amount is not None else "",
+        ]
+
+
+class ApplicationExportResource(LedgerExportResource):
+    """One row per case; a case paid in several payouts shows their total and last date."""
+
+    display_name = gettext_lazy("Cases (one row per case)")
+
+    def rows(self, queryset):
+        queryset = queryset.select_related("worker", "union").prefetch_related(
+            "categories", "disbursements"
+        )
+        for app in queryset.iterator(chunk_size=2000):
+            payouts = list(app.disbursements.all())
+            paid = [
+                max(p.paid_on for p in payouts) if payouts else "",
+                sum(p.amount for p in payouts) if payouts else "",
+                "、".join(dict.fromkeys(FUND_SOURCE_WORDS[p.fund_source] for p in payouts)),
+                "、".join(p.voucher_no for p in payouts if p.voucher_no),
+                "；".join(p.notes for p in payouts if p.notes),
+            ]
+            yield [*self.case_cells(app), *paid]
+
+
+class PayoutExportResource(LedgerExportResource):
+    """The ledger proper: one row per payout with its case."""
+
+    display_name = gettext_lazy("Ledger (one row per payout)")
+
+    def rows(self, queryset):
+        payouts = (
+            Disbursement.objects.filter(application__in=queryset.values("pk"))
+            .select_related("application__worker", "application__union")
+            .prefetch_related("application__categories")
+            .order_by("paid_on", "pk")
+        )
+        for p in payouts.iterator(chunk_size=2000):
+            yield [
+                *self.case_cells(p.application),
+                p.paid_on,
+                p.amount,
+                FUND_SOURCE_WORDS[p.fund_source],
+                p.voucher_no,
+                p.notes,
+            ]
+
+
+# --- the admin mixin ---------------------------------------------------------------------
+
+
+class ServiceImportExportMixin(ImportExportMixin):
+    """django-import-export's pages, with our formats, forms, permissions and result page."""
+
+    import_template_name = "admin/relief/import.html"
+    import_form_class = TableImportForm
+    export_form_class = ExportForm
+    skip_admin_log = True  # the audit trail records imports, row by row
+    import_resource_classes: list = []
+    export_resource_classes: list = []
+    actions = ["export_xlsx", "export_csv"]
+
+    @property
+    def import_formats(self):
+        return IMPORT_FORMATS
+
+    @property
+    def export_formats(self):
+        return EXPORT_FORMATS
+
+    def get_import_resource_classes(self, request):
+        return self.import_resource_classes
+
+    def get_export_resource_classes(self, request):
+        return self.export_resource_classes
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {"user": request.user}
+
+    def has_import_permission(self, request):
+        return bool(self.import_resource_classes) and may_import(request.user)
+
+    def has_export_permission(self, request):
+        user = request.user
+        return bool(self.export_resource_classes) and (user.is_superuser or is_reviewer(user))
+
+    def get_export_filename(self, request, queryset, file_format):
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return f"{self.model._meta.model_name}-{stamp}.{file_format.get_extension()}"
+
+    def add_success_message(self, result, request):
+        summary = result.relief
+        messages.success(
+            request,
+            _("Import finished: %(counts)s.")
+            % {"counts": ", ".join(f"{label} {n}" for label, n in summary.counts)},
+        )
+
+    def process_result(self, result, request):
+        if result.relief.errors:
+            # The data changed between preview and confirm: nothing was written.
+            for error in result.relief.errors[:20]:
+                messages.error(request, str(error))
+            messages.error(request, _("Nothing was imported; check the file and try again."))
+            info = self.get_model_info()
+            return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_import"))
+        return super().process_result(result, request)
+
+    # Exports of a selection go straight to the file: the library's intermediate page puts
+    # every selected id in the form, which Django refuses above 1,000 fields.
+    def _export_selection(self, request, queryset, file_format):
+        if not self.has_export_permission(request):
+            messages.error(request, _("Your role cannot export."))
+            return None
+        resource = self.get_export_resource_classes(request)[0](user=request.user)
+        data = file_format.export_data(resource.export(queryset))
+        response = HttpResponse(data, content_type=file_format.get_content_type())
+        filename = self.get_export_filename(request, queryset, file_format)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    @admin.action(description=gettext_lazy("Export selected to Excel (xlsx)"))
+    def export_xlsx(self, request, queryset):
+        return self._export_selection(request, queryset, base_formats.XLSX())
+
+    @admin.action(description=gettext_lazy("Export selected to CSV"))
+    def export_csv(self, request, queryset):
+        return self._export_selection(request, queryset, CSVExport())
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self.has_export_permission(request):
+            actions.pop("export_xlsx", None)
+            actions.pop("export_csv", None)
+        return actions

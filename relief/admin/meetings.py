@@ -1,0 +1,178 @@
+"""Review meetings (研讨会) in the admin: record one with its decisions, applied all or none."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from relief import workflow as wf
+from relief.admin.base import ReadOnlyInline, has_role
+from relief.models import Decision, ReviewDecision, ReviewMeeting
+from relief.selectors import applications_for_user
+from relief.services.meetings import DecisionInput, MeetingErrors, review_meeting_record
+from unions.models import Role
+from unions.selectors import scope_q
+
+# Cases a meeting decides on: awaiting the town's review, or verified and awaiting its advice.
+ON_THE_AGENDA = (wf.S_SUBMITTED, wf.S_VERIFIED)
+
+
+class MeetingForm(forms.ModelForm):
+    class Meta:
+        model = ReviewMeeting
+        fields = ["meeting_date", "attendees", "minutes"]
+        widgets = {
+            "meeting_date": admin.widgets.AdminDateWidget,
+            "attendees": forms.TextInput(attrs={"size": 80}),
+            "minutes": forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        }
+
+
+class DecisionForm(forms.Form):
+    application = forms.ModelChoiceField(queryset=None, widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(
+        label=gettext_lazy("decision"),
+        choices=[("", gettext_lazy("— not discussed —")), *Decision.choices],
+        required=False,
+    )
+    amount = forms.DecimalField(
+        label=gettext_lazy("recommended amount"),
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        widget=forms.NumberInput(attrs={"style": "width: 8em", "step": "0.01"}),
+    )
+    comment = forms.CharField(
+        label=gettext_lazy("comment or reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+    )
+
+    def __init__(self, *args, applications=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["application"].queryset = applications
+
+
+DecisionFormSet = forms.formset_factory(DecisionForm, extra=0)
+
+
+class DecisionInline(ReadOnlyInline):
+    model = ReviewDecision
+    fields = ["application", "decision", "amount", "comment"]
+
+
+@admin.register(ReviewMeeting)
+class ReviewMeetingAdmin(admin.ModelAdmin):
+    list_display = ["meeting_date", "town", "attendees", "decision_count", "recorded_by"]
+    list_select_related = ["town", "recorded_by"]
+    date_hierarchy = "meeting_date"
+    fields = ["town", "meeting_date", "attendees", "minutes", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+    inlines = [DecisionInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(scope_q(request.user, "town"))
+            .annotate(decision_total=Count("decisions"))
+        )
+
+    @admin.display(description=gettext_lazy("decisions"), ordering="decision_total")
+    def decision_count(self, obj):
+        return obj.decision_total
+
+    def has_add_permission(self, request):
+        return has_role(request.user, Role.TOWN_REVIEWER)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        scoped = applications_for_user(request.user)
+        agenda = list(scoped.filter(state__in=ON_THE_AGENDA).order_by("application_date", "pk"))
+        kwargs = {"form_kwargs": {"applications": scoped}}
+        if request.method == "POST":
+            meeting_form = MeetingForm(request.POST)
+            formset = DecisionFormSet(request.POST, **kwargs)
+        else:
+            meeting_form = MeetingForm(initial={"meeting_date": timezone.localdate()})
+            formset = DecisionFormSet(
+                initial=[{"application": a.pk, "version": a.version} for a in agenda], **kwargs
+            )
+        if request.method == "POST" and meeting_form.is_valid() and formset.is_valid():
+            meeting = self._record(request, meeting_form, formset)
+            if meeting is not None:
+                messages.success(request, _("The meeting and its decisions were recorded."))
+                return HttpResponseRedirect(
+                    reverse("admin:relief_reviewmeeting_change", args=[meeting.pk])
+                )
+        rows = [
+            (form, form.initial.get("application") or form["application"].value())
+            for form in formset
+        ]
+        cases = {a.pk: a for a in scoped.filter(pk__in=[pk for _form, pk in rows if pk])}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Record a review meeting"),
+            "opts": self.opts,
+            "meeting_form": meeting_form,
+            "formset": formset,
+            "rows": [(form, cases.get(int(pk)) if pk else None) for form, pk in rows],
+            "media": self.media + meeting_form.media,
+        }
+        return TemplateResponse(request, "admin/relief/reviewmeeting/add.html", context)
+
+    def _record(self, request, meeting_form, formset):
+        decisions, forms_by_case = [], {}
+        for form in formset:
+            if not form.cleaned_data.get("decision"):
+                continue
+            application = form.cleaned_data["application"]
+            application.version = form.cleaned_data["version"]
+            forms_by_case[application.pk] = form
+            decisions.append(
+                DecisionInput(
+                    application=application,
+                    decision=form.cleaned_data["decision"],
+                    amount=form.cleaned_data["amount"],
+                    comment=form.cleaned_data["comment"],
+                )
+            )
+        try:
+            return review_meeting_record(
+                user=request.user,
+                meeting_date=meeting_form.cleaned_data["meeting_date"],
+                attendees=meeting_form.cleaned_data["attendees"],
+                minutes=meeting_form.cleaned_data["minutes"],
+                decisions=decisions,
+            )
+        except MeetingErrors as exc:
+            for pk, problems in exc.by_case.items():
+                forms_by_case[pk].add_error(None, problems)
+            messages.error(
+                request,
+                _("Nothing was recorded: %(count)d decisions cannot be applied (see each case).")
+                % {"count": len(exc.by_case)},
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, problems in exc.message_dict.items():
+                    meeting_form.add_error(
+                        field if field in meeting_form.fields else None, problems
+                    )
+            else:
+                meeting_form.add_error(None, exc.messages)
+        return None
