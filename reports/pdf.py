@@ -1,0 +1,196 @@
+"""HTML -> PDF with WeasyPrint, in bounded memory for long reports.
+
+WeasyPrint keeps the whole laid-out document in memory and its cost per page grows with the
+document's length (see shared/docs/pdf-notes.md). Long reports are therefore rendered in
+chunks of a few hundred rows, each a small document written to a temporary file and freed,
+then merged with pypdf; the page numbers (第 X 页 / 共 Y 页), which only the merged document
+knows, are stamped afterwards from one small WeasyPrint document of footers.
+"""
+
+import contextlib
+import gc
+import logging
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
+from reports import documents
+from reports.figures import Period
+from unions.models import Union
+
+FONT_SERIF = "Noto Serif CJK SC"
+FONT_SANS = "Noto Sans CJK SC"
+DEFAULT_CHUNK_ROWS = 400
+
+log = logging.getLogger(__name__)
+
+
+class WarningCollector(logging.Handler):
+    """Keeps WeasyPrint's warnings (missing fonts, unsupported CSS) of one rendering."""
+
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def weasyprint_warnings():
+    """WeasyPrint logs to the `weasyprint` logger, which has only a NullHandler by default:
+    collect its warnings so a caller can report them (settings.LOGGING also prints them)."""
+    logger = logging.getLogger("weasyprint")
+    handler = WarningCollector()
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET or logger.level > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+
+
+def html_to_pdf(html: str, target) -> None:
+    """Render one HTML document to `target` (a path or a binary file)."""
+    from weasyprint import HTML  # imported late: it loads Pango, which `check` may lack
+
+    # The cyclic collector walks WeasyPrint's huge box trees again and again for nothing
+    # during a render (measured about 13% of the time); run it once afterwards instead.
+    gc.disable()
+    try:
+        HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(target)
+    finally:
+        gc.enable()
+        gc.collect()
+
+
+def render_template_pdf(template: str, context: dict, target) -> None:
+    with translation.override("zh-hans"):
+        html = render_to_string(template, context)
+    html_to_pdf(html, target)
+
+
+# --- page numbers -----------------------------------------------------------------------
+
+_FOOTER_HTML = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><style>
+@page {{ size: {size}; margin: 0 0 8mm 0;
+  @bottom-center {{ content: "第 " counter(page) " 页 / 共 " counter(pages) " 页";
+    font-family: "{font}"; font-size: 9pt; }} }}
+div {{ break-after: page; height: 1px; }}
+</style></head><body>{body}</body></html>"""
+
+
+def _footer_pdf(pages: int, size: str, target) -> None:
+    body = "<div></div>" * (pages - 1) + "<p></p>"
+    html_to_pdf(_FOOTER_HTML.format(size=size, font=FONT_SANS, body=body), target)
+
+
+def _stamp(writer: PdfWriter, footers: PdfReader) -> None:
+    """Draw footer page i over page i, as a form XObject (no re-parsing of the big pages)."""
+    for i, (page, footer) in enumerate(zip(writer.pages, footers.pages, strict=True)):
+        form = DecodedStreamObject()
+        form.set_data(footer.get_contents().get_data())
+        form.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Form"),
+                NameObject("/BBox"): footer.mediabox,
+                NameObject("/Resources"): footer["/Resources"].clone(writer),
+            }
+        )
+        ref = writer._add_object(form)
+        name = NameObject(f"/PgNo{i}")
+        resources = page.setdefault(NameObject("/Resources"), DictionaryObject())
+        resources = resources.get_object()
+        xobjects = resources.setdefault(NameObject("/XObject"), DictionaryObject()).get_object()
+        xobjects[name] = ref
+        before = DecodedStreamObject()
+        before.set_data(b"q\n")
+        after = DecodedStreamObject()
+        after.set_data(b"\nQ q " + name.encode() + b" Do Q\n")
+        contents = page["/Contents"].get_object()
+        parts = list(contents) if isinstance(contents, ArrayObject) else [page["/Contents"]]
+        page[NameObject("/Contents")] = ArrayObject(
+            [writer._add_object(before), *parts, writer._add_object(after)]
+        )
+
+
+def merge_with_page_numbers(parts: list[Path], target, *, size: str) -> int:
+    """Concatenate PDF files, stamp 第 X 页 / 共 Y 页 on every page, write; returns Y."""
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(str(part))
+    pages = len(writer.pages)
+    with tempfile.TemporaryDirectory() as tmp:
+        footer_path = Path(tmp) / "footers.pdf"
+        _footer_pdf(pages, size, footer_path)
+        _stamp(writer, PdfReader(footer_path))
+        if hasattr(target, "write"):
+            writer.write(target)
+        else:
+            with open(target, "wb") as fh:
+                writer.write(fh)
+    return pages
+
+
+# --- documents ----------------------------------------------------------------------------
+
+Progress = Callable[[int, int], None]
+
+
+def render_payout_report(
+    unit: Union,
+    period: Period,
+    target,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: Progress | None = None,
+) -> dict:
+    """年度临时救助金发放汇总表 to `target`; returns {"rows", "pages", "warnings"}.
+
+    `progress(done, total)` is called after each chunk with rows rendered so far.
+    """
+    total_rows = documents.payout_report_row_count(unit, period)
+    header = documents.payout_report_header(unit, period)
+    done = 0
+    with tempfile.TemporaryDirectory() as tmp, weasyprint_warnings() as warnings:
+        parts: list[Path] = []
+        chunks = documents.payout_report_chunks(unit, period, chunk_rows)
+        first = next(chunks, None)
+        pending = [first] if first is not None else []
+        # Look one chunk ahead so the last chunk knows it carries the totals and signatures.
+        index = 0
+        while pending or index == 0:
+            blocks = pending.pop() if pending else []
+            following = next(chunks, None)
+            if following is not None:
+                pending.append(following)
+            context = {
+                **header,
+                "blocks": blocks,
+                "show_summary": index == 0,
+                "show_signature": following is None,
+            }
+            part = Path(tmp) / f"part{index:05d}.pdf"
+            render_template_pdf("reports/pdf/payout_report.html", context, part)
+            parts.append(part)
+            done += sum(len(b.rows) for b in blocks)
+            if progress is not None:
+                progress(done, total_rows)
+            index += 1
+        pages = merge_with_page_numbers(parts, target, size="A4 landscape")
+    return {"rows": total_rows, "pages": pages, "warnings": warnings}
+
+
+def render_simple(template: str, context: dict, target) -> dict:
+    """A short document in one piece; its template numbers its own pages."""
+    with weasyprint_warnings() as warnings:
+        render_template_pdf(template, context, target)
+    return {"warnings": warnings}
