@@ -244,8 +244,10 @@ def _tier_box(entries: list[AuditEntry], tier: str, amount: Decimal | None) -> d
     rejected = chosen.action == "reject"
     return {
         "reached": True,
-        "opinion": chosen.comment or ("同意，报上级审核。" if tier == "grassroots" else "同意。"),
-        "decision": "不予救助" if rejected else ("同意" if tier != "grassroots" else "申报"),
+        "opinion": chosen.comment.strip().rstrip("。"),
+        "decision": "不予救助"
+        if rejected
+        else ("情况属实，同意申报" if tier == "grassroots" else "同意救助"),
         "amount": None if rejected else amount,
         "date": local_date(chosen.at),
         "signer": chosen.actor.get_full_name(),
