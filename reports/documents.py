@@ -113,9 +113,17 @@ def payout_detail_rows(unit: Union, period: Period) -> Iterator[tuple[str, Detai
         "amount",
         "fund_source",
     )
-    for seq, (union, worker_id, name, id_number, app_id, approved_at, paid_on, amount, src) in (
-        enumerate(rows.iterator(chunk_size=2000), start=1)
-    ):
+    for seq, (
+        union,
+        worker_id,
+        name,
+        id_number,
+        app_id,
+        approved_at,
+        paid_on,
+        amount,
+        src,
+    ) in enumerate(rows.iterator(chunk_size=2000), start=1):
         yield (
             union,
             DetailRow(
@@ -262,9 +270,7 @@ def actor_union_name(entry: AuditEntry) -> str:
 
 def approval_form(application: Application) -> dict:
     worker = application.worker
-    entries = list(
-        application.audit_entries.select_related("actor__union").order_by("at", "pk")
-    )
+    entries = list(application.audit_entries.select_related("actor__union").order_by("at", "pk"))
     visit = application.home_visits.order_by("-visit_date", "-pk").first()
     household = list(worker.household.all())
     union = application.union
@@ -302,9 +308,7 @@ NOTICE_STATES = {
 }
 
 
-def public_notice(
-    town: Union, *, stage: str, year: int, starts: dt.date, ends: dt.date
-) -> dict:
+def public_notice(town: Union, *, stage: str, year: int, starts: dt.date, ends: dt.date) -> dict:
     states = NOTICE_STATES[stage]
     apps = list(
         Application.objects.filter(

@@ -54,9 +54,10 @@ def ledger_rows(unit: Union, period: Period) -> Iterator[list]:
         "voucher_no",
         "application__reference",
     )
-    for name, id_no, union, app_id, story, applied, approved, paid_on, amount, src, voucher, ref in (
-        rows.iterator(chunk_size=2000)
-    ):
+    for row in rows.iterator(chunk_size=2000):
+        name, id_no, union, app_id, story, applied, approved, paid_on, amount, src, voucher, ref = (
+            row
+        )
         yield [
             name,
             id_no,

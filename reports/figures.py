@@ -61,12 +61,12 @@ def period_payouts(unit: Union, period: Period) -> QuerySet[Disbursement]:
     return unit_payouts(unit).filter(paid_on__gte=period.start, paid_on__lte=period.end)
 
 
-def primary_category_subquery():
-    """The name of a payout's case's first category, as a correlated subquery."""
+def _primary_category(field: str):
+    """A field of the payout's case's first category, as a correlated subquery."""
     return Subquery(
         HardshipCategory.objects.filter(applications=OuterRef("application_id"))
         .order_by("order", "name")
-        .values("name")[:1]
+        .values(field)[:1]
     )
 
 
@@ -79,10 +79,6 @@ class Breakdown:
     count: int
     persons: int
     total: Decimal
-
-    @property
-    def share(self) -> Decimal:
-        return Decimal(0)
 
 
 @dataclass
@@ -145,9 +141,17 @@ def headline(qs: QuerySet[Disbursement]) -> dict:
 
 
 def by_category(qs) -> list[Breakdown]:
-    rows = _rows(qs, primary_category_subquery(), lambda k: k or "—")
-    order = {name: i for i, name in enumerate(HardshipCategory.objects.values_list("name", flat=True))}
-    return sorted(rows, key=lambda r: order.get(r.key, len(order)))
+    rows = (
+        qs.annotate(k=_primary_category("name"), o=_primary_category("order"))
+        .values("k", "o")
+        .annotate(
+            n=Count("pk"),
+            p=Count("application__worker", distinct=True),
+            s=Sum("amount"),
+        )
+        .order_by("o", "k")
+    )
+    return [Breakdown(str(r["k"]), r["k"] or "—", r["n"], r["p"], r["s"] or ZERO) for r in rows]
 
 
 def union_breakdown_level(unit: Union) -> str:
@@ -156,27 +160,24 @@ def union_breakdown_level(unit: Union) -> str:
 
 
 def by_union(qs, unit: Union) -> list[Breakdown]:
-    if union_breakdown_level(unit) == Level.TOWN:
-        key, path_key = F("application__union__parent_id"), "application__union__parent__path"
-    else:
-        key, path_key = F("application__union_id"), "application__union__path"
+    prefix = (
+        "application__union__parent"
+        if union_breakdown_level(unit) == Level.TOWN
+        else ("application__union")
+    )
     rows = (
-        qs.annotate(k=key)
-        .values("k")
+        qs.values(f"{prefix}_id", f"{prefix}__name", f"{prefix}__path")
         .annotate(
             n=Count("pk"),
             p=Count("application__worker", distinct=True),
             s=Sum("amount"),
-            path=Max(path_key),
         )
-        .order_by("path")
+        .order_by(f"{prefix}__path")
     )
-    rows = list(rows)
-    names = dict(Union.objects.filter(pk__in=[r["k"] for r in rows]).values_list("pk", "name"))
     return [
         Breakdown(
-            key=str(r["k"]),
-            label=names.get(r["k"], "—"),
+            key=str(r[f"{prefix}_id"]),
+            label=r[f"{prefix}__name"],
             count=r["n"],
             persons=r["p"],
             total=r["s"] or ZERO,
@@ -235,9 +236,7 @@ def worker_all_time_totals(unit: Union, period: Period) -> dict[int, Decimal]:
     """
     in_period = period_payouts(unit, period).values("application__worker_id")
     rows = (
-        Disbursement.objects.filter(
-            application__worker_id__in=in_period, paid_on__lte=period.end
-        )
+        Disbursement.objects.filter(application__worker_id__in=in_period, paid_on__lte=period.end)
         .values("application__worker_id")
         .annotate(s=Sum("amount"))
         .order_by()

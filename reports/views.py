@@ -2,6 +2,7 @@
 reports.documents / reports.pdf / reports.exports, or to the background task for long ones."""
 
 import io
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -23,9 +24,9 @@ def _pdf_response(data: bytes, filename: str) -> HttpResponse:
 
 
 def _disposition(filename: str) -> str:
-    from urllib.parse import quote
-
-    return f"attachment; filename=\"report.{filename.rsplit('.', 1)[-1]}\"; filename*=UTF-8''{quote(filename)}"
+    """An ASCII fallback name and the Chinese name (RFC 6266) for browsers that take it."""
+    suffix = filename.rsplit(".", 1)[-1]
+    return f"attachment; filename=\"report.{suffix}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def _render_simple(template: str, context: dict) -> bytes:
@@ -119,7 +120,7 @@ def job_download(request, pk):
     if job.status != JobStatus.DONE or not job.file_path.exists():
         raise Http404
     return FileResponse(
-        open(job.file_path, "rb"),  # noqa: SIM115 - FileResponse closes it
+        open(job.file_path, "rb"),  # FileResponse closes it
         as_attachment=True,
         filename=job.file_name,
         content_type="application/pdf",
@@ -173,9 +174,7 @@ def worker_statement(request):
     if not form.is_valid():
         return render(request, "reports/form_errors.html", {"form": form}, status=400)
     worker = access.worker_for(request.user, form.cleaned_data["id_number"])
-    body = _render_simple(
-        "reports/pdf/worker_statement.html", documents.worker_statement(worker)
-    )
+    body = _render_simple("reports/pdf/worker_statement.html", documents.worker_statement(worker))
     return _pdf_response(body, f"个人救助累计明细-{worker.masked_id_number[-4:]}.pdf")
 
 

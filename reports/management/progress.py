@@ -19,9 +19,7 @@ class ProgressBar:
         filled = int(self.width * fraction)
         bar = "#" * filled + "-" * (self.width - filled)
         elapsed = time.monotonic() - self.started
-        self.stream.write(
-            f"\r{self.label} [{bar}] {done}/{total} {fraction:4.0%} {elapsed:5.1f}s"
-        )
+        self.stream.write(f"\r{self.label} [{bar}] {done}/{total} {fraction:4.0%} {elapsed:5.1f}s")
         self.stream.flush()
 
     def finish(self) -> None:
