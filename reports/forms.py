@@ -43,8 +43,13 @@ class PeriodForm(forms.Form):
 
 class LedgerForm(PeriodForm):
     format = forms.ChoiceField(
-        label=_("Format"), choices=[("xlsx", "Excel (XLSX)"), ("csv", "CSV")], initial="xlsx"
+        label=_("Format"),
+        choices=[("xlsx", "Excel (XLSX)"), ("csv", "CSV")],
+        required=False,
     )
+
+    def clean_format(self):
+        return self.cleaned_data.get("format") or "xlsx"
 
 
 class NoticeForm(forms.Form):

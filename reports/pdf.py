@@ -10,8 +10,11 @@ knows, are stamped afterwards from one small WeasyPrint document of footers.
 import contextlib
 import gc
 import logging
+import multiprocessing
 import tempfile
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from django.conf import settings
@@ -57,6 +60,19 @@ def weasyprint_warnings():
         logger.removeHandler(handler)
 
 
+_font_config = None
+
+
+def _shared_font_config():
+    """One FontConfiguration per process: loading the CJK fonts once, not once per chunk."""
+    global _font_config
+    if _font_config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _font_config = FontConfiguration()
+    return _font_config
+
+
 def html_to_pdf(html: str, target) -> None:
     """Render one HTML document to `target` (a path or a binary file)."""
     from weasyprint import HTML  # imported late: it loads Pango, which `check` may lack
@@ -65,7 +81,9 @@ def html_to_pdf(html: str, target) -> None:
     # during a render (measured about 13% of the time); run it once afterwards instead.
     gc.disable()
     try:
-        HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(target)
+        HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
+            target, font_config=_shared_font_config()
+        )
     finally:
         gc.enable()
         gc.collect()
@@ -145,48 +163,94 @@ def merge_with_page_numbers(parts: list[Path], target, *, size: str) -> int:
 Progress = Callable[[int, int], None]
 
 
+def _render_part(html: str, path: str) -> str:
+    """Worker-process entry point: one chunk's HTML to one PDF file."""
+    html_to_pdf(html, path)
+    return path
+
+
+def _pool(processes: int):
+    # "spawn": a fresh interpreter that inherits no database connection from the parent.
+    ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=processes, mp_context=ctx)
+
+
 def render_payout_report(
     unit: Union,
     period: Period,
     target,
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    processes: int | None = None,
     progress: Progress | None = None,
 ) -> dict:
     """年度临时救助金发放汇总表 to `target`; returns {"rows", "pages", "warnings"}.
 
-    `progress(done, total)` is called after each chunk with rows rendered so far.
+    The parent reads the database and renders each chunk's HTML; with `processes` > 1 and
+    more than one chunk, worker processes turn chunks into PDF files in parallel (at most two
+    chunks per worker in flight, so memory stays bounded). `progress(done, total)` is called
+    after each chunk with the rows rendered so far.
     """
+    if processes is None:
+        processes = settings.REPORTS_PDF_PROCESSES
     total_rows = documents.payout_report_row_count(unit, period)
     header = documents.payout_report_header(unit, period)
-    done = 0
-    with tempfile.TemporaryDirectory() as tmp, weasyprint_warnings() as warnings:
+    parallel = processes > 1 and total_rows > chunk_rows
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        weasyprint_warnings() as warnings,
+        _pool(processes) if parallel else contextlib.nullcontext() as pool,
+    ):
         parts: list[Path] = []
-        chunks = documents.payout_report_chunks(unit, period, chunk_rows)
-        first = next(chunks, None)
-        pending = [first] if first is not None else []
-        # Look one chunk ahead so the last chunk knows it carries the totals and signatures.
-        index = 0
-        while pending or index == 0:
-            blocks = pending.pop() if pending else []
-            following = next(chunks, None)
-            if following is not None:
-                pending.append(following)
+        in_flight: deque = deque()
+        done = 0
+
+        def finish_oldest():
+            nonlocal done
+            future, rows = in_flight.popleft()
+            future.result()
+            done += rows
+            if progress is not None:
+                progress(done, total_rows)
+
+        for index, (blocks, is_last) in enumerate(
+            _with_last(documents.payout_report_chunks(unit, period, chunk_rows))
+        ):
             context = {
                 **header,
                 "blocks": blocks,
                 "show_summary": index == 0,
-                "show_signature": following is None,
+                "show_signature": is_last,
             }
+            with translation.override("zh-hans"):
+                html = render_to_string("reports/pdf/payout_report.html", context)
             part = Path(tmp) / f"part{index:05d}.pdf"
-            render_template_pdf("reports/pdf/payout_report.html", context, part)
             parts.append(part)
-            done += sum(len(b.rows) for b in blocks)
-            if progress is not None:
-                progress(done, total_rows)
-            index += 1
+            rows = sum(len(b.rows) for b in blocks)
+            if pool is None:
+                html_to_pdf(html, part)
+                done += rows
+                if progress is not None:
+                    progress(done, total_rows)
+                continue
+            in_flight.append((pool.submit(_render_part, html, str(part)), rows))
+            del html
+            while len(in_flight) >= 2 * processes:
+                finish_oldest()
+        while in_flight:
+            finish_oldest()
         pages = merge_with_page_numbers(parts, target, size="A4 landscape")
     return {"rows": total_rows, "pages": pages, "warnings": warnings}
+
+
+def _with_last(chunks):
+    """(chunk, is_last) pairs; an empty report still has one (empty) chunk."""
+    previous = None
+    for chunk in chunks:
+        if previous is not None:
+            yield previous, False
+        previous = chunk
+    yield (previous if previous is not None else []), True
 
 
 def render_simple(template: str, context: dict, target) -> dict:

@@ -19,7 +19,10 @@ def test_headline_2023_district(tree, payouts):
 def test_breakdowns_2023_district(tree, payouts):
     s = figures.summary(tree.nh, Y2023)
     towns = {r.label: (r.count, r.persons, r.total) for r in s.by_union}
-    assert towns == {"西樵镇总工会": (3, 2, Decimal("14000")), "大沥镇总工会": (1, 1, Decimal("10000"))}
+    assert towns == {
+        "西樵镇总工会": (3, 2, Decimal("14000")),
+        "大沥镇总工会": (1, 1, Decimal("10000")),
+    }
     funds = {r.key: (r.count, r.persons, r.total) for r in s.by_fund_source}
     assert funds == {"district": (3, 3, Decimal("22000")), "town": (1, 1, Decimal("2000"))}
     cats = [(r.label, r.count, r.persons, r.total) for r in s.by_category]
