@@ -81,28 +81,18 @@ def build(size: int) -> str:
         cats = list(HardshipCategory.objects.all())
         workers = []
         n_workers = max(1, size * 3 // 4)
+        area = f"44{size % 10000:04d}"  # one area code per size: ID numbers never collide
         for i in range(n_workers):
-            first17 = f"4406{size % 100:02d}{1960 + i % 40}{1 + i % 12:02d}{1 + i % 28:02d}{i // 480 % 1000:03d}"
-            first17 = first17[:14] + f"{i % 1000:03d}"
-            number = first17 + check_digit(first17)
+            born = dt.date(1960, 1, 1) + dt.timedelta(days=i // 1000)
+            first17 = f"{area}{born:%Y%m%d}{i % 1000:03d}"
             workers.append(
                 Worker(
                     name=rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
-                    id_number=number,
+                    id_number=first17 + check_digit(first17),
                     union=grassroots[i % len(grassroots)],
                 )
             )
-        # ID numbers must be unique system-wide: suffix by position when they collide.
-        seen = set(Worker.objects.values_list("id_number", flat=True))
-        unique = []
-        for j, w in enumerate(workers):
-            k = 0
-            while w.id_number in seen:
-                k += 1
-                base = f"{w.id_number[:6]}{1900 + (j + k * 7) % 100}{w.id_number[10:14]}{(j * 7 + k) % 1000:03d}"
-                w.id_number = base + check_digit(base)
-            seen.add(w.id_number)
-            unique.append(w)
+        unique = workers
         Worker.objects.bulk_create(unique, batch_size=2000)
         workers = list(Worker.objects.filter(union__in=grassroots).order_by("pk"))
         apps = []
@@ -167,7 +157,10 @@ def child(argv):
         from unions.models import Union
 
         result = pdf.render_payout_report(
-            Union.objects.get(code=code), Period(YEAR, YEAR), f"/tmp/bench_{code}.pdf"
+            Union.objects.get(code=code),
+            Period(YEAR, YEAR),
+            f"/tmp/bench_{code}.pdf",
+            processes=int(argv[2]),
         )
         out = {"rows": result["rows"], "pages": result["pages"]}
         out["mb"] = round(Path(f"/tmp/bench_{code}.pdf").stat().st_size / 2**20, 1)
@@ -184,12 +177,14 @@ def child(argv):
             out["rows"] = exports.write_xlsx(unit, Period(YEAR, YEAR), f"/tmp/bench_{code}.xlsx")
     out["seconds"] = round(time.monotonic() - started, 2)
     out["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    # The largest worker process, if the report used any (the parent's own peak is above).
+    out["worker_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     print(json.dumps(out))
 
 
-def measure(kind: str, code: str) -> dict:
+def measure(kind: str, code: str, processes: int = 1) -> dict:
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", kind, code],
+        [sys.executable, __file__, "--child", kind, code, str(processes)],
         capture_output=True,
         text=True,
         check=True,
@@ -201,28 +196,35 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 5000])
     parser.add_argument("--export-size", type=int, default=20000)
+    parser.add_argument("--processes", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--child", nargs="+")
     args = parser.parse_args()
     if args.child:
         return child(args.child)
     setup_django()
-    print("| document | rows | pages | wall (s) | peak RSS (MB) | file (MB) |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| document | processes | rows | pages | wall (s) | peak RSS parent (MB) "
+        "| peak RSS per worker (MB) | file (MB) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for size in args.sizes:
         code = build(size)
-        r = measure("pdf", code)
-        print(
-            f"| payout report PDF | {r['rows']:,} | {r['pages']} | {r['seconds']} | {r['peak_mb']} | {r['mb']} |",
-            flush=True,
-        )
+        for processes in args.processes:
+            r = measure("pdf", code, processes)
+            worker = f"{r['worker_mb']:,}" if processes > 1 and r["worker_mb"] else "–"
+            cells = [processes, r["rows"], r["pages"], r["seconds"], r["peak_mb"]]
+            print(
+                "| payout report PDF | "
+                + " | ".join(f"{c:,}" for c in cells)
+                + f" | {worker} | {r['mb']} |",
+                flush=True,
+            )
     if args.export_size:
         code = build(args.export_size)
         for kind in ("xlsx", "csv"):
             r = measure(kind, code)
-            print(
-                f"| ledger {kind.upper()} | {r['rows']:,} | – | {r['seconds']} | {r['peak_mb']} | – |",
-                flush=True,
-            )
+            cells = [1, f"{r['rows']:,}", "–", r["seconds"], f"{r['peak_mb']:,}", "–", "–"]
+            print(f"| ledger {kind.upper()} | " + " | ".join(map(str, cells)) + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ knows, are stamped afterwards from one small WeasyPrint document of footers.
 """
 
 import contextlib
-import gc
 import logging
 import multiprocessing
 import tempfile
@@ -23,7 +22,8 @@ from django.utils import translation
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
-from reports import documents
+from reports import documents, engine
+from reports.engine import html_to_pdf, weasyprint_warnings
 from reports.figures import Period
 from unions.models import Union
 
@@ -32,61 +32,6 @@ FONT_SANS = "Noto Sans CJK SC"
 DEFAULT_CHUNK_ROWS = 400
 
 log = logging.getLogger(__name__)
-
-
-class WarningCollector(logging.Handler):
-    """Keeps WeasyPrint's warnings (missing fonts, unsupported CSS) of one rendering."""
-
-    def __init__(self):
-        super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
-@contextlib.contextmanager
-def weasyprint_warnings():
-    """WeasyPrint logs to the `weasyprint` logger, which has only a NullHandler by default:
-    collect its warnings so a caller can report them (settings.LOGGING also prints them)."""
-    logger = logging.getLogger("weasyprint")
-    handler = WarningCollector()
-    logger.addHandler(handler)
-    if logger.level == logging.NOTSET or logger.level > logging.WARNING:
-        logger.setLevel(logging.WARNING)
-    try:
-        yield handler.messages
-    finally:
-        logger.removeHandler(handler)
-
-
-_font_config = None
-
-
-def _shared_font_config():
-    """One FontConfiguration per process: loading the CJK fonts once, not once per chunk."""
-    global _font_config
-    if _font_config is None:
-        from weasyprint.text.fonts import FontConfiguration
-
-        _font_config = FontConfiguration()
-    return _font_config
-
-
-def html_to_pdf(html: str, target) -> None:
-    """Render one HTML document to `target` (a path or a binary file)."""
-    from weasyprint import HTML  # imported late: it loads Pango, which `check` may lack
-
-    # The cyclic collector walks WeasyPrint's huge box trees again and again for nothing
-    # during a render (measured about 13% of the time); run it once afterwards instead.
-    gc.disable()
-    try:
-        HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
-            target, font_config=_shared_font_config()
-        )
-    finally:
-        gc.enable()
-        gc.collect()
 
 
 def render_template_pdf(template: str, context: dict, target) -> None:
@@ -163,12 +108,6 @@ def merge_with_page_numbers(parts: list[Path], target, *, size: str) -> int:
 Progress = Callable[[int, int], None]
 
 
-def _render_part(html: str, path: str) -> str:
-    """Worker-process entry point: one chunk's HTML to one PDF file."""
-    html_to_pdf(html, path)
-    return path
-
-
 def _pool(processes: int):
     # "spawn": a fresh interpreter that inherits no database connection from the parent.
     ctx = multiprocessing.get_context("spawn")
@@ -208,7 +147,7 @@ def render_payout_report(
         def finish_oldest():
             nonlocal done
             future, rows = in_flight.popleft()
-            future.result()
+            warnings.extend(future.result())
             done += rows
             if progress is not None:
                 progress(done, total_rows)
@@ -233,7 +172,7 @@ def render_payout_report(
                 if progress is not None:
                     progress(done, total_rows)
                 continue
-            in_flight.append((pool.submit(_render_part, html, str(part)), rows))
+            in_flight.append((pool.submit(engine.render_part, html, str(part)), rows))
             del html
             while len(in_flight) >= 2 * processes:
                 finish_oldest()

@@ -6,7 +6,7 @@
                                          2023-06-01 2,000 town       [case A, second payout]
                                          2024-02-01 5,000 donation   [case B: 子女就学]
                XQ-E01 (frank) W2 何丽娟  2023-09-09 8,000 district   [case C: 意外伤害]
-      DL town: DL-V01 (bob)    W3 陈大文  2023-12-31 10,000 district [case D: 家庭成员患病 + 重大疾病]
+      DL town: DL-V01 (bob)    W3 陈大文  2023-12-31 10,000 district [case D: 2 categories]
                                W4 林小红  approved 2023, not paid    [case E]
 
 Year 2023, NH: 4 payouts (人次), 3 people (人数), 24,000 in all, largest 10,000.

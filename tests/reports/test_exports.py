@@ -13,11 +13,14 @@ from openpyxl import load_workbook
 from reports import exports
 from reports.figures import Period
 
-COLUMNS = "姓名, 身份证号, 基层工会, 困难类别, 困难情况, 申请日期, 批准金额, 发放日期, 发放金额, 资金来源, 凭证号, 备注"
+COLUMNS = (
+    "姓名, 身份证号, 基层工会, 困难类别, 困难情况, 申请日期, 批准金额, 发放日期, 发放金额, "
+    "资金来源, 凭证号, 备注"
+)
 
 
 def test_columns_are_exactly_the_import_columns():
-    assert exports.LEDGER_COLUMNS == COLUMNS.split(", ")
+    assert COLUMNS.split(", ") == exports.LEDGER_COLUMNS
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:

@@ -17,10 +17,11 @@ def render_report(unit, period, **kw) -> tuple[bytes, dict]:
     return buf.getvalue(), result
 
 
-@pytest.fixture
-def report(tree, payouts):
-    # Two rows per chunk: the report is rendered in several pieces and merged.
-    return render_report(tree.nh, Y2023, chunk_rows=2)
+@pytest.fixture(params=[1, 2], ids=["in-process", "2-workers"])
+def report(request, tree, payouts):
+    # Two rows per chunk: the report is rendered in several pieces and merged, in this
+    # process or in worker processes.
+    return render_report(tree.nh, Y2023, chunk_rows=2, processes=request.param)
 
 
 def test_totals_in_the_pdf_equal_the_database(report):
@@ -32,8 +33,8 @@ def test_totals_in_the_pdf_equal_the_database(report):
     for figure in ["24,000.00", "10,000.00", "6,000.00", "14,000.00", "22,000.00"]:
         assert figure in text
     # Per-union subtotals and the grand total.
-    assert re.search(r"小计\s*2 人次\s*6,000.00", text)  # clipped cells come later
-    assert re.search(r"小计\s*1 人次\s*10,000.00", text)
+    assert re.search(r"小计\s*樵园社区工会\s*2 人次\s*6,000.00", text)
+    assert re.search(r"小计\s*凤池村工会\s*1 人次\s*10,000.00", text)
     assert re.search(r"合计\s*4 人次\s*24,000.00", text)
     for label in ["制表人", "审核人", "负责人", "单位盖章"]:
         assert label in text
@@ -72,7 +73,7 @@ def test_long_table_repeats_its_header_inside_one_chunk(tree, payouts, monkeypat
                 yield union, type(row)(**{**row.__dict__, "seq": i})
 
     monkeypatch.setattr(documents, "payout_detail_rows", many)
-    data, result = render_report(tree.nh, Y2023, chunk_rows=1000)
+    data, _ = render_report(tree.nh, Y2023, chunk_rows=1000)
     pages = pages_text(data)
     assert len(pages) >= 4
     assert all("该职工本期累计" in p for p in pages[1:])
