@@ -66,8 +66,23 @@ def html_to_pdf(html: str, target) -> None:
         gc.collect()
 
 
-def render_part(html: str, path: str) -> list[str]:
-    """Worker-process entry point: one chunk's HTML to one PDF file; returns its warnings."""
+def peak_rss_mb() -> int:
+    """This process's peak resident memory (VmHWM; unlike ru_maxrss it restarts at exec)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0
+
+
+def render_part(html: str, path: str) -> tuple[list[str], int]:
+    """Worker-process entry point: one chunk's HTML to one PDF file.
+
+    Returns the chunk's WeasyPrint warnings and the worker's peak memory so far (MB).
+    """
     with weasyprint_warnings() as warnings:
         html_to_pdf(html, path)
-    return warnings
+    return warnings, peak_rss_mb()

@@ -123,7 +123,8 @@ def render_payout_report(
     processes: int | None = None,
     progress: Progress | None = None,
 ) -> dict:
-    """年度临时救助金发放汇总表 to `target`; returns {"rows", "pages", "warnings"}.
+    """年度临时救助金发放汇总表 to `target`; returns {"rows", "pages", "warnings",
+    "worker_peak_mb"} (the largest worker process's peak memory, 0 without workers).
 
     The parent reads the database and renders each chunk's HTML; with `processes` > 1 and
     more than one chunk, worker processes turn chunks into PDF files in parallel (at most two
@@ -142,12 +143,15 @@ def render_payout_report(
     ):
         parts: list[Path] = []
         in_flight: deque = deque()
+        worker_peaks: list[int] = []
         done = 0
 
         def finish_oldest():
             nonlocal done
             future, rows = in_flight.popleft()
-            warnings.extend(future.result())
+            part_warnings, worker_mb = future.result()
+            warnings.extend(part_warnings)
+            worker_peaks.append(worker_mb)
             done += rows
             if progress is not None:
                 progress(done, total_rows)
@@ -179,7 +183,12 @@ def render_payout_report(
         while in_flight:
             finish_oldest()
         pages = merge_with_page_numbers(parts, target, size="A4 landscape")
-    return {"rows": total_rows, "pages": pages, "warnings": warnings}
+    return {
+        "rows": total_rows,
+        "pages": pages,
+        "warnings": warnings,
+        "worker_peak_mb": max(worker_peaks, default=0),
+    }
 
 
 def _with_last(chunks):
