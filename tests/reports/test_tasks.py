@@ -8,6 +8,12 @@ from django_tasks_db.models import DBTaskResult
 from reports.models import JobStatus, ReportJob
 
 
+# Transactional: the worker closes and reopens database connections between tasks, which
+# PostgreSQL refuses inside the test's usual wrapping transaction; the serialized rollback
+# puts the seeded categories and policy back for the tests that follow.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
 @pytest.fixture
 def background(settings, tmp_path):
     settings.REPORTS_DIRECT_MAX_ROWS = 0  # every report goes to the background
