@@ -9,7 +9,7 @@ from django.http import Http404
 
 from relief.idcard import normalize_id_number
 from relief.models import Application, Worker
-from relief.selectors import application_for_user, workers_for_user
+from relief.selectors import application_for_user, applications_for_user, workers_for_user
 from unions.models import Level, Role, Union
 from unions.selectors import unions_in_scope
 
@@ -57,3 +57,10 @@ def worker_for(user, id_number: str) -> Worker:
 
 def application_for(user, pk) -> Application:
     return application_for_user(user, pk)
+
+
+def application_by_reference(user, reference: str) -> Application:
+    try:
+        return applications_for_user(user).get(reference=reference)
+    except Application.DoesNotExist:
+        raise Http404 from None

@@ -25,7 +25,8 @@ def _nice_max(value: Decimal) -> Decimal:
 def _fmt(value: Decimal) -> str:
     value = Decimal(value)
     if value >= 10000:
-        return f"{(value / 10000).quantize(Decimal('0.1'), ROUND_HALF_UP)}万"
+        wan = (value / 10000).quantize(Decimal("0.01"), ROUND_HALF_UP).normalize()
+        return f"{wan:f}万"
     return f"{value.quantize(Decimal('1'), ROUND_HALF_UP)}"
 
 

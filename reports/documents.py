@@ -252,7 +252,10 @@ def _tier_box(entries: list[AuditEntry], tier: str, amount: Decimal | None) -> d
     rejected = chosen.action == "reject"
     return {
         "reached": True,
-        "opinion": chosen.comment.strip().rstrip("。"),
+        # A bare "同意" adds nothing to the decision printed before it.
+        "opinion": ""
+        if chosen.comment.strip().rstrip("。") == "同意"
+        else (chosen.comment.strip().rstrip("。")),
         "decision": "不予救助"
         if rejected
         else ("情况属实，同意申报" if tier == "grassroots" else "同意救助"),

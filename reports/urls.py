@@ -12,6 +12,7 @@ urlpatterns = [
     path("notice/", views.public_notice, name="notice"),
     path("statement/", views.worker_statement, name="statement"),
     path("cases/<int:pk>/approval-form/", views.approval_form, name="approval_form"),
+    path("cases/approval-form/", views.approval_form_by_reference, name="approval_form_lookup"),
     path("jobs/<uuid:pk>/", views.job_detail, name="job"),
     path("jobs/<uuid:pk>/download/", views.job_download, name="job_download"),
 ]

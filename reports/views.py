@@ -188,6 +188,15 @@ def approval_form(request, pk):
 
 @login_required
 @require_GET
+def approval_form_by_reference(request):
+    """The approval form of a case found by its reference (XQ-2024-0007), within scope."""
+    reference = (request.GET.get("reference") or "").strip().upper()
+    application = access.application_by_reference(request.user, reference)
+    return redirect("reports:approval_form", pk=application.pk)
+
+
+@login_required
+@require_GET
 def dashboard(request):
     if not access.may_report_on_units(request.user):
         raise Http404

@@ -7,7 +7,6 @@ from django_tasks_db.models import DBTaskResult
 
 from reports.models import JobStatus, ReportJob
 
-
 # Transactional: the worker closes and reopens database connections between tasks, which
 # PostgreSQL refuses inside the test's usual wrapping transaction; the serialized rollback
 # puts the seeded categories and policy back for the tests that follow.

@@ -192,3 +192,12 @@ def test_bad_period_is_explained(as_user):
     )
     assert response.status_code == 400
     assert response.context["form"].errors
+
+
+@pytest.mark.parametrize(("user", "expected"), [("alice", 302), ("bob", 404), ("erin", 302)])
+def test_approval_form_by_reference(as_user, payouts, user, expected):
+    url = reverse("reports:approval_form_lookup")
+    response = as_user(user).get(url, {"reference": payouts.a.reference.lower()})
+    assert response.status_code == expected
+    if expected == 302:
+        assert response["Location"] == reverse("reports:approval_form", args=[payouts.a.pk])
