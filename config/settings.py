@@ -41,7 +41,14 @@ INSTALLED_APPS = [
     "unions",
     "relief",
     "reports",
+    "django_tasks_db",
 ]
+
+# Background jobs (reports): django-tasks with its database backend; run the worker with
+# `manage.py db_worker`. Reports under REPORTS_DIRECT_MAX_ROWS rows are rendered in the request.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+REPORTS_DIRECT_MAX_ROWS = env_int("REPORTS_DIRECT_MAX_ROWS", default=300, minimum=0)
+REPORTS_PDF_PROCESSES = env_int("REPORTS_PDF_PROCESSES", default=1, minimum=1)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -16,4 +16,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("funds/", include("relief.urls_funds")),
     path("admin/", admin.site.urls),
+    path("reports/", include("reports.urls")),
 ]

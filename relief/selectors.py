@@ -53,9 +53,7 @@ def prior_relief(id_number: str) -> PriorRelief | None:
     if worker is None:
         return None
     # A payout the bank returned, and its reversal, are not relief received.
-    payouts = Disbursement.objects.filter(
-        application__worker=worker, reverses__isnull=True, reversal__isnull=True
-    )
+    payouts = Disbursement.objects.received().filter(application__worker=worker)
     totals = payouts.aggregate(n=Count("pk"), total=Sum("amount"), last=Max("paid_on"))
     last = payouts.select_related("application__union__parent").order_by("-paid_on", "-pk").first()
     current = (

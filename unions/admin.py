@@ -23,7 +23,8 @@ class UnionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # The tree path is derived data kept by the services; never save the form directly.
-        data = {f: form.cleaned_data[f] for f in ["code", "name", "level", "kind", "parent"]}
+        fields = ["code", "name", "level", "kind", "parent", "phone"]
+        data = {f: form.cleaned_data[f] for f in fields if f in form.cleaned_data}
         if change:
             data["is_active"] = form.cleaned_data["is_active"]
             saved = union_update(union=obj, **data)

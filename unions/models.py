@@ -42,6 +42,8 @@ class Union(models.Model):
         related_name="children",
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The complaint line printed on public-notice lists (公示名单) of a town's cases.
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
     path = models.CharField(_("tree path"), max_length=64, unique=True, editable=False)
 
     class Meta:

@@ -50,9 +50,17 @@ def union_rebuild_paths(root: Union | None = None) -> int:
 
 @transaction.atomic
 def union_create(
-    *, code: str, name: str, level: str, kind: str = "", parent: Union | None = None
+    *,
+    code: str,
+    name: str,
+    level: str,
+    kind: str = "",
+    parent: Union | None = None,
+    phone: str = "",
 ) -> Union:
-    union = Union(code=code, name=name, level=level, kind=kind or "", parent=parent)
+    union = Union(
+        code=code, name=name, level=level, kind=kind or "", parent=parent, phone=phone or ""
+    )
     union.path = f"~new-{code}"[:64]
     union.full_clean()
     union.save()
@@ -64,7 +72,7 @@ def union_create(
 @transaction.atomic
 def union_update(*, union: Union, **changes) -> Union:
     """Change a union's fields; moving it to another parent re-roots its whole subtree."""
-    allowed = {"code", "name", "level", "kind", "parent", "is_active"}
+    allowed = {"code", "name", "level", "kind", "parent", "is_active", "phone"}
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"union_update: unknown fields {sorted(unknown)}")

@@ -17,6 +17,16 @@ class FundSource(models.TextChoices):
     DONATION = "donation", _("Ten-yuan donations")
 
 
+class DisbursementQuerySet(models.QuerySet):
+    def received(self):
+        """Payouts that reached the worker: without ones the bank returned and their reversals.
+
+        Counts (人次) and lists use this; sums come out the same either way, since a reversal
+        cancels its payout exactly.
+        """
+        return self.filter(reverses__isnull=True, reversal__isnull=True)
+
+
 class Disbursement(models.Model):
     """发放: money actually paid against an approved application. Never edited or deleted.
 
@@ -61,6 +71,8 @@ class Disbursement(models.Model):
         related_name="+",
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = DisbursementQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("payout")

@@ -1,0 +1,251 @@
+"""The numbers every report and the dashboard show, one aggregate query per breakdown.
+
+A payout belongs to a period by its payment date (发放日期) and to a unit by the union that
+filed the case. 人次 counts payouts, 人数 counts distinct workers. A case with several hardship
+categories is counted under its first category (by the categories' configured order), so the
+category breakdown adds up to the total like every other breakdown.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import ExtractMonth, ExtractYear
+
+from relief.models import Disbursement, FundSource, HardshipCategory
+from unions.models import Level, Union
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole calendar years, first to last inclusive."""
+
+    first_year: int
+    last_year: int
+
+    def __post_init__(self):
+        if self.first_year > self.last_year:
+            raise ValueError("the first year comes after the last")
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.first_year, 1, 1)
+
+    @property
+    def end(self) -> dt.date:
+        return dt.date(self.last_year, 12, 31)
+
+    @property
+    def single_year(self) -> bool:
+        return self.first_year == self.last_year
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.last_year + 1))
+
+    def label(self) -> str:
+        if self.single_year:
+            return f"{self.first_year}年"
+        return f"{self.first_year}—{self.last_year}年"
+
+
+def unit_payouts(unit: Union) -> QuerySet[Disbursement]:
+    """Every payout on a case filed in the unit's subtree, whenever it was paid."""
+    return Disbursement.objects.received().filter(application__union__path__startswith=unit.path)
+
+
+def period_payouts(unit: Union, period: Period) -> QuerySet[Disbursement]:
+    return unit_payouts(unit).filter(paid_on__gte=period.start, paid_on__lte=period.end)
+
+
+def _primary_category(field: str):
+    """A field of the payout's case's first category, as a correlated subquery."""
+    return Subquery(
+        HardshipCategory.objects.filter(applications=OuterRef("application_id"))
+        .order_by("order", "name")
+        .values(field)[:1]
+    )
+
+
+@dataclass
+class Breakdown:
+    """One row of a breakdown table or chart."""
+
+    key: str
+    label: str
+    count: int
+    persons: int
+    total: Decimal
+
+
+@dataclass
+class Summary:
+    count: int = 0
+    persons: int = 0
+    total: Decimal = ZERO
+    largest: Decimal = ZERO
+    by_category: list[Breakdown] = field(default_factory=list)
+    by_union: list[Breakdown] = field(default_factory=list)
+    by_fund_source: list[Breakdown] = field(default_factory=list)
+    # Chart: per year for a range of years, per month for a single year.
+    by_time: list[Breakdown] = field(default_factory=list)
+    union_level_label: str = ""
+
+    @property
+    def average(self) -> Decimal:
+        if not self.count:
+            return ZERO
+        return (self.total / self.count).quantize(Decimal("0.01"))
+
+
+def _rows(qs, key_expr, label_of) -> list[Breakdown]:
+    rows = (
+        qs.annotate(k=key_expr)
+        .values("k")
+        .annotate(
+            n=Count("pk"),
+            p=Count("application__worker", distinct=True),
+            s=Sum("amount"),
+        )
+        .order_by("k")
+    )
+    return [
+        Breakdown(
+            key=str(r["k"]),
+            label=label_of(r["k"]),
+            count=r["n"],
+            persons=r["p"],
+            total=r["s"] or ZERO,
+        )
+        for r in rows
+    ]
+
+
+def headline(qs: QuerySet[Disbursement]) -> dict:
+    """人次, 人数, total and largest single payout in one query."""
+    agg = qs.aggregate(
+        n=Count("pk"),
+        p=Count("application__worker", distinct=True),
+        s=Sum("amount"),
+        m=Max("amount"),
+    )
+    return {
+        "count": agg["n"],
+        "persons": agg["p"],
+        "total": agg["s"] or ZERO,
+        "largest": agg["m"] or ZERO,
+    }
+
+
+def by_category(qs) -> list[Breakdown]:
+    rows = (
+        qs.annotate(k=_primary_category("name"), o=_primary_category("order"))
+        .values("k", "o")
+        .annotate(
+            n=Count("pk"),
+            p=Count("application__worker", distinct=True),
+            s=Sum("amount"),
+        )
+        .order_by("o", "k")
+    )
+    return [Breakdown(str(r["k"]), r["k"] or "—", r["n"], r["p"], r["s"] or ZERO) for r in rows]
+
+
+def union_breakdown_level(unit: Union) -> str:
+    """District reports break down by town; town and grassroots reports by grassroots union."""
+    return Level.TOWN if unit.level == Level.DISTRICT else Level.GRASSROOTS
+
+
+def by_union(qs, unit: Union) -> list[Breakdown]:
+    prefix = (
+        "application__union__parent"
+        if union_breakdown_level(unit) == Level.TOWN
+        else ("application__union")
+    )
+    rows = (
+        qs.values(f"{prefix}_id", f"{prefix}__name", f"{prefix}__path")
+        .annotate(
+            n=Count("pk"),
+            p=Count("application__worker", distinct=True),
+            s=Sum("amount"),
+        )
+        .order_by(f"{prefix}__path")
+    )
+    return [
+        Breakdown(
+            key=str(r[f"{prefix}_id"]),
+            label=r[f"{prefix}__name"],
+            count=r["n"],
+            persons=r["p"],
+            total=r["s"] or ZERO,
+        )
+        for r in rows
+    ]
+
+
+def by_fund_source(qs) -> list[Breakdown]:
+    labels = dict(FundSource.choices)
+    order = list(labels)
+    rows = _rows(qs, F("fund_source"), lambda k: str(labels.get(k, k)))
+    return sorted(rows, key=lambda r: order.index(r.key) if r.key in order else len(order))
+
+
+def by_time(qs, period: Period) -> list[Breakdown]:
+    """Per month of a single year (all twelve), or per year of a range (every year)."""
+    if period.single_year:
+        found = {r.key: r for r in _rows(qs, ExtractMonth("paid_on"), lambda k: f"{k}月")}
+        slots = [(str(m), f"{m}月") for m in range(1, 13)]
+    else:
+        found = {r.key: r for r in _rows(qs, ExtractYear("paid_on"), lambda k: f"{k}年")}
+        slots = [(str(y), f"{y}年") for y in period.years]
+    return [found.get(k) or Breakdown(k, label, 0, 0, ZERO) for k, label in slots]
+
+
+def summary(unit: Union, period: Period) -> Summary:
+    qs = period_payouts(unit, period)
+    level = union_breakdown_level(unit)
+    return Summary(
+        **headline(qs),
+        by_category=by_category(qs),
+        by_union=by_union(qs, unit),
+        by_fund_source=by_fund_source(qs),
+        by_time=by_time(qs, period),
+        union_level_label="镇（街道）" if level == Level.TOWN else "基层工会",
+    )
+
+
+def worker_period_totals(unit: Union, period: Period) -> dict[int, Decimal]:
+    """worker id -> total paid to them in the period (within the unit)."""
+    rows = (
+        period_payouts(unit, period)
+        .values("application__worker_id")
+        .annotate(s=Sum("amount"))
+        .order_by()
+    )
+    return {r["application__worker_id"]: r["s"] for r in rows}
+
+
+def worker_all_time_totals(unit: Union, period: Period) -> dict[int, Decimal]:
+    """worker id -> everything ever paid to them up to the period's end, whichever union filed.
+
+    Only for workers paid in the period; a worker helped through several towns over the years
+    is still one person with one history.
+    """
+    in_period = period_payouts(unit, period).values("application__worker_id")
+    rows = (
+        Disbursement.objects.received()
+        .filter(application__worker_id__in=in_period, paid_on__lte=period.end)
+        .values("application__worker_id")
+        .annotate(s=Sum("amount"))
+        .order_by()
+    )
+    return {r["application__worker_id"]: r["s"] for r in rows}
+
+
+def dashboard_figures(unit: Union, since_year: int, until_year: int) -> dict:
+    """What the dashboard shows: the same Summary as the PDF for the same unit and period."""
+    period = Period(since_year, until_year)
+    return {"period": period, "summary": summary(unit, period)}

@@ -1,0 +1,208 @@
+"""HTML -> PDF with WeasyPrint, in bounded memory for long reports.
+
+WeasyPrint keeps the whole laid-out document in memory and its cost per page grows with the
+document's length (see shared/docs/pdf-notes.md). Long reports are therefore rendered in
+chunks of a few hundred rows, each a small document written to a temporary file and freed,
+then merged with pypdf; the page numbers (第 X 页 / 共 Y 页), which only the merged document
+knows, are stamped afterwards from one small WeasyPrint document of footers.
+"""
+
+import contextlib
+import logging
+import multiprocessing
+import tempfile
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
+from reports import documents, engine
+from reports.engine import html_to_pdf, weasyprint_warnings
+from reports.figures import Period
+from unions.models import Union
+
+FONT_SERIF = "Noto Serif CJK SC"
+FONT_SANS = "Noto Sans CJK SC"
+DEFAULT_CHUNK_ROWS = 400
+
+log = logging.getLogger(__name__)
+
+
+def render_template_pdf(template: str, context: dict, target) -> None:
+    with translation.override("zh-hans"):
+        html = render_to_string(template, context)
+    html_to_pdf(html, target)
+
+
+# --- page numbers -----------------------------------------------------------------------
+
+_FOOTER_HTML = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><style>
+@page {{ size: {size}; margin: 0 0 8mm 0;
+  @bottom-center {{ content: "第 " counter(page) " 页 / 共 " counter(pages) " 页";
+    font-family: "{font}"; font-size: 9pt; }} }}
+div {{ break-after: page; height: 1px; }}
+</style></head><body>{body}</body></html>"""
+
+
+def _footer_pdf(pages: int, size: str, target) -> None:
+    body = "<div></div>" * (pages - 1) + "<p></p>"
+    html_to_pdf(_FOOTER_HTML.format(size=size, font=FONT_SANS, body=body), target)
+
+
+def _stamp(writer: PdfWriter, footers: PdfReader) -> None:
+    """Draw footer page i over page i, as a form XObject (no re-parsing of the big pages)."""
+    for i, (page, footer) in enumerate(zip(writer.pages, footers.pages, strict=True)):
+        form = DecodedStreamObject()
+        form.set_data(footer.get_contents().get_data())
+        form.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Form"),
+                NameObject("/BBox"): footer.mediabox,
+                NameObject("/Resources"): footer["/Resources"].clone(writer),
+            }
+        )
+        ref = writer._add_object(form)
+        name = NameObject(f"/PgNo{i}")
+        resources = page.setdefault(NameObject("/Resources"), DictionaryObject())
+        resources = resources.get_object()
+        xobjects = resources.setdefault(NameObject("/XObject"), DictionaryObject()).get_object()
+        xobjects[name] = ref
+        before = DecodedStreamObject()
+        before.set_data(b"q\n")
+        after = DecodedStreamObject()
+        after.set_data(b"\nQ q " + name.encode() + b" Do Q\n")
+        contents = page["/Contents"].get_object()
+        parts = list(contents) if isinstance(contents, ArrayObject) else [page["/Contents"]]
+        page[NameObject("/Contents")] = ArrayObject(
+            [writer._add_object(before), *parts, writer._add_object(after)]
+        )
+
+
+def merge_with_page_numbers(parts: list[Path], target, *, size: str) -> int:
+    """Concatenate PDF files, stamp 第 X 页 / 共 Y 页 on every page, write; returns Y."""
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(str(part))
+    pages = len(writer.pages)
+    with tempfile.TemporaryDirectory() as tmp:
+        footer_path = Path(tmp) / "footers.pdf"
+        _footer_pdf(pages, size, footer_path)
+        _stamp(writer, PdfReader(footer_path))
+        if hasattr(target, "write"):
+            writer.write(target)
+        else:
+            with open(target, "wb") as fh:
+                writer.write(fh)
+    return pages
+
+
+# --- documents ----------------------------------------------------------------------------
+
+Progress = Callable[[int, int], None]
+
+
+def _pool(processes: int):
+    # "spawn": a fresh interpreter that inherits no database connection from the parent.
+    ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=processes, mp_context=ctx)
+
+
+def render_payout_report(
+    unit: Union,
+    period: Period,
+    target,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    processes: int | None = None,
+    progress: Progress | None = None,
+) -> dict:
+    """年度临时救助金发放汇总表 to `target`; returns {"rows", "pages", "warnings",
+    "worker_peak_mb"} (the largest worker process's peak memory, 0 without workers).
+
+    The parent reads the database and renders each chunk's HTML; with `processes` > 1 and
+    more than one chunk, worker processes turn chunks into PDF files in parallel (at most two
+    chunks per worker in flight, so memory stays bounded). `progress(done, total)` is called
+    after each chunk with the rows rendered so far.
+    """
+    if processes is None:
+        processes = settings.REPORTS_PDF_PROCESSES
+    total_rows = documents.payout_report_row_count(unit, period)
+    header = documents.payout_report_header(unit, period)
+    parallel = processes > 1 and total_rows > chunk_rows
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        weasyprint_warnings() as warnings,
+        _pool(processes) if parallel else contextlib.nullcontext() as pool,
+    ):
+        parts: list[Path] = []
+        in_flight: deque = deque()
+        worker_peaks: list[int] = []
+        done = 0
+
+        def finish_oldest():
+            nonlocal done
+            future, rows = in_flight.popleft()
+            part_warnings, worker_mb = future.result()
+            warnings.extend(part_warnings)
+            worker_peaks.append(worker_mb)
+            done += rows
+            if progress is not None:
+                progress(done, total_rows)
+
+        for index, (blocks, is_last) in enumerate(
+            _with_last(documents.payout_report_chunks(unit, period, chunk_rows))
+        ):
+            context = {
+                **header,
+                "blocks": blocks,
+                "show_summary": index == 0,
+                "show_signature": is_last,
+            }
+            with translation.override("zh-hans"):
+                html = render_to_string("reports/pdf/payout_report.html", context)
+            part = Path(tmp) / f"part{index:05d}.pdf"
+            parts.append(part)
+            rows = sum(len(b.rows) for b in blocks)
+            if pool is None:
+                html_to_pdf(html, part)
+                done += rows
+                if progress is not None:
+                    progress(done, total_rows)
+                continue
+            in_flight.append((pool.submit(engine.render_part, html, str(part)), rows))
+            del html
+            while len(in_flight) >= 2 * processes:
+                finish_oldest()
+        while in_flight:
+            finish_oldest()
+        pages = merge_with_page_numbers(parts, target, size="A4 landscape")
+    return {
+        "rows": total_rows,
+        "pages": pages,
+        "warnings": warnings,
+        "worker_peak_mb": max(worker_peaks, default=0),
+    }
+
+
+def _with_last(chunks):
+    """(chunk, is_last) pairs; an empty report still has one (empty) chunk."""
+    previous = None
+    for chunk in chunks:
+        if previous is not None:
+            yield previous, False
+        previous = chunk
+    yield (previous if previous is not None else []), True
+
+
+def render_simple(template: str, context: dict, target) -> dict:
+    """A short document in one piece; its template numbers its own pages."""
+    with weasyprint_warnings() as warnings:
+        render_template_pdf(template, context, target)
+    return {"warnings": warnings}

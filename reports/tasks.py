@@ -1,0 +1,48 @@
+"""Background generation of long reports (django-tasks, database backend).
+
+The view creates a ReportJob and enqueues `generate_payout_report`; a worker started with
+`manage.py db_worker` renders it, writing its progress to the job row after each chunk so the
+page can show it, and the file where the download view finds it.
+"""
+
+import logging
+
+from django.utils import timezone
+from django_tasks import task
+
+from reports import pdf
+from reports.figures import Period
+from reports.models import JobStatus, ReportJob
+
+log = logging.getLogger(__name__)
+
+
+@task()
+def generate_payout_report(job_id: str) -> int:
+    job = ReportJob.objects.select_related("unit").get(pk=job_id)
+    ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+
+    def progress(done: int, total: int) -> None:
+        ReportJob.objects.filter(pk=job.pk).update(rows_done=done, rows_total=total)
+
+    period = Period(job.params["first_year"], job.params["last_year"])
+    job.file_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = job.file_path.with_suffix(".part")
+    try:
+        result = pdf.render_payout_report(job.unit, period, partial, progress=progress)
+        partial.replace(job.file_path)
+    except Exception as exc:
+        log.exception("report job %s failed", job.pk)
+        partial.unlink(missing_ok=True)
+        ReportJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    ReportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.DONE,
+        rows_done=result["rows"],
+        rows_total=result["rows"],
+        pages=result["pages"],
+        finished_at=timezone.now(),
+    )
+    return result["pages"]

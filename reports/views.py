@@ -1,0 +1,231 @@
+"""Report pages: thin views that parse input, check scope (404 outside it) and hand over to
+reports.documents / reports.pdf / reports.exports, or to the background task for long ones."""
+
+import io
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from reports import access, charts, documents, exports, figures, pdf
+from reports.forms import LedgerForm, NoticeForm, PeriodForm, StatementForm, notice_initial
+from reports.models import JobStatus, ReportJob
+from reports.tasks import generate_payout_report
+
+
+def _pdf_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = _disposition(filename)
+    return response
+
+
+def _disposition(filename: str) -> str:
+    """An ASCII fallback name and the Chinese name (RFC 6266) for browsers that take it."""
+    suffix = filename.rsplit(".", 1)[-1]
+    return f"attachment; filename=\"report.{suffix}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def _render_simple(template: str, context: dict) -> bytes:
+    buf = io.BytesIO()
+    pdf.render_simple(template, context, buf)
+    return buf.getvalue()
+
+
+def _year_choices():
+    this = timezone.localdate().year
+    return list(range(this, this - 10, -1))
+
+
+@login_required
+@require_GET
+def index(request):
+    units = list(access.report_units(request.user))
+    towns = [u for u in units if u.level == "town"]
+    jobs = ReportJob.objects.filter(requested_by=request.user).select_related("unit")[:10]
+    default = access.default_unit(request.user)
+    return render(
+        request,
+        "reports/index.html",
+        {
+            "units": units,
+            "towns": towns,
+            "default_unit": default,
+            "years": _year_choices(),
+            "this_year": timezone.localdate().year,
+            "notice": notice_initial(),
+            "jobs": jobs,
+            "may_units": access.may_report_on_units(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def payout_report(request):
+    form = PeriodForm(request.POST)
+    if not form.is_valid():
+        return render(request, "reports/form_errors.html", {"form": form}, status=400)
+    unit = access.unit_for(request.user, form.cleaned_data["unit"])
+    period = form.cleaned_data["period"]
+    title = f"{unit.name}{period.label()}临时救助金发放汇总表"
+    rows = documents.payout_report_row_count(unit, period)
+    if rows <= settings.REPORTS_DIRECT_MAX_ROWS:
+        buf = io.BytesIO()
+        pdf.render_payout_report(unit, period, buf)
+        return _pdf_response(buf.getvalue(), f"{title}.pdf")
+    job = ReportJob.objects.create(
+        kind="payout_report",
+        params={"first_year": period.first_year, "last_year": period.last_year},
+        unit=unit,
+        requested_by=request.user,
+        title=title,
+        rows_total=rows,
+    )
+    generate_payout_report.enqueue(str(job.pk))
+    return redirect("reports:job", pk=job.pk)
+
+
+def _job_for(request, pk) -> ReportJob:
+    # Another user's job does not exist for this one.
+    return get_object_or_404(ReportJob, pk=pk, requested_by=request.user)
+
+
+@login_required
+@require_GET
+def job_detail(request, pk):
+    job = _job_for(request, pk)
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {
+                "status": job.status,
+                "status_label": job.get_status_display(),
+                "percent": job.percent,
+                "rows_done": job.rows_done,
+                "rows_total": job.rows_total,
+                "pages": job.pages,
+                "ready": job.status == JobStatus.DONE,
+            }
+        )
+    return render(request, "reports/job.html", {"job": job})
+
+
+@login_required
+@require_GET
+def job_download(request, pk):
+    job = _job_for(request, pk)
+    if job.status != JobStatus.DONE or not job.file_path.exists():
+        raise Http404
+    return FileResponse(
+        open(job.file_path, "rb"),  # FileResponse closes it
+        as_attachment=True,
+        filename=job.file_name,
+        content_type="application/pdf",
+    )
+
+
+@login_required
+@require_GET
+def ledger_export(request):
+    form = LedgerForm(request.GET)
+    if not form.is_valid():
+        return render(request, "reports/form_errors.html", {"form": form}, status=400)
+    unit = access.unit_for(request.user, form.cleaned_data["unit"])
+    period = form.cleaned_data["period"]
+    name = f"{unit.name}{period.label()}临时救助台账"
+    if form.cleaned_data["format"] == "csv":
+        response = HttpResponse(
+            exports.csv_bytes(unit, period), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = _disposition(f"{name}.csv")
+        return response
+    buf = io.BytesIO()
+    exports.write_xlsx(unit, period, buf)
+    response = HttpResponse(
+        buf.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = _disposition(f"{name}.xlsx")
+    return response
+
+
+@login_required
+@require_GET
+def public_notice(request):
+    form = NoticeForm(request.GET)
+    if not form.is_valid():
+        return render(request, "reports/form_errors.html", {"form": form}, status=400)
+    town = access.town_for(request.user, form.cleaned_data["unit"])
+    data = form.cleaned_data
+    context = documents.public_notice(
+        town, stage=data["stage"], year=data["year"], starts=data["starts"], ends=data["ends"]
+    )
+    body = _render_simple("reports/pdf/public_notice.html", context)
+    return _pdf_response(body, f"{town.name}{data['year']}年临时救助公示名单.pdf")
+
+
+@login_required
+@require_GET
+def worker_statement(request):
+    form = StatementForm(request.GET)
+    if not form.is_valid():
+        return render(request, "reports/form_errors.html", {"form": form}, status=400)
+    worker = access.worker_for(request.user, form.cleaned_data["id_number"])
+    body = _render_simple("reports/pdf/worker_statement.html", documents.worker_statement(worker))
+    return _pdf_response(body, f"个人救助累计明细-{worker.masked_id_number[-4:]}.pdf")
+
+
+@login_required
+@require_GET
+def approval_form(request, pk):
+    application = access.application_for(request.user, pk)
+    body = _render_simple("reports/pdf/approval_form.html", documents.approval_form(application))
+    return _pdf_response(body, f"临时救助申请审批表-{application.reference}.pdf")
+
+
+@login_required
+@require_GET
+def approval_form_by_reference(request):
+    """The approval form of a case found by its reference (XQ-2024-0007), within scope."""
+    reference = (request.GET.get("reference") or "").strip().upper()
+    application = access.application_by_reference(request.user, reference)
+    return redirect("reports:approval_form", pk=application.pk)
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    if not access.may_report_on_units(request.user):
+        raise Http404
+    this_year = timezone.localdate().year
+    code = request.GET.get("unit")
+    unit = access.unit_for(request.user, code) if code else access.default_unit(request.user)
+    if unit is None:
+        raise Http404
+    try:
+        since = int(request.GET.get("since") or this_year - 4)
+    except ValueError:
+        since = this_year - 4
+    since = max(2000, min(since, this_year))
+    data = figures.dashboard_figures(unit, since, this_year)
+    summary = data["summary"]
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            "unit": unit,
+            "units": access.report_units(request.user),
+            "since": since,
+            "this_year": this_year,
+            "years": list(range(this_year, this_year - 15, -1)),
+            "period": data["period"],
+            "summary": summary,
+            "year_chart": charts.bar_chart_svg(summary.by_time, title=""),
+            "union_chart": charts.bar_chart_svg(summary.by_union, title="")
+            if summary.by_union
+            else "",
+        },
+    )

@@ -1,0 +1,203 @@
+"""Who gets which report: in scope 200, out of scope 404, signed out -> login."""
+
+import pytest
+from django.urls import reverse
+
+from reports.models import ReportJob
+
+PDF = "application/pdf"
+
+
+@pytest.fixture
+def as_user(client, people, payouts):
+    users = {**vars(people), "frank": payouts.frank}
+
+    def login(name):
+        client.force_login(users[name])
+        return client
+
+    return login
+
+
+def _payout_report(client, unit):
+    return client.post(reverse("reports:payout_report"), {"unit": unit, "year": 2023})
+
+
+def _ledger(client, unit):
+    return client.get(reverse("reports:ledger"), {"unit": unit, "year": 2023, "format": "csv"})
+
+
+def _notice(client, unit):
+    return client.get(
+        reverse("reports:notice"),
+        {
+            "unit": unit,
+            "stage": "approved",
+            "year": 2023,
+            "starts": "2024-01-02",
+            "ends": "2024-01-08",
+        },
+    )
+
+
+def _dashboard(client, unit):
+    return client.get(reverse("reports:dashboard"), {"unit": unit, "since": 2022})
+
+
+UNIT_DOCS = [_payout_report, _ledger, _dashboard]
+
+# (user, unit, expected) for the unit reports: officers any unit, reviewers their town.
+UNIT_MATRIX = [
+    ("erin", "NH", 200),
+    ("erin", "XQ", 200),
+    ("erin", "DL-V01", 200),
+    ("carol", "XQ", 200),
+    ("carol", "XQ-S01", 200),
+    ("carol", "NH", 404),
+    ("carol", "DL", 404),
+    ("carol", "DL-V01", 404),
+    ("dave", "DL", 200),
+    ("dave", "XQ", 404),
+    ("alice", "XQ-S01", 404),
+    ("alice", "XQ", 404),
+    ("bob", "DL-V01", 404),
+    ("root", "NH", 200),
+]
+
+
+@pytest.mark.parametrize("doc", UNIT_DOCS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize(("user", "unit", "expected"), UNIT_MATRIX)
+def test_unit_reports_scope(as_user, doc, user, unit, expected):
+    response = doc(as_user(user), unit)
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize(
+    ("user", "unit", "expected"),
+    [
+        ("erin", "XQ", 200),
+        ("erin", "DL", 200),
+        ("carol", "XQ", 200),
+        ("carol", "DL", 404),
+        ("dave", "DL", 200),
+        ("alice", "XQ", 404),
+        ("erin", "NH", 404),  # a notice list is a town's
+        ("erin", "XQ-S01", 404),
+    ],
+)
+def test_public_notice_scope(as_user, user, unit, expected):
+    response = _notice(as_user(user), unit)
+    assert response.status_code == expected
+    if expected == 200:
+        assert response["Content-Type"] == PDF
+
+
+@pytest.mark.parametrize(
+    ("user", "worker", "expected"),
+    [
+        ("alice", "w1", 200),  # her own union's worker
+        ("alice", "w2", 404),  # same town, other union
+        ("alice", "w3", 404),
+        ("frank", "w2", 200),
+        ("bob", "w3", 200),
+        ("bob", "w1", 404),
+        ("carol", "w1", 200),
+        ("carol", "w2", 200),
+        ("carol", "w3", 404),
+        ("dave", "w3", 200),
+        ("erin", "w1", 200),
+        ("erin", "w3", 200),
+    ],
+)
+def test_worker_statement_scope(as_user, payouts, user, worker, expected):
+    id_number = getattr(payouts, worker).id_number
+    response = as_user(user).get(reverse("reports:statement"), {"id_number": id_number})
+    assert response.status_code == expected
+    if expected == 200:
+        assert response["Content-Type"] == PDF
+
+
+def test_unknown_worker_is_404(as_user):
+    response = as_user("erin").get(
+        reverse("reports:statement"), {"id_number": "110101199003074514"}
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("user", "case", "expected"),
+    [
+        ("alice", "a", 200),
+        ("alice", "c", 404),
+        ("alice", "d", 404),
+        ("carol", "c", 200),
+        ("carol", "d", 404),
+        ("dave", "d", 200),
+        ("erin", "a", 200),
+        ("erin", "d", 200),
+    ],
+)
+def test_approval_form_scope(as_user, payouts, user, case, expected):
+    pk = getattr(payouts, case).pk
+    response = as_user(user).get(reverse("reports:approval_form", args=[pk]))
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("reports:index"),
+        reverse("reports:dashboard"),
+        reverse("reports:statement") + "?id_number=440605197208161996",
+    ],
+)
+def test_signed_out_goes_to_login(client, payouts, url):
+    response = client.get(url)
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_index_shows_what_the_role_may_have(as_user):
+    page = as_user("erin").get(reverse("reports:index")).content.decode()
+    assert 'id="payout-report"' in page and 'id="notice"' in page and 'id="statement"' in page
+    page = as_user("alice").get(reverse("reports:index")).content.decode()
+    assert 'id="payout-report"' not in page and 'id="ledger"' not in page
+    assert 'id="statement"' in page
+
+
+def test_caseworker_has_no_dashboard(as_user):
+    assert as_user("alice").get(reverse("reports:dashboard")).status_code == 404
+
+
+def test_dashboard_shows_the_same_figures_as_the_pdf(as_user):
+    response = as_user("erin").get(reverse("reports:dashboard"), {"unit": "NH", "since": 2022})
+    page = response.content.decode()
+    summary = response.context["summary"]
+    assert (summary.count, summary.persons) == (6, 3)
+    assert "32,000.00" in page and "10,000.00" in page
+    assert "西樵镇总工会" in page and "大沥镇总工会" in page
+
+
+def test_short_report_comes_back_directly(as_user):
+    response = _payout_report(as_user("carol"), "XQ")
+    assert response.status_code == 200
+    assert response["Content-Type"] == PDF
+    assert response.content.startswith(b"%PDF")
+    assert "filename*=UTF-8''" in response["Content-Disposition"]
+    assert not ReportJob.objects.exists()
+
+
+def test_bad_period_is_explained(as_user):
+    response = as_user("erin").post(
+        reverse("reports:payout_report"), {"unit": "NH", "first_year": 2024, "last_year": 2022}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors
+
+
+@pytest.mark.parametrize(("user", "expected"), [("alice", 302), ("bob", 404), ("erin", 302)])
+def test_approval_form_by_reference(as_user, payouts, user, expected):
+    url = reverse("reports:approval_form_lookup")
+    response = as_user(user).get(url, {"reference": payouts.a.reference.lower()})
+    assert response.status_code == expected
+    if expected == 302:
+        assert response["Location"] == reverse("reports:approval_form", args=[payouts.a.pk])
