@@ -12,34 +12,21 @@ import io
 from collections.abc import Iterator
 from decimal import Decimal
 
-from django.utils import translation
-
+from relief.services.ledger import (  # one definition: export and import agree
+    FUND_SOURCE_WORDS,
+    LEDGER_COLUMNS,
+)
 from reports import documents, figures
 from reports.figures import Period
 from unions.models import Union
-
-LEDGER_COLUMNS = [
-    "姓名",
-    "身份证号",
-    "基层工会",
-    "困难类别",
-    "困难情况",
-    "申请日期",
-    "批准金额",
-    "发放日期",
-    "发放金额",
-    "资金来源",
-    "凭证号",
-    "备注",
-]
 
 
 def ledger_rows(unit: Union, period: Period) -> Iterator[list]:
     """Rows of native values (str, date, Decimal) in LEDGER_COLUMNS order, streamed."""
     qs = figures.period_payouts(unit, period)
     cats = documents.categories_by_application(qs.values("application_id"))
-    with translation.override("zh-hans"):
-        sources = documents.fund_source_labels()
+    # The ledger's own words (区拨款, not the interface's label), so the import reads them back.
+    sources = FUND_SOURCE_WORDS
     rows = qs.order_by("application__union__path", "paid_on", "pk").values_list(
         "application__worker__name",
         "application__worker__id_number",
@@ -52,12 +39,23 @@ def ledger_rows(unit: Union, period: Period) -> Iterator[list]:
         "amount",
         "fund_source",
         "voucher_no",
-        "application__reference",
+        "notes",
     )
     for row in rows.iterator(chunk_size=2000):
-        name, id_no, union, app_id, story, applied, approved, paid_on, amount, src, voucher, ref = (
-            row
-        )
+        (
+            name,
+            id_no,
+            union,
+            app_id,
+            story,
+            applied,
+            approved,
+            paid_on,
+            amount,
+            src,
+            voucher,
+            notes,
+        ) = row
         yield [
             name,
             id_no,
@@ -70,7 +68,7 @@ def ledger_rows(unit: Union, period: Period) -> Iterator[list]:
             amount,
             sources.get(src, src),
             voucher,
-            f"案号 {ref}",
+            notes,  # the 备注 a ledger import brought in, so export -> import round-trips
         ]
 
 

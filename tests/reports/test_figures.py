@@ -117,7 +117,7 @@ def test_detail_rows_are_masked_ordered_and_carry_the_cumulative_totals(tree, pa
         Decimal("9000.00"),
     )
     assert rows[3].categories == "重大疾病、家庭成员患病"
-    assert rows[1].fund_source == "镇级资金"
+    assert rows[1].fund_source == "镇自筹"
 
 
 def test_chunks_split_by_union_with_subtotals(tree, payouts):
