@@ -178,8 +178,22 @@ PATH = {
 
 def case_in_state(state: str, *, caseworker, reviewer, officer, worker=None, amount="5000.00"):
     """A case driven through the real services into `state`."""
-    app = file_case(caseworker, worker, amount=amount)
+    app = walk(
+        file_case(caseworker, worker, amount=amount),
+        state,
+        caseworker=caseworker,
+        reviewer=reviewer,
+        officer=officer,
+    )
+    assert app.state == state
+    return app
+
+
+def walk(app, state, *, caseworker, reviewer, officer, paid_on=None, amount=None):
+    """Drive a draft `app` through the real services into `state` (case_in_state files one
+    first; callers file their own for a chosen application date or categories)."""
     today = dt.date.today()
+    amount = Decimal(amount) if amount is not None else app.requested_amount
     for step in PATH[state]:
         if step == "submit":
             app = services.application_submit(application=app, user=caseworker)
@@ -199,19 +213,17 @@ def case_in_state(state: str, *, caseworker, reviewer, officer, worker=None, amo
             app = services.application_verify(application=app, user=reviewer)
         elif step == "recommend":
             app = services.application_recommend(
-                application=app, user=reviewer, amount=Decimal(amount), comment="研讨同意"
+                application=app, user=reviewer, amount=amount, comment="研讨同意"
             )
         elif step == "approve":
-            app = services.application_approve(
-                application=app, user=officer, amount=Decimal(amount)
-            )
+            app = services.application_approve(application=app, user=officer, amount=amount)
         elif step == "pay":
-            fund(officer, app.union.parent, app.approved_amount)
+            fund(officer, app.union.parent, app.approved_amount, year=(paid_on or today).year)
             services.disbursement_record(
                 application=app,
                 user=officer,
                 amount=app.approved_amount,
-                paid_on=today,
+                paid_on=paid_on or today,
                 method="bank",
                 fund_source="district",
                 voucher_no="PZ-001",
