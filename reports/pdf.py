@@ -22,7 +22,7 @@ from django.utils import translation
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
-from reports import documents, engine
+from reports import documents, engine, textgrid
 from reports.engine import html_to_pdf, weasyprint_warnings
 from reports.figures import Period
 from unions.models import Union
@@ -30,6 +30,7 @@ from unions.models import Union
 FONT_SERIF = "Noto Serif CJK SC"
 FONT_SANS = "Noto Sans CJK SC"
 DEFAULT_CHUNK_ROWS = 400
+GRID_CSS = textgrid.grid_css("table.rows")
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +162,9 @@ def render_payout_report(
         ):
             context = {
                 **header,
-                "blocks": blocks,
+                "lines": detail_lines(blocks, header["summary"] if is_last else None),
+                "header_line": textgrid.header_row(),
+                "grid_css": GRID_CSS,
                 "show_summary": index == 0,
                 "show_signature": is_last,
             }
@@ -189,6 +192,20 @@ def render_payout_report(
         "warnings": warnings,
         "worker_peak_mb": max(worker_peaks, default=0),
     }
+
+
+def detail_lines(blocks, summary=None) -> list[tuple[str, str]]:
+    """(row class, pre-formatted text) for one chunk of the detail table: the rows, each
+    union's 小计 after its last part and, with the report's `summary`, the 合计."""
+    lines = []
+    for b in blocks:
+        lines.extend(("", textgrid.detail_line(r)) for r in b.rows)
+        if b.is_last_part and b.rows:
+            line = textgrid.total_line("小计", b.union, b.subtotal_count, b.subtotal_amount)
+            lines.append(("sub", line))
+    if summary is not None and lines:
+        lines.append(("total", textgrid.total_line("合计", "", summary.count, summary.total)))
+    return lines
 
 
 def _with_last(chunks):
