@@ -56,14 +56,19 @@ def text_width(text: str) -> int:
     return sum(char_width(ch) for ch in text)
 
 
+# Chinese punctuation that must not begin a line (避头点): the character before it moves down too.
+NO_LINE_START = set("、，。；：！？）」』》")
+
+
 def wrap(text: str, width: int) -> list[str]:
     """Split `text` into lines of at most `width` units (never loses a character)."""
     lines, line, used = [], [], 0
     for ch in text:
         w = char_width(ch)
         if used + w > width and line:
+            carry = [line.pop()] if ch in NO_LINE_START and len(line) > 1 else []
             lines.append("".join(line))
-            line, used = [], 0
+            line, used = carry, sum(map(char_width, carry))
         line.append(ch)
         used += w
     lines.append("".join(line))
