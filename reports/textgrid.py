@@ -32,7 +32,7 @@ class Column:
     align: str = "left"  # left, center or right
 
 
-# 273 mm of text width = 774 pt = 172 units of 4.5 pt; 154 units of columns + 10 gaps of 2.
+# 273 mm of text width = 774 pt = 172 units of 4.5 pt: 150 units of columns + 10 gaps of 2.
 DETAIL_COLUMNS = (
     Column("序号", 6, "right"),
     Column("姓名", 8, "center"),
@@ -41,7 +41,7 @@ DETAIL_COLUMNS = (
     Column("困难类别", 22),
     Column("批准日期", 10, "center"),
     Column("发放日期", 10, "center"),
-    Column("发放金额", 12, "right"),
+    Column("发放金额", 14, "right"),  # up to 100,000,000.00 (a district's 合计)
     Column("资金来源", 10, "center"),
     Column("该职工本期累计", 14, "right"),
     Column("该职工历年累计", 14, "right"),
