@@ -116,7 +116,9 @@ def build(size: int) -> str:
                 )
             )
         Application.objects.bulk_create(apps, batch_size=2000)
-        apps = list(Application.objects.filter(union__in=grassroots).order_by("pk"))
+        apps = list(
+            Application.objects.filter(union__in=grassroots).select_related("union").order_by("pk")
+        )
         through = Application.categories.through
         through.objects.bulk_create(
             [
@@ -134,6 +136,8 @@ def build(size: int) -> str:
                     paid_on=dt.date(YEAR, 1 + i % 12, 10 + i % 15),
                     method="bank",
                     fund_source=sources[i % 3],
+                    town_id=a.union.parent_id,
+                    fund_year=YEAR,
                     voucher_no=f"PZ-{i:06d}",
                     recorded_by=user,
                 )

@@ -47,6 +47,16 @@ def pdf_prerequisites(app_configs=None, **kwargs):
                 id="reports.W002",
             )
         )
+    elif "Noto Sans Mono CJK SC" not in fonts:
+        warnings.append(
+            Warning(
+                "Noto Sans Mono CJK SC is not installed: the columns of the yearly payout "
+                "report's detail table, laid out for its fixed character widths, would not "
+                "line up.",
+                hint="Install fonts-noto-cjk (it includes the monospaced face).",
+                id="reports.W004",
+            )
+        )
     if not has_harfbuzz_subset():
         warnings.append(
             Warning(

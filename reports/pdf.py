@@ -22,14 +22,17 @@ from django.utils import translation
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
-from reports import documents, engine
+from reports import documents, engine, textgrid
 from reports.engine import html_to_pdf, weasyprint_warnings
 from reports.figures import Period
 from unions.models import Union
 
 FONT_SERIF = "Noto Serif CJK SC"
 FONT_SANS = "Noto Sans CJK SC"
-DEFAULT_CHUNK_ROWS = 400
+# Rows per separately rendered piece. With one cell per row (reports/textgrid.py) a piece's
+# memory is small, and fewer pieces mean fewer font subsets to build (~0.3 s each).
+DEFAULT_CHUNK_ROWS = 1500
+GRID_CSS = textgrid.grid_css("table.rows")
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +45,23 @@ def render_template_pdf(template: str, context: dict, target) -> None:
 
 # --- page numbers -----------------------------------------------------------------------
 
+# One page per page of the report, each with its number written out: literal text is much
+# cheaper for WeasyPrint than a page-counter margin box on every page (measured 0.97 -> 0.51 s
+# CPU for 169 pages). The line sits where @bottom-center of an 8 mm bottom margin puts it.
 _FOOTER_HTML = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><style>
-@page {{ size: {size}; margin: 0 0 8mm 0;
-  @bottom-center {{ content: "第 " counter(page) " 页 / 共 " counter(pages) " 页";
-    font-family: "{font}"; font-size: 9pt; }} }}
-div {{ break-after: page; height: 1px; }}
+@page {{ size: {size}; margin: 0; }}
+body {{ margin: 0; }}
+div {{ font-family: "{font}"; font-size: 9pt; line-height: 12pt; height: {height};
+  box-sizing: border-box; padding-top: calc({height} - 4mm - 6pt); text-align: center;
+  break-after: page; }}
 </style></head><body>{body}</body></html>"""
+_PAGE_HEIGHT = {"A4 landscape": "210mm", "A4 portrait": "297mm", "A4": "297mm"}
 
 
 def _footer_pdf(pages: int, size: str, target) -> None:
-    body = "<div></div>" * (pages - 1) + "<p></p>"
-    html_to_pdf(_FOOTER_HTML.format(size=size, font=FONT_SANS, body=body), target)
+    body = "".join(f"<div>第 {i} 页 / 共 {pages} 页</div>" for i in range(1, pages + 1))
+    html = _FOOTER_HTML.format(size=size, font=FONT_SANS, height=_PAGE_HEIGHT[size], body=body)
+    html_to_pdf(html, target)
 
 
 def _stamp(writer: PdfWriter, footers: PdfReader) -> None:
@@ -161,8 +170,11 @@ def render_payout_report(
         ):
             context = {
                 **header,
-                "blocks": blocks,
+                "lines": detail_lines(blocks, header["summary"] if is_last else None),
+                "header_line": textgrid.header_row(),
+                "grid_css": GRID_CSS,
                 "show_summary": index == 0,
+                "show_detail_title": index == 0,
                 "show_signature": is_last,
             }
             with translation.override("zh-hans"):
@@ -189,6 +201,20 @@ def render_payout_report(
         "warnings": warnings,
         "worker_peak_mb": max(worker_peaks, default=0),
     }
+
+
+def detail_lines(blocks, summary=None) -> list[tuple[str, str]]:
+    """(row class, pre-formatted text) for one chunk of the detail table: the rows, each
+    union's 小计 after its last part and, with the report's `summary`, the 合计."""
+    lines = []
+    for b in blocks:
+        lines.extend(("", textgrid.detail_line(r)) for r in b.rows)
+        if b.is_last_part and b.rows:
+            line = textgrid.total_line("小计", b.union, b.subtotal_count, b.subtotal_amount)
+            lines.append(("sub", line))
+    if summary is not None and lines:
+        lines.append(("total", textgrid.total_line("合计", "", summary.count, summary.total)))
+    return lines
 
 
 def _with_last(chunks):

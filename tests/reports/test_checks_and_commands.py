@@ -20,6 +20,11 @@ def test_warns_when_the_named_family_is_missing(monkeypatch):
     assert [w.id for w in checks.pdf_prerequisites()] == ["reports.W002"]
 
 
+def test_warns_when_the_monospaced_face_is_missing(monkeypatch):
+    monkeypatch.setattr(checks, "cjk_fonts", lambda: ["Noto Sans CJK SC", "Noto Serif CJK SC"])
+    assert [w.id for w in checks.pdf_prerequisites()] == ["reports.W004"]
+
+
 def test_warns_without_harfbuzz_subset(monkeypatch):
     monkeypatch.setattr(checks, "has_harfbuzz_subset", lambda: False)
     assert [w.id for w in checks.pdf_prerequisites()] == ["reports.W003"]
