@@ -1,6 +1,8 @@
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 CENT = Decimal("0.01")
@@ -18,6 +20,16 @@ def to_money(value) -> Decimal | None:
     if isinstance(value, float):
         raise TypeError("money must not be a float")
     return Decimal(str(value))
+
+
+def clean_amount(value, field: str = "amount") -> Decimal:
+    """A positive amount in yuan with at most two decimals, or a ValidationError on `field`."""
+    amount = None if isinstance(value, bool) else to_money(value)
+    if amount is None or amount <= 0:
+        raise ValidationError({field: gettext("Enter an amount greater than zero.")})
+    if amount != amount.quantize(CENT):
+        raise ValidationError({field: gettext("Amounts have at most two decimals (fen).")})
+    return amount
 
 
 def to_cents(value) -> Decimal:

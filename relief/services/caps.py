@@ -8,17 +8,13 @@ from django.utils.translation import gettext as _
 
 from relief import workflow as wf
 from relief.models import Application
-from relief.models.money import to_money, yuan
+from relief.models.money import clean_amount, yuan
 
 
 def check_amount_within_caps(application: Application, amount: Decimal, *, field: str) -> None:
     """Refuse an amount above the policy's caps, naming the cap and the policy."""
     policy = application.policy
-    amount = to_money(amount)
-    if amount is None or amount <= 0:
-        raise ValidationError({field: _("Enter an amount greater than zero.")})
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError({field: _("Amounts have at most two decimals (fen).")})
+    amount = clean_amount(amount, field)
     if amount > policy.max_per_payout:
         raise ValidationError(
             {

@@ -21,9 +21,9 @@ from relief.models import (
     PaymentBatch,
     PaymentMethod,
 )
-from relief.models.money import yuan
+from relief.models.money import clean_amount, yuan
 from relief.services.audit import AMOUNT_FIELDS, audit, diff, snapshot
-from relief.services.funds import check_money, fund_draw, fund_give_back
+from relief.services.funds import fund_draw, fund_give_back
 from relief.services.locking import lock_application
 
 DISBURSEMENT_FIELDS = ("amount", "paid_on", "method", "fund_source", "fund_year", "voucher_no")
@@ -84,7 +84,7 @@ def record_payout(
     source="web",
 ) -> Disbursement:
     """The payout itself, on an application row the caller has locked (inside a transaction)."""
-    amount = check_money(amount)
+    amount = clean_amount(amount)
     outstanding = locked.approved_amount - locked.paid_amount
     if amount > outstanding:
         raise ValidationError(

@@ -15,9 +15,9 @@ from relief.errors import NotAllowed, OutOfScope
 from relief.idcard import normalize_id_number
 from relief.models import DonationCampaign, DonationCollection, Donor, FundSource
 from relief.models.donations import default_period
-from relief.models.money import yuan
+from relief.models.money import clean_amount, yuan
 from relief.services.audit import audit
-from relief.services.funds import add_income, check_money, check_year
+from relief.services.funds import add_income, check_year
 from unions.models import Level, Role
 from unions.selectors import union_in_scope
 
@@ -100,7 +100,7 @@ def donation_collection_record(
         raise ValidationError(
             {"union": _("Choose a grassroots union of %(town)s.") % {"town": campaign.town}}
         )
-    check_money(amount)
+    clean_amount(amount)
     if collected_on is None or not campaign.starts_on <= collected_on <= campaign.ends_on:
         raise ValidationError(
             {
@@ -120,7 +120,7 @@ def donation_collection_record(
         )
         try:
             donor.full_clean(exclude=["collection"])
-            check_money(donor.amount)
+            clean_amount(donor.amount)
         except ValidationError as exc:
             errors.extend(
                 _("Donor %(n)d: %(message)s") % {"n": n, "message": m} for m in exc.messages

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from relief.errors import NotAllowed, OutOfScope
 from relief.models import FundAccount, FundIncome, FundSource
-from relief.models.money import yuan
+from relief.models.money import clean_amount, yuan
 from relief.services.audit import audit
 from unions.models import Level, Role
 from unions.selectors import union_in_scope
@@ -24,16 +24,6 @@ INCOME_ROLES = {
     FundSource.DISTRICT: {Role.DISTRICT_OFFICER},
     FundSource.TOWN: {Role.DISTRICT_OFFICER, Role.TOWN_REVIEWER},
 }
-
-
-def check_money(amount, field: str = "amount") -> Decimal:
-    if isinstance(amount, int) and not isinstance(amount, bool):
-        amount = Decimal(amount)
-    if amount is None or not isinstance(amount, Decimal) or amount <= 0:
-        raise ValidationError({field: _("Enter an amount greater than zero.")})
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError({field: _("Amounts have at most two decimals (fen).")})
-    return amount
 
 
 def check_year(year, field: str = "year") -> int:
@@ -148,7 +138,7 @@ def fund_income_record(
         raise NotAllowed(
             _("Your role cannot record %(source)s income.") % {"source": source_label(source)}
         )
-    check_money(amount)
+    amount = clean_amount(amount)
     check_year(year)
     if source == FundSource.DISTRICT and not (document_no or "").strip():
         raise ValidationError(
