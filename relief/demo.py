@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from relief import services
 from relief.idcard import check_digit
@@ -298,7 +299,7 @@ def build_demo_cases() -> dict:
     users = _users()
     officer = users["nh-officer"]
     categories = {c.name: c for c in HardshipCategory.objects.all()}
-    today = dt.date.today()
+    today = timezone.localdate()
     made = {"workers": 0, "cases": 0, "fund_income": build_demo_funds(users, today)}
     for seq, (
         code,

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -35,7 +36,7 @@ def validate_id_number(value: str) -> None:
             _("The birth date in this ID number (%(d)s) is not a real date.") % {"d": number[6:14]},
             code="id_birth",
         ) from None
-    if birth.year < 1900 or birth > dt.date.today():
+    if birth.year < 1900 or birth > timezone.localdate():
         raise ValidationError(
             _("The birth date in this ID number is out of range."), code="id_birth"
         )
