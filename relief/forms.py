@@ -65,15 +65,40 @@ class IdNumberForm(forms.Form):
         return number
 
 
+def card_input(label, help_text=""):
+    """An input for a new card number: the stored number is never put into a form."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=40,
+        help_text=help_text,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+
+
+def clean_card(value: str) -> str:
+    card = (value or "").replace(" ", "").strip()
+    if card and not (card.isdigit() and 12 <= len(card) <= 30):
+        raise ValidationError(_("A bank card number has 12 to 30 digits."))
+    return card
+
+
 class WorkerForm(forms.ModelForm):
-    """The worker's record without the ID number (fixed at intake) and the union (the filer's)."""
+    """The worker's record without the ID number (fixed at intake) and the union (the filer's).
+
+    The stored card number is not in the form: `new_bank_card` takes a new one, and an empty
+    input keeps the card on file (shown masked beside it).
+    """
+
+    new_bank_card = card_input(_("card number"))
 
     class Meta:
         model = Worker
-        fields = [f for f in WORKER_FIELDS if f != "id_number"]
+        fields = [f for f in WORKER_FIELDS if f not in ("id_number", "bank_card")]
         widgets = {
             "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
-            "bank_card": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
             "notes": forms.Textarea(attrs={"rows": 2}),
             "address": forms.TextInput(attrs={"autocomplete": "off"}),
         }
@@ -82,12 +107,58 @@ class WorkerForm(forms.ModelForm):
             "realname_verified": _("Information only, never a condition."),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = self.instance.masked_card if self.instance.pk else ""
+        if stored:
+            field = self.fields["new_bank_card"]
+            field.label = _("new card number")
+            field.help_text = _("On file: %(card)s. Leave empty to keep it.") % {"card": stored}
+
+    def clean_new_bank_card(self):
+        return clean_card(self.cleaned_data["new_bank_card"])
+
+    def worker_data(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if k != "new_bank_card"}
+        if self.cleaned_data.get("new_bank_card"):
+            data["bank_card"] = self.cleaned_data["new_bank_card"]
+        return data
+
     def _post_clean(self):
         # The services validate the whole record (with the ID number this form does not hold).
         pass
 
 
+class ProposalForm(forms.Form):
+    """For a worker whose record another union holds: what this case should use instead.
+
+    It changes nothing by itself; the town reviewer confirms it when verifying the case.
+    """
+
+    phone = forms.CharField(
+        label=_("new phone"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    bank_name = forms.CharField(label=_("bank"), required=False, max_length=50)
+    bank_branch = forms.CharField(label=_("branch"), required=False, max_length=100)
+    bank_card = card_input(_("new card number"))
+
+    def clean_bank_card(self):
+        return clean_card(self.cleaned_data["bank_card"])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("bank_card") and not data.get("bank_name"):
+            self.add_error("bank_name", _("Name the bank of the new card."))
+        return data
+
+
 class HouseholdMemberForm(forms.Form):
+    # The stored member this row continues: its ID number is shown masked, never put in the
+    # input, and kept when the input is left empty (relief.services.workers._replace_members).
+    member_pk = forms.IntegerField(required=False, widget=forms.HiddenInput)
     relation = forms.CharField(
         label=_("relation"),
         max_length=20,
@@ -126,8 +197,19 @@ class HouseholdMemberForm(forms.Form):
         value = self.cleaned_data["monthly_income"]
         return Decimal("0") if value is None else value
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        masked = self.initial.get("masked_id_number")
+        if masked:
+            field = self.fields["id_number"]
+            field.help_text = _("On file: %(number)s. Leave empty to keep it.") % {"number": masked}
+            field.widget.attrs["placeholder"] = masked
+
     def member(self) -> dict:
-        return {k: self.cleaned_data[k] for k in MEMBER_FIELDS if k in self.cleaned_data}
+        row = {k: self.cleaned_data[k] for k in MEMBER_FIELDS if k in self.cleaned_data}
+        if self.cleaned_data.get("member_pk"):
+            row["keep_id_of"] = self.cleaned_data["member_pk"]
+        return row
 
 
 class BaseHouseholdFormSet(forms.BaseFormSet):

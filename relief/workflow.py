@@ -59,6 +59,8 @@ ACTIONS = {
     # Put into or taken out of a payment batch.
     "batch": {Role.DISTRICT_OFFICER: {S_APPROVED}},
     "follow_up": {Role.TOWN_REVIEWER: {S_DISBURSED, S_CLOSED}},
+    # Move an approved, unpaid case to another account (relief.services.payout_accounts).
+    "payout_account": {Role.DISTRICT_OFFICER: {S_APPROVED}},
 }
 
 TRANSITION_LABELS = {
@@ -92,6 +94,12 @@ TRANSITION_LABELS = {
     "file_reopen": _("Hardship file reopened"),
     "home_visit": _("Home visit recorded"),
     "follow_up": _("Follow-up recorded"),
+    "payout_account": _("Payout account"),
+    "proposal": _("Phone or payout account proposed"),
+    "proposal_withdrawn": _("Proposed change withdrawn"),
+    "proposal_confirmed": _("Proposed change confirmed"),
+    "proposal_declined": _("Proposed change declined"),
+    "transfer": _("Worker moved to another union"),
 }
 
 

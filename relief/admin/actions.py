@@ -66,6 +66,56 @@ class DisbursementForm(ActionForm):
     )
 
 
+class VerifyForm(CommentForm):
+    """Verification; with a pending proposal (a new phone or payout account the caseworker
+    recorded for a worker held elsewhere), the reviewer confirms or declines it here."""
+
+    needs_application = True
+    proposal = forms.ChoiceField(
+        label=_("Proposed phone or payout account"),
+        choices=[
+            ("confirm", _("Confirm: pay this case to the proposed account")),
+            ("decline", _("Decline: keep the worker's record as it is")),
+        ],
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, application=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from relief.services.proposals import pending_proposal
+
+        pending = pending_proposal(application) if application is not None else None
+        if pending is None:
+            del self.fields["proposal"]
+            return
+        parts = []
+        if pending.phone:
+            parts.append(_("phone %(phone)s") % {"phone": pending.phone})
+        if pending.bank_card:
+            parts.append(
+                " ".join(
+                    p for p in (pending.bank_name, pending.bank_branch, pending.masked_card) if p
+                )
+            )
+        self.fields["proposal"].help_text = _("Proposed by %(user)s: %(what)s") % {
+            "user": pending.proposed_by,
+            "what": "; ".join(parts),
+        }
+
+
+class PayoutAccountForm(ActionForm):
+    """A new payout account for an approved, unpaid case; the old one is kept in the trail."""
+
+    bank_name = forms.CharField(label=_("bank"), max_length=50)
+    bank_branch = forms.CharField(label=_("branch"), max_length=100, required=False)
+    bank_card = forms.CharField(
+        label=_("new card number"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class FollowUpForm(ActionForm):
     follow_up_date = forms.DateField(label=_("date"), initial=timezone.localdate)
     method = forms.ChoiceField(label=_("method"), choices=FollowUpMethod.choices)
@@ -91,7 +141,7 @@ ACTIONS = {
     "submit": Action(CommentForm, services.application_submit),
     "resubmit": Action(CommentForm, services.application_resubmit),
     "withdraw": Action(CommentForm, services.application_withdraw),
-    "verify": Action(CommentForm, services.application_verify),
+    "verify": Action(VerifyForm, services.application_verify),
     "return_for_info": Action(RequiredCommentForm, services.application_return),
     "recommend": Action(AmountForm, services.application_recommend),
     "reject": Action(ReasonForm, services.application_reject),
@@ -101,11 +151,16 @@ ACTIONS = {
     "disburse": Action(DisbursementForm, services.disbursement_record),
     "follow_up": Action(FollowUpForm, services.follow_up_record),
     "attach": Action(AttachmentForm, services.attachment_add),
+    "payout_account": Action(PayoutAccountForm, services.payout_account_change),
 }
 
 
 # Button wording where the trail's (past-tense) label does not fit a button.
-BUTTON_LABELS = {"disburse": _("Record a payout"), "follow_up": _("Record a follow-up")}
+BUTTON_LABELS = {
+    "disburse": _("Record a payout"),
+    "follow_up": _("Record a follow-up"),
+    "payout_account": _("Change the payout account"),
+}
 
 
 def label(name: str) -> str:

@@ -39,9 +39,10 @@ from relief.models import (
     Disbursement,
     FollowUp,
     HomeVisit,
+    ProposedChange,
     ReviewDecision,
 )
-from relief.selectors import applications_for_user
+from relief.selectors import applications_for_user, workers_for_user
 from relief.services import home_visit_record
 
 
@@ -178,8 +179,14 @@ class ApplicationAdmin(ServiceImportExportMixin, admin.ModelAdmin):
                 ]
             },
         ),
+        (
+            gettext_lazy("Payout account"),
+            {"fields": ["payout_account", "proposal_summary"]},
+        ),
     ]
     readonly_fields = [
+        "payout_account",
+        "proposal_summary",
         "reference",
         "state_badge",
         "worker_summary",
@@ -213,6 +220,15 @@ class ApplicationAdmin(ServiceImportExportMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return applications_for_user(request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            # Per request, on the object (the ModelAdmin is shared between threads).
+            obj.viewer_holds_worker = (
+                workers_for_user(request.user).filter(pk=obj.worker_id).exists()
+            )
+        return obj
 
     # --- permissions: viewing by group and scope; the only "change" is adding a home visit.
 
@@ -273,6 +289,15 @@ class ApplicationAdmin(ServiceImportExportMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("worker"))
     def worker_summary(self, obj):
         worker = obj.worker
+        if not getattr(obj, "viewer_holds_worker", False):
+            # Held by a union outside this user's scope: no link to a record they cannot open.
+            return format_html(
+                "{} {} · {} · {}",
+                worker.name,
+                worker.masked_id_number,
+                worker.get_gender_display(),
+                _("record held by %(union)s") % {"union": worker.union.name},
+            )
         return format_html(
             '<a href="{}">{}</a> {} · {}',
             reverse("admin:relief_worker_change", args=[worker.pk]),
@@ -280,6 +305,34 @@ class ApplicationAdmin(ServiceImportExportMixin, admin.ModelAdmin):
             worker.masked_id_number,
             worker.get_gender_display(),
         )
+
+    @admin.display(description=gettext_lazy("Payout account for this case"))
+    def payout_account(self, obj):
+        if obj.payout_card:
+            return " ".join(
+                p
+                for p in (obj.payout_bank_name, obj.payout_bank_branch, obj.masked_payout_card)
+                if p
+            )
+        return _(
+            "Fixed when the district approves the case (the card on file, or a confirmed proposal)."
+        )
+
+    @admin.display(description=gettext_lazy("Proposed with this case"))
+    def proposal_summary(self, obj):
+        proposal = ProposedChange.objects.filter(application=obj).first()
+        if proposal is None:
+            return "—"
+        parts = []
+        if proposal.phone:
+            parts.append(_("phone %(phone)s") % {"phone": proposal.phone})
+        if proposal.bank_card:
+            parts.append(
+                " ".join(
+                    p for p in (proposal.bank_name, proposal.bank_branch, proposal.masked_card) if p
+                )
+            )
+        return f"{'; '.join(parts)} · {proposal.get_status_display()} ({proposal.proposed_by})"
 
     @admin.display(description=gettext_lazy("household"))
     def household_table(self, obj):
@@ -342,8 +395,9 @@ class ApplicationAdmin(ServiceImportExportMixin, admin.ModelAdmin):
         # The workflow table decides, whatever was posted: no form, no service call.
         if not wf.role_may(request.user, action, obj.state):
             raise PermissionDenied
+        extra = {"application": obj} if getattr(spec.form, "needs_application", False) else {}
         form = spec.form(
-            request.POST or None, request.FILES or None, initial={"version": obj.version}
+            request.POST or None, request.FILES or None, initial={"version": obj.version}, **extra
         )
         if request.method == "POST" and form.is_valid():
             obj.version = form.cleaned_data["version"]

@@ -7,6 +7,7 @@ from relief.models.funds import FundAccount, FundIncome
 from relief.models.hardship_file import HardshipFile
 from relief.models.meeting import Decision, ReviewDecision, ReviewMeeting
 from relief.models.policy import HardshipCategory, Policy
+from relief.models.proposed_change import ProposalStatus, ProposedChange
 from relief.models.visit import Attachment, FollowUp, HomeVisit
 from relief.models.worker import HouseholdMember, Worker
 
@@ -34,6 +35,8 @@ __all__ = [
     "PaymentBatch",
     "PaymentMethod",
     "Policy",
+    "ProposalStatus",
+    "ProposedChange",
     "ReferenceCounter",
     "ReviewDecision",
     "ReviewMeeting",

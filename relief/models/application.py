@@ -67,6 +67,13 @@ class Application(FSMModelMixin, models.Model):
         related_name="applications",
     )
     application_date = models.DateField(_("application date"), default=timezone.localdate)
+    # 收款账户: the account this case is paid to. Fixed when the district approves the case (from
+    # the worker's record, or from a change the town confirmed at verification), so a later
+    # change of the worker's card never redirects a case already approved; only the audited
+    # service relief.services.payout_accounts.payout_account_change moves it afterwards.
+    payout_bank_name = models.CharField(_("payout bank"), max_length=50, blank=True)
+    payout_bank_branch = models.CharField(_("payout branch"), max_length=100, blank=True)
+    payout_card = models.CharField(_("payout card number"), max_length=30, blank=True)
     state = FSMField(
         _("state"),
         max_length=20,
@@ -160,6 +167,12 @@ class Application(FSMModelMixin, models.Model):
     @property
     def outstanding_amount(self):
         return (self.approved_amount or 0) - self.paid_amount
+
+    @property
+    def masked_payout_card(self) -> str:
+        from relief.idcard import mask_card
+
+        return mask_card(self.payout_card)
 
     @property
     def is_in_progress(self) -> bool:

@@ -30,13 +30,21 @@ from relief.services.funds import fund_income_record
 from relief.services.hardship_files import hardship_file_close, hardship_file_reopen
 from relief.services.ledger import ledger_import
 from relief.services.meetings import review_meeting_record
+from relief.services.payout_accounts import payout_account_change
+from relief.services.proposals import application_propose
 from relief.services.visits import attachment_add, follow_up_record, home_visit_record
-from relief.services.workers import household_replace, worker_create, worker_update
+from relief.services.workers import (
+    household_replace,
+    worker_create,
+    worker_transfer,
+    worker_update,
+)
 
 __all__ = [
     "application_approve",
     "application_close",
     "application_create",
+    "application_propose",
     "application_recommend",
     "application_reject",
     "application_resubmit",
@@ -62,7 +70,9 @@ __all__ = [
     "home_visit_record",
     "household_replace",
     "ledger_import",
+    "payout_account_change",
     "review_meeting_record",
     "worker_create",
+    "worker_transfer",
     "worker_update",
 ]

@@ -190,8 +190,8 @@ def _transition(
     comment = (comment or "").strip()
     if comment_required and not comment:
         raise ValidationError({comment_field: _("This field is required.")})
-    if before_transition is not None:
-        before_transition(locked)
+    # A check may also set fields of its own and return them for the trail ({field: [old, new]}).
+    extra = (before_transition(locked) if before_transition is not None else None) or {}
     before = snapshot(locked, AMOUNT_FIELDS)
     from_state = locked.state
     getattr(locked, name)(*args)
@@ -205,7 +205,7 @@ def _transition(
         from_state=from_state,
         to_state=locked.state,
         comment=comment,
-        changes=diff(before, after),
+        changes={**diff(before, after), **extra},
         source=source,
     )
     return locked
@@ -271,16 +271,34 @@ def _has_home_visit(application: Application) -> None:
         )
 
 
+PROPOSAL_DECISIONS = ("confirm", "decline")
+
+
 @transaction.atomic
-def application_verify(*, application, user, comment: str = "", source: str = "web"):
-    return _transition(
-        application,
-        user,
-        "verify",
-        comment=comment,
-        before_transition=_has_home_visit,
-        source=source,
+def application_verify(
+    *, application, user, comment: str = "", proposal: str = "", source: str = "web"
+):
+    """Facts checked on a home visit. A phone or payout account the caseworker proposed with
+    the case (for a worker held elsewhere) is confirmed or declined in the same step."""
+    from relief.services.proposals import pending_proposal, proposal_decide
+
+    def check(locked):
+        _has_home_visit(locked)
+        if pending_proposal(locked) is not None and proposal not in PROPOSAL_DECISIONS:
+            raise ValidationError(
+                {
+                    "proposal": _(
+                        "The caseworker proposed a new phone or payout account with this case: "
+                        "confirm it or decline it."
+                    )
+                }
+            )
+
+    locked = _transition(
+        application, user, "verify", comment=comment, before_transition=check, source=source
     )
+    proposal_decide(locked=locked, user=user, confirm=proposal == "confirm", source=source)
+    return locked
 
 
 @transaction.atomic
@@ -321,15 +339,26 @@ def application_reject(*, application, user, reason: str, source: str = "web"):
 def application_approve(
     *, application, user, amount: Decimal, comment: str = "", source: str = "web"
 ):
-    """The district's approved amount; it may differ from the town's recommendation."""
+    """The district's approved amount; it may differ from the town's recommendation.
+
+    Approval also fixes the case's payout account (收款账户): the one the town confirmed at
+    verification, or else the worker's card on file now.
+    """
+    from relief.services.payout_accounts import fix_payout_account
+
     amount = to_money(amount)
+
+    def check(locked):
+        check_amount_within_caps(locked, amount, field="amount")
+        return fix_payout_account(locked)
+
     return _transition(
         application,
         user,
         "approve",
         comment=comment,
         args=(amount,),
-        before_transition=lambda locked: check_amount_within_caps(locked, amount, field="amount"),
+        before_transition=check,
         source=source,
     )
 

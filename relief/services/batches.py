@@ -124,10 +124,8 @@ def batch_create(
                 _("%(case)s is already in batch %(batch)s.")
                 % {"case": _label(app), "batch": busy_refs[app.reference]}
             )
-        elif not app.worker.bank_card:
-            errors.append(
-                _("%(case)s: the worker has no bank card on file.") % {"case": _label(app)}
-            )
+        elif not app.payout_card:
+            errors.append(_("%(case)s has no payout account.") % {"case": _label(app)})
     if errors:
         raise ValidationError({"applications": errors})
     batch = PaymentBatch(
@@ -228,7 +226,10 @@ def _funds_errors(lines: list[FundCheckLine]) -> list[str]:
 
 
 def bank_file(batch: PaymentBatch) -> bytes:
-    """The XLSX the bank imports: one row per case, full card numbers as text."""
+    """The XLSX the bank imports: one row per case, its payout account's full card as text.
+
+    The account is the case's (fixed at approval), not the worker's card of today.
+    """
     from openpyxl import Workbook
 
     book = Workbook()
@@ -237,13 +238,13 @@ def bank_file(batch: PaymentBatch) -> bytes:
     sheet.append(["姓名", "卡号", "开户银行", "开户网点", "金额", "摘要"])
     items = batch.items.select_related("application__worker").order_by("pk")
     for item in items:
-        worker = item.application.worker
+        case = item.application
         sheet.append(
             [
-                worker.name,
-                worker.bank_card,
-                worker.bank_name,
-                worker.bank_branch,
+                case.worker.name,
+                case.payout_card,
+                case.payout_bank_name,
+                case.payout_bank_branch,
                 item.amount,
                 f"临时救助 {batch.reference} {item.application.reference}",
             ]
@@ -268,11 +269,9 @@ def batch_export(*, batch: PaymentBatch, user, source: str = "web") -> bytes:
     if errors:
         raise ValidationError(errors)
     items = list(locked.items.select_related("application__worker"))
-    missing = [_label(i.application) for i in items if not i.application.worker.bank_card]
+    missing = [_label(i.application) for i in items if not i.application.payout_card]
     if missing:
-        raise ValidationError(
-            _("No bank card on file for: %(cases)s.") % {"cases": "、".join(missing)}
-        )
+        raise ValidationError(_("No payout account on: %(cases)s.") % {"cases": "、".join(missing)})
     locked.state = BatchState.EXPORTED
     locked.exported_at = timezone.now()
     locked.save(update_fields=["state", "exported_at"])

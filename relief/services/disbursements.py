@@ -101,9 +101,10 @@ def record_payout(
                 }
             }
         )
-    if method == PaymentMethod.BANK_TRANSFER and not locked.worker.bank_card:
+    if method == PaymentMethod.BANK_TRANSFER and not locked.payout_card:
+        # The case's own account (fixed at approval), never whatever card the worker has now.
         raise ValidationError(
-            {"method": _("The worker has no bank card on file: record the card or pay in cash.")}
+            {"method": _("This case has no payout account: give it one (收款账户) or pay in cash.")}
         )
     if fund_source not in FundSource.values:
         raise ValidationError({"fund_source": _("Choose a fund source.")})

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, Case, ExpressionWrapper, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +41,7 @@ from relief.services.tabular import (
     text,
 )
 from unions.models import Role, Union
+from unions.selectors import scope_q
 from unions.tabular import Table
 
 LEDGER_COLUMNS = [
@@ -123,7 +125,7 @@ def ledger_import(*, table: Table, user, file_name: str, dry_run: bool = False):
         if parsed is not None:
             result.parsed.append(parsed)
     ids = {r.id_number for r in result.parsed}
-    existing = _existing_workers(ids)
+    existing = _existing_workers(ids, user)
     _check_across_rows(result.parsed, existing, result.errors)
     result.errors.sort(key=lambda e: (e.row, LEDGER_COLUMNS.index(e.column) if e.column else -1))
     result.workers_existing = len(existing)
@@ -277,10 +279,24 @@ def _chunks(items, size=CHUNK):
         yield items[start : start + size]
 
 
-def _existing_workers(ids) -> dict[str, dict]:
+def _existing_workers(ids, user) -> dict[str, dict]:
+    """Workers on file, each marked whether the importer's scope holds them (`held`).
+
+    Messages about a worker held elsewhere never name them: they say the number is on file
+    and which town federation to ask (`town`).
+    """
+    scope = scope_q(user, "union")
+    # A superuser's scope is Q(), which cannot be a condition: everything is held then.
+    held = Case(When(scope, then=True), default=False) if scope else Value(True)
     found = {}
     for chunk in _chunks(ids):
-        for w in Worker.objects.filter(id_number__in=chunk).values("pk", "id_number", "name"):
+        rows = (
+            Worker.objects.filter(id_number__in=chunk)
+            .annotate(held=ExpressionWrapper(held, output_field=BooleanField()))
+            .values("pk", "id_number", "name", "held", "union__parent__name")
+        )
+        for w in rows:
+            w["town"] = w.pop("union__parent__name")
             found[w["id_number"]] = w
     return found
 
@@ -297,7 +313,13 @@ def _check_across_rows(rows: list[LedgerRow], existing: dict, errors: list[RowEr
                     r.row,
                     "姓名",
                     _("This ID number is on file as %(name)s, not %(given)s.")
-                    % {"name": known["name"], "given": r.name},
+                    % {"name": known["name"], "given": r.name}
+                    if known["held"]
+                    else _(
+                        "This ID number is on file with a union of %(town)s under another "
+                        "name: check the name and the number with %(town)s."
+                    )
+                    % {"town": known["town"]},
                 )
             )
         elif r.id_number in first_name and first_name[r.id_number][0] != r.name:
@@ -340,7 +362,19 @@ def _check_against_cases_on_file(rows, cases, existing, errors) -> None:
     for r in rows:
         worker = existing.get(r.id_number)
         reference = worker and on_file.get((worker["pk"], r.application_date))
-        if reference:
+        if reference and not worker["held"]:
+            errors.append(
+                RowError(
+                    r.row,
+                    "申请日期",
+                    _(
+                        "A case with this ID number and application date is already on file "
+                        "at %(town)s: check with %(town)s."
+                    )
+                    % {"town": worker["town"]},
+                )
+            )
+        elif reference:
             errors.append(
                 RowError(
                     r.row,

@@ -108,7 +108,10 @@ def workers_import(*, table: Table, user, file_name: str, dry_run: bool = False)
     unions = UnionLookup(user)
     editable = workers_editable_by(user)
     on_file = {
-        w.id_number: w for w in Worker.objects.filter(id_number__in=_id_numbers(table, "身份证号"))
+        w.id_number: w
+        for w in Worker.objects.filter(id_number__in=_id_numbers(table, "身份证号")).select_related(
+            "union__parent"
+        )
     }
     may_edit = set(
         editable.filter(pk__in=[w.pk for w in on_file.values()]).values_list("pk", flat=True)
@@ -163,7 +166,12 @@ def workers_import(*, table: Table, user, file_name: str, dry_run: bool = False)
                 RowError(
                     number,
                     "身份证号",
-                    _("This worker is held by a union outside yours: ask the district federation."),
+                    # Whom to ask, never who it is: the importer's scope does not hold them.
+                    _(
+                        "This ID number is on file with a union of %(town)s: changes to that "
+                        "record go through %(town)s."
+                    )
+                    % {"town": existing.union.parent.name},
                 )
             )
         if not bad:

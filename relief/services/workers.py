@@ -2,12 +2,10 @@
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from relief import workflow as wf
 from relief.errors import NotAllowed, OutOfScope
-from relief.idcard import normalize_id_number
+from relief.idcard import mask_card, mask_id_number, normalize_id_number
 from relief.models import HouseholdMember, Worker
 from relief.services.audit import audit, diff, snapshot
 from unions.models import Role
@@ -37,12 +35,22 @@ MEMBER_FIELDS = (
     "occupation",
     "monthly_income",
 )
-# Personal data is recorded in the trail as "changed", not with its values.
-SENSITIVE = {"id_number", "bank_card", "health"}
+# Numbers go into the trail masked (enough to tell old from new), health as "changed" only.
+MASKED = {"id_number": mask_id_number, "bank_card": mask_card}
+HIDDEN = {"health"}
 
 
 def _redact(changes: dict) -> dict:
-    return {k: (["***", "***"] if k in SENSITIVE else v) for k, v in changes.items()}
+    redacted = {}
+    for field, (old, new) in changes.items():
+        if field in MASKED:
+            mask = MASKED[field]
+            redacted[field] = [mask(old or ""), mask(new or "")]
+        elif field in HIDDEN:
+            redacted[field] = ["***" if old else "", "***" if new else ""]
+        else:
+            redacted[field] = [old, new]
+    return redacted
 
 
 def _clean_values(data: dict) -> dict:
@@ -84,20 +92,13 @@ def worker_create(*, user, data: dict, household: list[dict] = (), source: str =
 
 
 def workers_editable_by(user):
-    """Workers held by a union in scope, or with a case in progress filed in scope."""
-    return Worker.objects.filter(
-        scope_q(user, "union")
-        | Q(
-            applications__state__in=wf.IN_PROGRESS,
-            applications__in=_applications_in_scope(user),
-        )
-    ).distinct()
+    """Workers whose record this user may change: those held by a union in the user's scope.
 
-
-def _applications_in_scope(user):
-    from relief.models import Application
-
-    return Application.objects.filter(scope_q(user, "union")).values("pk")
+    The holding union's chain (its caseworkers, its town, the district) and no one else: a
+    worker's record says where their money goes, so filing a case for a worker held elsewhere
+    gives no hold on the record (what that caseworker learns goes into a ProposedChange).
+    """
+    return Worker.objects.filter(scope_q(user, "union"))
 
 
 def _lock_worker(worker: Worker, user) -> Worker:
@@ -112,6 +113,7 @@ def _lock_worker(worker: Worker, user) -> Worker:
 def worker_update(*, worker: Worker, user, data: dict, source: str = "web") -> Worker:
     locked = _lock_worker(worker, user)
     unknown = set(data) - set(WORKER_FIELDS)
+
     if unknown:
         raise TypeError(f"worker_update: unknown fields {sorted(unknown)}")
     before = snapshot(locked, WORKER_FIELDS)
@@ -141,15 +143,23 @@ def household_replace(
 
 
 def _member_text(member: HouseholdMember) -> str:
-    return f"{member.relation} {member.name} {member.monthly_income:.2f}"
+    number = f" {mask_id_number(member.id_number)}" if member.id_number else ""
+    return f"{member.relation} {member.name}{number} {member.monthly_income:.2f}"
 
 
 def _replace_members(worker: Worker, user, members: list[dict], source: str):
     built, errors = [], []
+    # Forms show a member's stored ID number masked and leave its input empty; a row naming
+    # the member it continues ("keep_id_of", this worker's members only) keeps that number.
+    stored_ids = dict(worker.household.values_list("pk", "id_number"))
     for index, row in enumerate(members):
+        row = dict(row)
+        keep = row.pop("keep_id_of", None)
         unknown = set(row) - set(MEMBER_FIELDS)
         if unknown:
             raise TypeError(f"household member: unknown fields {sorted(unknown)}")
+        if not row.get("id_number") and keep in stored_ids:
+            row["id_number"] = stored_ids[keep]
         member = HouseholdMember(worker=worker, added_by=user, **_clean_values(row))
         try:
             member.full_clean(exclude=["worker"])
@@ -181,3 +191,39 @@ def _replace_members(worker: Worker, user, members: list[dict], source: str):
             source=source,
         )
     return list(worker.household.all())
+
+
+@transaction.atomic
+def worker_transfer(*, worker: Worker, user, to_union, reason: str, source: str = "web") -> Worker:
+    """Move a worker's record to another grassroots union (they changed job or home).
+
+    Given away by the chain that holds the record (the town of its union, or the district);
+    a union that wants a worker cannot take them, or it could take the record's bank card.
+    """
+    from unions.models import Level
+
+    if not user.is_active or user.role not in (Role.TOWN_REVIEWER, Role.DISTRICT_OFFICER):
+        raise NotAllowed(_("Only town federations and the district move a worker's record."))
+    locked = _lock_worker(worker, user)
+    reason = (reason or "").strip()
+    errors = {}
+    if to_union is None or to_union.level != Level.GRASSROOTS:
+        errors["to_union"] = _("Choose a grassroots union.")
+    elif to_union.pk == locked.union_id:
+        errors["to_union"] = _("The record is already held by this union.")
+    if not reason:
+        errors["reason"] = _("This field is required.")
+    if errors:
+        raise ValidationError(errors)
+    before = locked.union
+    locked.union = to_union
+    locked.save(update_fields=["union", "updated_at"])
+    audit(
+        actor=user,
+        action="transfer",
+        worker=locked,
+        comment=reason,
+        changes={"union": [before.name, to_union.name]},
+        source=source,
+    )
+    return locked

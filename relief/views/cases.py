@@ -17,8 +17,9 @@ from relief import workflow as wf
 from relief.errors import Conflict
 from relief.forms import AttachmentForm, CaseFilterForm, CommentForm
 from relief.idcard import normalize_id_number
-from relief.models import Application, Attachment
+from relief.models import Application, Attachment, ProposedChange
 from relief.selectors import application_for_user, applications_for_user, timeline
+from relief.services.workers import workers_editable_by
 from relief.views.common import caseworker_required, posted_version
 from relief.views.presenters import last_comment, state_summary, timeline_rows
 from unions.selectors import scope_q
@@ -84,6 +85,12 @@ def render_case(request, application, *, attachment_form=None, status=200):
     context = {
         "case": application,
         "worker": application.worker,
+        # The record's contact details and household belong to the holding union's chain; a
+        # case filed elsewhere shows what the intake showed (name, age, holding union).
+        "worker_record": workers_editable_by(request.user)
+        .filter(pk=application.worker_id)
+        .exists(),
+        "proposal": ProposedChange.objects.filter(application=application).first(),
         "summary": state_summary(application),
         "timeline": rows,
         "returned": last_comment(rows, "return_for_info")

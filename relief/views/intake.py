@@ -20,32 +20,58 @@ from relief.forms import (
     AttachmentForm,
     HouseholdFormSet,
     IdNumberForm,
+    ProposalForm,
     WorkerForm,
 )
 from relief.models import Policy
 from relief.selectors import application_for_user, applications_for_user, prior_relief, timeline
+from relief.services.proposals import pending_proposal
 from relief.services.workers import MEMBER_FIELDS, workers_editable_by
 from relief.views.attachments import discard_files, store_attachments
 from relief.views.common import Invalid, call_service, caseworker_required, posted_version
 from relief.views.presenters import last_comment, timeline_rows
 
 
+def _member_initial(member) -> dict:
+    # The stored ID number stays out of the form: masked as a hint, kept when left empty.
+    row = model_to_dict(member, fields=[f for f in MEMBER_FIELDS if f != "id_number"])
+    row["member_pk"] = member.pk
+    row["masked_id_number"] = member.masked_id_number
+    return row
+
+
 class CaseForms:
     """The worker, household, case and attachment forms of one page, bound or not.
 
-    The worker and household parts are there only when the user may edit that record.
+    The worker and household parts are there only when the user may edit that record (its
+    union lies in their scope); otherwise a proposal form takes what this case should use.
     """
 
     def __init__(self, data=None, files=None, *, worker=None, edit_worker=True, case=None, policy):
-        self.worker = self.household = None
+        self.worker = self.household = self.proposal = None
         if edit_worker:
             self.worker = WorkerForm(data, instance=worker)
             members = (
-                [model_to_dict(m, fields=MEMBER_FIELDS) for m in worker.household.all()]
-                if worker is not None
-                else []
+                [_member_initial(m) for m in worker.household.all()] if worker is not None else []
             )
             self.household = HouseholdFormSet(data, initial=members, prefix="household")
+        else:
+            proposed = getattr(case, "pending_proposal", None) if case is not None else None
+            initial = (
+                {
+                    "phone": proposed.phone,
+                    "bank_name": proposed.bank_name,
+                    "bank_branch": proposed.bank_branch,
+                }
+                if proposed is not None
+                else {}
+            )
+            self.proposal = ProposalForm(data, initial=initial, prefix="proposal")
+            if proposed is not None and proposed.bank_card:
+                self.proposal.fields["bank_card"].help_text = _(
+                    "Proposed: %(card)s. Leave empty to keep it."
+                ) % {"card": proposed.masked_card}
+                self.proposed_card = proposed.bank_card
         initial = {}
         if case is not None:
             initial = {
@@ -58,8 +84,17 @@ class CaseForms:
         self.case = ApplicationForm(data, initial=initial, policy=policy)
         self.attachments = AttachmentForm(data, files, prefix="attach")
 
+    proposed_card = ""
+
     def all(self):
-        return [f for f in (self.worker, self.household, self.case, self.attachments) if f]
+        parts = (self.worker, self.household, self.proposal, self.case, self.attachments)
+        return [f for f in parts if f is not None]
+
+    def proposal_data(self) -> dict:
+        data = dict(self.proposal.cleaned_data)
+        if not data["bank_card"] and data["bank_name"] and self.proposed_card:
+            data["bank_card"] = self.proposed_card  # the input was left empty: keep it
+        return data
 
     def is_valid(self) -> bool:
         results = [f.is_valid() for f in self.all()]  # every form, for every message
@@ -82,7 +117,7 @@ def save_case(request, forms: CaseForms, *, action, worker=None, id_number="", c
     try:
         with transaction.atomic():
             if forms.worker is not None:
-                data = dict(forms.worker.cleaned_data)
+                data = forms.worker.worker_data()
                 members = forms.household.members()
                 if worker is None:
                     worker = call_service(
@@ -124,6 +159,14 @@ def save_case(request, forms: CaseForms, *, action, worker=None, id_number="", c
                     user=user,
                     data=facts,
                     categories=categories,
+                )
+            if forms.proposal is not None:
+                case = call_service(
+                    forms.proposal,
+                    services.application_propose,
+                    application=case,
+                    user=user,
+                    data=forms.proposal_data(),
                 )
             stored = store_attachments(forms.attachments, case, user)
             if action in ("submit", "resubmit"):
@@ -241,9 +284,16 @@ def case_edit(request, pk):
         returned = last_comment(timeline_rows(timeline(case)), "return_for_info")
     then = "resubmit" if case.state == wf.S_RETURNED else "submit"
     status = 200
+    editable = workers_editable_by(request.user).filter(pk=case.worker_id).exists()
+    case.pending_proposal = pending_proposal(case)
     if request.method == "POST":
         forms = CaseForms(
-            request.POST, request.FILES, worker=case.worker, case=case, policy=case.policy
+            request.POST,
+            request.FILES,
+            worker=case.worker,
+            edit_worker=editable,
+            case=case,
+            policy=case.policy,
         )
         action = then if request.POST.get("action") == then else "save"
         if forms.is_valid():
@@ -260,7 +310,7 @@ def case_edit(request, pk):
                 return redirect("relief:case_detail", pk=pk)
         status = 400
     else:
-        forms = CaseForms(worker=case.worker, case=case, policy=case.policy)
+        forms = CaseForms(worker=case.worker, edit_worker=editable, case=case, policy=case.policy)
     return render(
         request,
         "relief/case_edit.html",

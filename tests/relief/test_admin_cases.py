@@ -137,7 +137,7 @@ def test_buttons_follow_the_workflow_table(client, people, cases):
     assert actions_on_page(client, cases["xq_recommended"]) == {"attach"}
     client.force_login(people.erin)
     assert actions_on_page(client, cases["xq_recommended"]) == {"approve", "send_back", "reject"}
-    assert actions_on_page(client, cases["xq_approved"]) == {"disburse"}
+    assert actions_on_page(client, cases["xq_approved"]) == {"disburse", "payout_account"}
     assert actions_on_page(client, cases["xq_submitted"]) == set()
 
 

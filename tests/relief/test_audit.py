@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from relief import services
 from relief.errors import NotAllowed, OutOfScope
+from relief.idcard import mask_id_number
 from relief.models import AuditEntry, Disbursement
 from relief.selectors import timeline
 from tests.factories import WorkerFactory, case_in_state, category, file_case, make_id_number
@@ -105,7 +106,11 @@ def test_the_whole_lifecycle_is_on_record_in_order(people):
     by_action = {e.action: e for e in entries}
     # Amounts before and after, for the transitions that move them.
     assert by_action["recommend"].changes == {"recommended_amount": [None, "4000.00"]}
-    assert by_action["approve"].changes == {"approved_amount": [None, "3500.00"]}
+    # Approval also fixes the payout account (the card on file), masked in the trail.
+    assert by_action["approve"].changes == {
+        "approved_amount": [None, "3500.00"],
+        "payout_account": ["", f"{app.worker.bank_name} {app.worker.bank_branch} **** 0001"],
+    }
     assert by_action["submit"].changes == {}
     assert by_action["close"].changes == {}
     # The payout: linked, with its facts and what it did to the paid amount.
@@ -305,7 +310,7 @@ def test_an_update_that_changes_nothing_is_not_recorded(people):
     assert (AuditEntry.objects.count(), app.version) == (count, version)
 
 
-def test_worker_update_records_old_and_new_values_but_redacts_id_and_card(people):
+def test_worker_update_records_old_and_new_values_with_id_and_card_masked(people):
     old_id, new_id = make_id_number(11), make_id_number(12, male=False)
     old_card, new_card = "6228480000000000001", "6217000000000001234"
     worker = services.worker_create(
@@ -319,8 +324,8 @@ def test_worker_update_records_old_and_new_values_but_redacts_id_and_card(people
     )
     created = AuditEntry.objects.get(worker=worker, action="create")
     assert created.changes["name"] == [None, "梁志明"]
-    assert created.changes["id_number"] == ["***", "***"]
-    assert created.changes["bank_card"] == ["***", "***"]
+    assert created.changes["id_number"] == ["", mask_id_number(old_id)]
+    assert created.changes["bank_card"] == ["", "**** 0001"]
 
     services.worker_update(
         worker=worker,
@@ -339,8 +344,9 @@ def test_worker_update_records_old_and_new_values_but_redacts_id_and_card(people
     assert entry.changes == {
         "phone": ["13800000001", "13900000002"],
         "employer": ["", "樵山食品厂"],
-        "id_number": ["***", "***"],
-        "bank_card": ["***", "***"],
+        # Masked: enough to tell the old number from the new, never the numbers themselves.
+        "id_number": [mask_id_number(old_id), mask_id_number(new_id)],
+        "bank_card": ["**** 0001", "**** 1234"],
     }
     worker.refresh_from_db()
     assert (worker.id_number, worker.bank_card) == (new_id, new_card)
