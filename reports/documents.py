@@ -284,7 +284,9 @@ def approval_form(application: Application) -> dict:
         "app": application,
         "worker": worker,
         "id_number": mask_id_number(worker.id_number),
-        "bank_card": mask_card(worker.bank_card),
+        # The case's own payout account once fixed (at approval), else the card on file.
+        "bank_name": application.payout_bank_name or worker.bank_name,
+        "bank_card": mask_card(application.payout_card or worker.bank_card),
         "gender": {"M": "男", "F": "女"}.get(worker.gender, ""),
         "birth_date": worker.birth_date,
         "household": household,

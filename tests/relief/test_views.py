@@ -63,7 +63,7 @@ def intake_post(id_number, **overrides) -> dict:
         "health": "",
         "bank_name": "农商银行",
         "bank_branch": "西樵支行",
-        "bank_card": "6228480000000000009",
+        "new_bank_card": "6228480000000000009",
         "notes": "",
         "categories": [str(category("重大疾病").pk)],
         "narrative": "本人确诊白血病，需长期化疗。",
@@ -470,7 +470,7 @@ def _edit_data(app, **overrides) -> dict:
         "employer": worker.employer,
         "bank_name": worker.bank_name,
         "bank_branch": worker.bank_branch,
-        "bank_card": worker.bank_card,
+        "new_bank_card": "",  # the stored card is never in the form; empty keeps it
         "categories": [str(c.pk) for c in app.categories.all()],
         "narrative": app.narrative,
         "household_monthly_income": str(app.household_monthly_income),
@@ -481,7 +481,7 @@ def _edit_data(app, **overrides) -> dict:
     }
     for i, m in enumerate(members):
         born = m.birth_date.isoformat() if m.birth_date else ""
-        data.update(member(i, m.relation, m.name, birth_date=born))
+        data.update(member(i, m.relation, m.name, birth_date=born, member_pk=str(m.pk)))
     data.update(overrides)
     return data
 
