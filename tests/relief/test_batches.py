@@ -8,10 +8,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 
+from privacy.access import BANK_FILE, may_see_full
 from relief import services
 from relief.errors import NotAllowed
 from relief.models import AuditEntry, Disbursement, FundAccount
-from relief.services.batches import batch_check_funds, may_see_full_cards
+from relief.services.batches import batch_check_funds
 from tests.factories import WorkerFactory, case_in_state, fund
 
 TODAY = dt.date.today()
@@ -112,9 +113,9 @@ def test_the_bank_file_has_full_card_numbers_as_text(people, tree, cases):
 
 
 def test_full_card_numbers_are_for_district_officers_only(people):
-    assert may_see_full_cards(people.erin)
+    assert may_see_full(people.erin, BANK_FILE)
     for who in ["alice", "carol", "dave", "root"]:
-        assert not may_see_full_cards(getattr(people, who))
+        assert not may_see_full(getattr(people, who), BANK_FILE)
 
 
 def test_marking_paid_pays_every_case_with_the_bank_date(people, tree, cases):
