@@ -21,7 +21,7 @@ class AccessKind(models.TextChoices):
     FULL_CARD = "full_card", _("Full card number viewed")
     ATTACHMENT = "attachment", _("Attachment downloaded")
     FULL_EXPORT = "full_export", _("Export with full ID numbers")
-    BANK_FILE = "bank_file", _("Bank file exported")
+    BANK_FILE = "bank_file", _("Bank file downloaded")
 
 
 class AccessLogQuerySet(models.QuerySet):

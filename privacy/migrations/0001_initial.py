@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False, verbose_name='when')),
-                ('kind', models.CharField(choices=[('full_id', 'Full ID number viewed'), ('full_card', 'Full card number viewed'), ('attachment', 'Attachment downloaded'), ('full_export', 'Export with full ID numbers'), ('bank_file', 'Bank file exported')], max_length=20, verbose_name='kind')),
+                ('kind', models.CharField(choices=[('full_id', 'Full ID number viewed'), ('full_card', 'Full card number viewed'), ('attachment', 'Attachment downloaded'), ('full_export', 'Export with full ID numbers'), ('bank_file', 'Bank file downloaded')], max_length=20, verbose_name='kind')),
                 ('object_id', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='object id')),
                 ('object_label', models.CharField(blank=True, max_length=200, verbose_name='object')),
                 ('reference', models.CharField(blank=True, db_index=True, max_length=40, verbose_name='reference')),
