@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "unions",
     "relief",
     "reports",
+    "privacy",
     "django_tasks_db",
 ]
 
@@ -136,6 +137,12 @@ STORAGES = {
     },
 }
 
+# Set when a reverse proxy (nginx, a load balancer) terminates HTTPS in front of the app: then
+# X-Forwarded-Proto says whether the request was HTTPS and the last X-Forwarded-For entry is
+# the client's address (privacy.access.client_ip, for the access log). Never set it without
+# such a proxy: clients could then forge both headers.
+BEHIND_HTTPS_PROXY = env_bool("BEHIND_HTTPS_PROXY", default=False)
+
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", default=8 * 3600, minimum=300)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -145,7 +152,7 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=0, minimum=0)
-    if env_bool("BEHIND_HTTPS_PROXY", default=False):
+    if BEHIND_HTTPS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

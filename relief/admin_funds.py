@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from privacy import access
 from relief import services
 from relief.forms_funds import (
     BatchForm,
@@ -35,7 +36,7 @@ from relief.models import (
     HardshipFile,
     PaymentBatch,
 )
-from relief.services.batches import batch_check_funds, may_see_full_cards
+from relief.services.batches import batch_check_funds
 from unions.selectors import scope_q
 
 
@@ -198,7 +199,10 @@ class PaymentBatchAdmin(ServiceAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {"may_export": may_see_full_cards(request.user), **(extra_context or {})}
+        extra = {
+            "may_export": access.may_see_full(request.user, access.BANK_FILE),
+            **(extra_context or {}),
+        }
         return super().change_view(request, object_id, form_url, extra)
 
     def _batch(self, request, pk) -> PaymentBatch:
@@ -235,7 +239,9 @@ class PaymentBatchAdmin(ServiceAdmin):
         if request.method != "POST":
             return HttpResponseRedirect(self._back(batch))
         try:
-            content = services.batch_export(batch=batch, user=request.user, source="admin")
+            content = services.batch_export(
+                batch=batch, user=request.user, source="admin", request=request
+            )
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)

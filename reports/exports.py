@@ -3,7 +3,10 @@
 The columns, their order and the value formats (ISO dates, amounts with two decimals, category
 names joined by 、, fund sources by their Chinese label) are those the ledger import reads, so
 an exported file can be imported again. The ledger is a working file of the district and town
-staff: names and ID numbers are in full, and only users whose scope holds the unit get it.
+staff, for users whose scope holds the unit. ID numbers are masked (relief.idcard) unless the
+caller asks for full ones (`full=True`: the view allows it only to users who may see full
+numbers and records it in the access log); only a full export can be imported again. Every
+text cell goes through the one formula guard (unions.tabular.neutralize).
 """
 
 import csv
@@ -12,6 +15,7 @@ import io
 from collections.abc import Iterator
 from decimal import Decimal
 
+from relief.idcard import mask_id_number
 from relief.services.ledger import (  # one definition: export and import agree
     FUND_SOURCE_WORDS,
     LEDGER_COLUMNS,
@@ -19,10 +23,12 @@ from relief.services.ledger import (  # one definition: export and import agree
 from reports import documents, figures
 from reports.figures import Period
 from unions.models import Union
+from unions.tabular import neutralize
 
 
-def ledger_rows(unit: Union, period: Period) -> Iterator[list]:
-    """Rows of native values (str, date, Decimal) in LEDGER_COLUMNS order, streamed."""
+def ledger_rows(unit: Union, period: Period, *, full: bool = False) -> Iterator[list]:
+    """Rows of native values (str, date, Decimal) in LEDGER_COLUMNS order, streamed: ID
+    numbers masked unless `full`, text cells guarded against formulas."""
     qs = figures.period_payouts(unit, period)
     cats = documents.categories_by_application(qs.values("application_id"))
     # The ledger's own words (区拨款, not the interface's label), so the import reads them back.
@@ -56,9 +62,9 @@ def ledger_rows(unit: Union, period: Period) -> Iterator[list]:
             voucher,
             notes,
         ) = row
-        yield [
+        row = [
             name,
-            id_no,
+            id_no if full else mask_id_number(id_no),
             union,
             cats.get(app_id, ""),
             story,
@@ -70,6 +76,7 @@ def ledger_rows(unit: Union, period: Period) -> Iterator[list]:
             voucher,
             notes,  # the 备注 a ledger import brought in, so export -> import round-trips
         ]
+        yield [neutralize(v) for v in row]
 
 
 def _text(value) -> str:
@@ -82,25 +89,25 @@ def _text(value) -> str:
     return str(value)
 
 
-def write_csv(unit: Union, period: Period, fh) -> int:
+def write_csv(unit: Union, period: Period, fh, *, full: bool = False) -> int:
     """UTF-8 with a byte-order mark, so Excel on Chinese Windows opens it without mojibake."""
     fh.write("\ufeff")
     writer = csv.writer(fh, lineterminator="\r\n")
     writer.writerow(LEDGER_COLUMNS)
     n = 0
-    for row in ledger_rows(unit, period):
+    for row in ledger_rows(unit, period, full=full):
         writer.writerow([_text(v) for v in row])
         n += 1
     return n
 
 
-def csv_bytes(unit: Union, period: Period) -> bytes:
+def csv_bytes(unit: Union, period: Period, *, full: bool = False) -> bytes:
     buf = io.StringIO()
-    write_csv(unit, period, buf)
+    write_csv(unit, period, buf, full=full)
     return buf.getvalue().encode("utf-8")
 
 
-def write_xlsx(unit: Union, period: Period, target) -> int:
+def write_xlsx(unit: Union, period: Period, target, *, full: bool = False) -> int:
     """Write-only openpyxl: rows go straight to the file, memory stays flat."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -120,7 +127,7 @@ def write_xlsx(unit: Union, period: Period, target) -> int:
         header.append(cell)
     ws.append(header)
     n = 0
-    for row in ledger_rows(unit, period):
+    for row in ledger_rows(unit, period, full=full):
         cells = []
         for value in row:
             cell = WriteOnlyCell(ws, value=value)

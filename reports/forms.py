@@ -48,6 +48,8 @@ class LedgerForm(PeriodForm):
         required=False,
     )
 
+    full_id_numbers = forms.BooleanField(label=_("Full ID numbers"), required=False)
+
     def clean_format(self):
         return self.cleaned_data.get("format") or "xlsx"
 

@@ -6,11 +6,14 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from privacy import access as privacy_access
+from privacy.models import AccessKind
 from reports import access, charts, documents, exports, figures, pdf
 from reports.forms import LedgerForm, NoticeForm, PeriodForm, StatementForm, notice_initial
 from reports.models import JobStatus, ReportJob
@@ -59,6 +62,7 @@ def index(request):
             "notice": notice_initial(),
             "jobs": jobs,
             "may_units": access.may_report_on_units(request.user),
+            "may_full_ids": privacy_access.may_see_full(request.user, privacy_access.ID_NUMBER),
         },
     )
 
@@ -128,27 +132,42 @@ def job_download(request, pk):
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def ledger_export(request):
-    form = LedgerForm(request.GET)
+    """The ledger, ID numbers masked; full ones only when asked for by POST (the reports
+    page's form) by a user who may see them, and then recorded in the access log."""
+    form = LedgerForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         return render(request, "reports/form_errors.html", {"form": form}, status=400)
     unit = access.unit_for(request.user, form.cleaned_data["unit"])
     period = form.cleaned_data["period"]
+    full = form.cleaned_data["full_id_numbers"]
+    if full and request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])  # no address gives out full numbers
+    if full and not privacy_access.may_see_full(request.user, privacy_access.ID_NUMBER):
+        raise PermissionDenied
+    fmt = form.cleaned_data["format"]
     name = f"{unit.name}{period.label()}临时救助台账"
-    if form.cleaned_data["format"] == "csv":
-        response = HttpResponse(
-            exports.csv_bytes(unit, period), content_type="text/csv; charset=utf-8"
+    if fmt == "csv":
+        buf = io.StringIO()
+        rows = exports.write_csv(unit, period, buf, full=full)
+        data, content_type = buf.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        buf = io.BytesIO()
+        rows = exports.write_xlsx(unit, period, buf, full=full)
+        data = buf.getvalue()
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    if full:
+        # Logged before the file leaves; if the log cannot be written, nothing is sent.
+        privacy_access.record(
+            request,
+            AccessKind.FULL_EXPORT,
+            obj=unit,
+            detail=f"ledger {unit.code} {period.label()} {fmt}, {rows} rows",
         )
-        response["Content-Disposition"] = _disposition(f"{name}.csv")
-        return response
-    buf = io.BytesIO()
-    exports.write_xlsx(unit, period, buf)
-    response = HttpResponse(
-        buf.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = _disposition(f"{name}.xlsx")
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = _disposition(f"{name}.{fmt}")
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

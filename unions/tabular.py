@@ -25,6 +25,18 @@ ZIP_MAGIC = b"PK\x03\x04"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def neutralize(value):
+    """THE formula guard for every spreadsheet or CSV cell the project writes.
+
+    A text cell a spreadsheet would run as a formula (= + - @, or a tab or carriage return
+    before one) gets a leading apostrophe; _cell_text takes it off again on import. Only
+    text: numbers and dates stay typed (a negative amount is a number, not a formula).
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 class TableError(Exception):
     """The file as a whole cannot be read (wrong type, no header, bad encoding, too big)."""
 

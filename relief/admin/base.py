@@ -1,4 +1,6 @@
-"""Pieces every relief admin shares: scope, read-only models and inlines, filters, masking.
+"""Pieces every relief admin shares: scope, read-only models and inlines, filters.
+
+Who may see full numbers is privacy.access.may_see_full (one rule for every page and file).
 
 Scope: each admin's get_queryset starts from the user's union subtree (a selector), so lists,
 change forms (an object outside is "not found"), date hierarchies, autocompletes (they ask
@@ -19,10 +21,6 @@ def has_role(user, *roles) -> bool:
 def is_reviewer(user) -> bool:
     """Town reviewers and district officers: the people who work in the admin."""
     return has_role(user, Role.TOWN_REVIEWER, Role.DISTRICT_OFFICER)
-
-
-def may_see_full_ids(user) -> bool:
-    return user.is_active and user.has_perm("relief.view_full_id_number")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

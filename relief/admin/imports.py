@@ -24,7 +24,9 @@ from import_export.formats import base_formats
 from import_export.forms import ExportForm, ImportForm
 from import_export.results import Error, Result, RowResult
 
-from relief.admin.base import is_reviewer, may_see_full_ids
+from privacy import access
+from privacy.models import AccessKind
+from relief.admin.base import is_reviewer
 from relief.idcard import mask_id_number
 from relief.models import Disbursement
 from relief.services.ledger import (
@@ -40,11 +42,11 @@ from relief.services.worker_import import (
     workers_import,
 )
 from unions.tabular import (
-    FORMULA_STARTS,
     Table,
     TableError,
     check_size,
     check_suffix,
+    neutralize,
     read_table_bytes,
 )
 
@@ -260,13 +262,6 @@ class HouseholdResource(ServiceResource):
 # --- export resources --------------------------------------------------------------------
 
 
-def neutralize(value):
-    """A cell a spreadsheet would run as a formula gets a leading apostrophe (import strips it)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 class LedgerExportResource(resources.Resource):
     """Rows in the ledger's columns, so that an export can be imported back."""
 
@@ -286,12 +281,12 @@ class LedgerExportResource(resources.Resource):
     def get_export_headers(self, selected_fields=None):
         return list(LEDGER_COLUMNS)
 
+    @property
+    def full_id_numbers(self) -> bool:
+        return access.may_see_full(self.user, access.ID_NUMBER)
+
     def id_number(self, number: str) -> str:
-        return (
-            number
-            if self.user is not None and may_see_full_ids(self.user)
-            else mask_id_number(number)
-        )
+        return number if self.full_id_numbers else mask_id_number(number)
 
     def export(self, queryset=None, **kwargs):
         dataset = tablib.Dataset(headers=list(LEDGER_COLUMNS))
@@ -386,6 +381,25 @@ class ServiceImportExportMixin(ImportExportMixin):
     def get_export_resource_kwargs(self, request, **kwargs):
         return {"user": request.user}
 
+    def get_data_for_export(self, request, queryset, **kwargs):
+        dataset = super().get_data_for_export(request, queryset, **kwargs)
+        resource = self.choose_export_resource_class(kwargs.get("export_form"), request)
+        self.record_export(request, resource, dataset, kwargs.get("export_form"))
+        return dataset
+
+    def record_export(self, request, resource_class, dataset, export_form=None) -> None:
+        """An export holding full ID numbers goes into the access log (before it is sent)."""
+        if not issubclass(resource_class, LedgerExportResource):
+            return
+        if not access.may_see_full(request.user, access.ID_NUMBER):
+            return
+        access.record(
+            request,
+            AccessKind.FULL_EXPORT,
+            detail=f"admin {self.model._meta.model_name}: {resource_class.get_display_name()}, "
+            f"{len(dataset)} rows",
+        )
+
     def has_import_permission(self, request):
         return bool(self.import_resource_classes) and may_import(request.user)
 
@@ -421,8 +435,10 @@ class ServiceImportExportMixin(ImportExportMixin):
         if not self.has_export_permission(request):
             messages.error(request, _("Your role cannot export."))
             return None
-        resource = self.get_export_resource_classes(request)[0](user=request.user)
-        data = file_format.export_data(resource.export(queryset))
+        resource_class = self.get_export_resource_classes(request)[0]
+        dataset = resource_class(user=request.user).export(queryset)
+        self.record_export(request, resource_class, dataset)
+        data = file_format.export_data(dataset)
         response = HttpResponse(data, content_type=file_format.get_content_type())
         filename = self.get_export_filename(request, queryset, file_format)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -1,9 +1,25 @@
-"""Workers in the admin: scoped, masked unless the role may see full numbers, importable."""
+"""Workers in the admin: scoped, always masked at first, importable.
+
+Users who may see full numbers (privacy.access.may_see_full) get a “show full numbers” button
+on a worker's page: it POSTs to <id>/reveal/, which writes the access log (full ID number,
+and full card number if there is one) and shows the same page with the worker's and the
+household's full numbers. No GET shows a full number; without the permission the reveal
+answers 403 and logs nothing; a worker outside the user's scope is not found (404).
+"""
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponseNotAllowed
+from django.urls import path, reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy
 
-from relief.admin.base import ReadOnlyAdmin, ReadOnlyInline, ScopedRelatedFilter, may_see_full_ids
+from privacy import access
+from privacy.models import AccessKind
+from relief.admin.base import ReadOnlyAdmin, ReadOnlyInline, ScopedRelatedFilter
 from relief.admin.imports import HouseholdResource, ServiceImportExportMixin, WorkerResource
 from relief.models import Application, HouseholdMember, Worker
 from relief.selectors import workers_for_user
@@ -22,6 +38,13 @@ PERSONAL = [
     "notes",
 ]
 
+# Set on the request by WorkerAdmin.reveal_view only, after the access has been logged.
+_REVEALED = "_relief_full_numbers_revealed"
+
+
+def revealed(request) -> bool:
+    return getattr(request, _REVEALED, False)
+
 
 class HouseholdInline(ReadOnlyInline):
     model = HouseholdMember
@@ -34,6 +57,14 @@ class HouseholdInline(ReadOnlyInline):
         "occupation",
         "monthly_income",
     ]
+
+    def get_fields(self, request, obj=None):
+        if revealed(request):
+            return ["id_number" if f == "masked_id_number" else f for f in self.fields]
+        return list(self.fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
 
 
 class CaseInline(ReadOnlyInline):
@@ -59,15 +90,65 @@ class WorkerAdmin(ServiceImportExportMixin, ReadOnlyAdmin):
     inlines = [HouseholdInline, CaseInline]
     import_resource_classes = [WorkerResource, HouseholdResource]
     actions = []
+    change_form_template = "admin/relief/worker/change_form.html"
 
     def get_queryset(self, request):
         return workers_for_user(request.user)
 
     def get_fields(self, request, obj=None):
-        # Full ID and card numbers only for roles allowed them (by default the district).
-        if may_see_full_ids(request.user):
+        if revealed(request):
             return [*PERSONAL[:1], "id_number", *PERSONAL[1:], "bank_card"]
         return [*PERSONAL[:1], "masked_id_number", *PERSONAL[1:], "masked_card"]
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
+
+    def get_urls(self):
+        return [
+            # Before the admin's own "<path:object_id>/" catch-all.
+            path("<path:object_id>/reveal/", self.reveal_view, name="relief_worker_reveal"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {
+            "may_reveal": access.may_see_full(request.user, access.ID_NUMBER),
+            "numbers_revealed": revealed(request),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra)
+
+    def reveal_view(self, request, object_id):
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        # Permission before scope: someone who may not see full numbers learns nothing,
+        # not even whether the worker exists.
+        if not (
+            self.admin_site.has_permission(request)
+            and self.has_view_permission(request)
+            and access.may_see_full(user, access.ID_NUMBER)
+        ):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        worker = self.get_object(request, unquote(object_id))
+        if worker is None:
+            raise Http404
+        members = worker.household.count()
+        with transaction.atomic():
+            access.record(
+                request,
+                AccessKind.FULL_ID,
+                obj=worker,
+                detail=f"household members: {members}" if members else "",
+            )
+            if worker.bank_card and access.may_see_full(user, access.CARD):
+                access.record(request, AccessKind.FULL_CARD, obj=worker)
+        setattr(request, _REVEALED, True)
+        # The same read-only page, now with full numbers; as a GET, so that the admin's
+        # change view does not take the POST for a form submission.
+        request.method = "GET"
+        response = self.change_view(request, object_id)
+        add_never_cache_headers(response)
+        return response

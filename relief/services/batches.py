@@ -4,7 +4,8 @@ draft --export--> exported --mark paid (bank's date)--> paid; draft/exported -->
 Marking paid records every case's payout in one transaction, or none.
 
 Full card numbers leave the system only in the bank file, and only district officers (who
-pay, and who already see everything) may export it; each export is in every case's trail.
+pay, and who already see everything) may export it (privacy.access.may_see_full); each export
+is in every case's trail and in the access log.
 """
 
 import datetime as dt
@@ -17,6 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from privacy import access
+from privacy.models import AccessKind
 from relief import workflow as wf
 from relief.errors import NotAllowed, OutOfScope
 from relief.models import (
@@ -35,17 +38,9 @@ from relief.services.disbursements import record_payout
 from relief.services.funds import check_year, source_label
 from unions.models import Role
 from unions.selectors import scope_q
+from unions.tabular import neutralize
 
 BANK_FILE_COLUMNS = ("name", "card number", "bank", "branch", "amount", "reference")
-
-
-def may_see_full_cards(user) -> bool:
-    """The one rule for full card numbers: district officers, who make the transfers."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and user.role == Role.DISTRICT_OFFICER
-    )
 
 
 def _require_officer(user) -> None:
@@ -239,16 +234,16 @@ def bank_file(batch: PaymentBatch) -> bytes:
     items = batch.items.select_related("application__worker").order_by("pk")
     for item in items:
         case = item.application
-        sheet.append(
-            [
-                case.worker.name,
-                case.payout_card,
-                case.payout_bank_name,
-                case.payout_bank_branch,
-                item.amount,
-                f"临时救助 {batch.reference} {item.application.reference}",
-            ]
-        )
+        row = [
+            case.worker.name,
+            case.payout_card,
+            case.payout_bank_name,
+            case.payout_bank_branch,
+            item.amount,
+            f"临时救助 {batch.reference} {case.reference}",
+        ]
+        # The one formula guard: text cells only, the amount stays a number.
+        sheet.append([neutralize(v) for v in row])
     for row in sheet.iter_rows(min_row=2):
         row[1].number_format = "@"  # a 19-digit card must not become 6.22E+18
         row[4].number_format = "0.00"
@@ -260,10 +255,14 @@ def bank_file(batch: PaymentBatch) -> bytes:
 
 
 @transaction.atomic
-def batch_export(*, batch: PaymentBatch, user, source: str = "web") -> bytes:
-    """The bank file, for district officers only, once the funds check passes."""
+def batch_export(*, batch: PaymentBatch, user, source: str = "web", request=None) -> bytes:
+    """The bank file, for district officers only, once the funds check passes.
+
+    Each export is in every case's audit trail and in the access log (with the request's
+    address when there is one), in the same transaction as the file is made.
+    """
     locked = _lock_batch(batch, user, BatchState.DRAFT, BatchState.EXPORTED)
-    if not may_see_full_cards(user):
+    if not access.may_see_full(user, access.BANK_FILE):
         raise NotAllowed(_("Your role may not see full card numbers."))
     errors = _funds_errors(batch_check_funds(locked))
     if errors:
@@ -283,7 +282,16 @@ def batch_export(*, batch: PaymentBatch, user, source: str = "web") -> bytes:
             comment=locked.reference,
             source=source,
         )
-    return bank_file(locked)
+    content = bank_file(locked)
+    access.record(
+        request,
+        AccessKind.BANK_FILE,
+        obj=locked,
+        user=user,
+        # The cases' references, so that searching the log for a case finds its bank files.
+        detail=" ".join(i.application.reference for i in items),
+    )
+    return content
 
 
 @transaction.atomic

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from privacy import access
+from privacy.models import AccessKind
 from relief import services
 from relief.errors import Conflict
 from relief.forms import AttachmentForm
@@ -77,8 +79,10 @@ def attachment_add(request, pk):
 def attachment_download(request, pk):
     """The file, if the user's scope includes its case; otherwise it does not exist (404)."""
     try:
-        attachment = Attachment.objects.filter(scope_q(request.user, "application__union")).get(
-            pk=pk
+        attachment = (
+            Attachment.objects.filter(scope_q(request.user, "application__union"))
+            .select_related("application")
+            .get(pk=pk)
         )
     except (Attachment.DoesNotExist, ValueError):
         raise Http404 from None
@@ -86,6 +90,13 @@ def attachment_download(request, pk):
         handle = attachment.file.open("rb")
     except FileNotFoundError:
         raise Http404(_("The file is missing from storage.")) from None
+    # Every download is in the access log (caseworkers' pages and the admin's case page both
+    # link here); written before the file is sent.
+    try:
+        access.record(request, AccessKind.ATTACHMENT, obj=attachment)
+    except BaseException:
+        handle.close()
+        raise
     response = FileResponse(
         handle,
         content_type=attachment.content_type,

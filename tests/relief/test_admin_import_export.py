@@ -329,3 +329,45 @@ def test_exporting_a_large_selection_works(client, people, tmp_path):
     assert response.status_code == 200
     assert len(read_csv(response)) == 1100
     assert len(read_csv(export(client))) == 1100
+
+
+# --- full exports in the access log, and the formula guard in XLSX ------------------------
+
+
+def test_an_export_with_full_id_numbers_is_logged_a_masked_one_is_not(client, people, imported):
+    from privacy.models import AccessLog
+
+    client.force_login(people.carol)
+    export(client)
+    assert not AccessLog.objects.exists()
+    client.force_login(people.erin)
+    export(client, resource="0", fmt="0", query="?state__exact=disbursed")
+    rows = list(AccessLog.objects.all())
+    assert [(r.kind, r.user) for r in rows] == [("full_export", people.erin)]
+    assert rows[0].detail.startswith("admin application: ") and rows[0].detail.endswith(" 5 rows")
+    # The "export selected" action writes the log too.
+    selected = list(Application.objects.values_list("pk", flat=True)[:2])
+    response = client.post(
+        LIST, {"action": "export_xlsx", "index": "0", "_selected_action": selected}
+    )
+    assert response.status_code == 200
+    assert AccessLog.objects.count() == 2
+    assert AccessLog.objects.first().detail.endswith(" 2 rows")  # newest first
+
+
+def test_the_admin_xlsx_export_runs_no_formula(client, people, tmp_path):
+    from unions.tabular import FORMULA_STARTS
+
+    rows = good_rows()
+    for row, text in zip(rows, ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1"], strict=True):
+        row["备注"] = text
+    ledger_import(table=read_table(write_csv(tmp_path, rows)), user=people.root, file_name="f.csv")
+    client.force_login(people.erin)
+    book = load_workbook(io.BytesIO(b"".join(export(client, fmt="0"))))
+    cells = [c for row in book.active.iter_rows(min_row=2) for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    notes = {c.value for c in cells if c.column == 12}
+    # (the import trims the tab of "\t=1": what is stored is "=1")
+    assert notes == {"'=1+1", "'+1", "'-1", "'@SUM(A1)", "'=1"}
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    assert not [t for t in texts if t.startswith(FORMULA_STARTS)]

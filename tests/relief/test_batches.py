@@ -8,10 +8,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 
+from privacy.access import BANK_FILE, may_see_full
 from relief import services
 from relief.errors import NotAllowed
 from relief.models import AuditEntry, Disbursement, FundAccount
-from relief.services.batches import batch_check_funds, may_see_full_cards
+from relief.services.batches import batch_check_funds
 from tests.factories import WorkerFactory, case_in_state, fund
 
 TODAY = dt.date.today()
@@ -112,9 +113,9 @@ def test_the_bank_file_has_full_card_numbers_as_text(people, tree, cases):
 
 
 def test_full_card_numbers_are_for_district_officers_only(people):
-    assert may_see_full_cards(people.erin)
+    assert may_see_full(people.erin, BANK_FILE)
     for who in ["alice", "carol", "dave", "root"]:
-        assert not may_see_full_cards(getattr(people, who))
+        assert not may_see_full(getattr(people, who), BANK_FILE)
 
 
 def test_marking_paid_pays_every_case_with_the_bank_date(people, tree, cases):
@@ -198,3 +199,56 @@ def test_a_cancelled_batch_frees_its_cases(people, cases):
     assert batch.state == "cancelled"
     again = new_batch(people, cases)
     assert again.items.count() == 3
+
+
+# --- the bank file's formula guard and access log ---------------------------------------
+
+
+def test_the_bank_file_neutralizes_text_cells_and_keeps_numbers(people, tree, cases):
+    from unions.tabular import FORMULA_STARTS
+
+    worker = cases[0].worker
+    worker.name, worker.bank_name, worker.bank_branch = "=1+1", "+1", "@SUM(A1)"
+    worker.save()
+    other = cases[1].worker
+    other.name, other.bank_branch = "\t=1", "-1"
+    other.save()
+    fund(people.erin, tree.xq, "9000.00")
+    fund(people.erin, tree.dl, "2000.00")
+    content = services.batch_export(batch=new_batch(people, cases), user=people.erin)
+    sheet = load_workbook(io.BytesIO(content)).active
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    assert {t[1:] for t in texts if t.startswith("'")} == {"=1+1", "+1", "@SUM(A1)", "\t=1", "-1"}
+    assert not [t for t in texts if t.startswith(FORMULA_STARTS)]
+    assert "6217000011112222333" in texts  # the card itself is untouched
+    amounts = [c.value for c in cells if c.column == 5]
+    assert all(isinstance(v, int | float) for v in amounts)
+
+
+def test_every_bank_file_export_is_in_the_access_log(people, tree, cases):
+    from privacy.models import AccessLog
+
+    fund(people.erin, tree.xq, "9000.00")
+    fund(people.erin, tree.dl, "2000.00")
+    batch = new_batch(people, cases)
+    services.batch_export(batch=batch, user=people.erin)
+    services.batch_export(batch=batch, user=people.erin)  # again, from "exported"
+    rows = list(AccessLog.objects.order_by("pk"))
+    assert [(r.kind, r.user, r.object_id, r.reference) for r in rows] == [
+        ("bank_file", people.erin, batch.pk, batch.reference)
+    ] * 2
+    assert set(rows[0].detail.split()) == {c.reference for c in cases}
+
+
+def test_a_refused_bank_file_is_not_logged(people, tree, cases):
+    from privacy.models import AccessLog
+
+    fund(people.erin, tree.xq, "9000.00")  # 大沥 has no money: the funds check refuses
+    batch = new_batch(people, cases)
+    with pytest.raises(ValidationError):
+        services.batch_export(batch=batch, user=people.erin)
+    with pytest.raises(NotAllowed):
+        services.batch_export(batch=batch, user=people.root)
+    assert not AccessLog.objects.exists()

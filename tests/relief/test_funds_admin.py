@@ -186,3 +186,37 @@ def test_lists_are_scoped_to_the_users_towns(client, people, tree):
     html = client.get(url("fundincome")).content.decode()
     assert "大沥镇总工会" in html
     assert "西樵镇总工会" not in html
+
+
+def test_the_bank_file_from_the_admin_is_logged_with_the_address(client, people, tree):
+    from privacy.models import AccessLog
+
+    app = case_in_state(
+        "approved", caseworker=people.alice, reviewer=people.carol, officer=people.erin
+    )
+    fund(people.erin, tree.xq, "5000.00")
+    client.force_login(people.erin)
+    client.post(
+        url("paymentbatch", "add"),
+        {
+            "title": "会",
+            "fund_source": "district",
+            "fund_year": TODAY.year,
+            "applications": [app.pk],
+        },
+    )
+    batch = PaymentBatch.objects.get()
+    response = client.post(
+        url("paymentbatch", "export", batch.pk),
+        REMOTE_ADDR="192.0.2.44",
+        HTTP_USER_AGENT="Mozilla/5.0 test",
+    )
+    assert response.status_code == 200
+    entry = AccessLog.objects.get()
+    assert (entry.kind, entry.user, entry.object_id) == ("bank_file", people.erin, batch.pk)
+    assert (entry.ip, entry.user_agent) == ("192.0.2.44", "Mozilla/5.0 test")
+    assert entry.path == url("paymentbatch", "export", batch.pk)
+    assert app.reference in entry.detail
+    client.force_login(people.carol)
+    client.post(url("paymentbatch", "export", batch.pk))
+    assert AccessLog.objects.count() == 1
