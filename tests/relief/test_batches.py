@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from privacy.access import BANK_FILE, may_see_full
 from relief import services
 from relief.errors import NotAllowed
-from relief.models import AuditEntry, Disbursement, FundAccount
+from relief.models import Application, AuditEntry, Disbursement, FundAccount
 from relief.services.batches import batch_check_funds
 from tests.factories import WorkerFactory, case_in_state, fund
 
@@ -207,12 +207,17 @@ def test_a_cancelled_batch_frees_its_cases(people, cases):
 def test_the_bank_file_neutralizes_text_cells_and_keeps_numbers(people, tree, cases):
     from unions.tabular import FORMULA_STARTS
 
+    # Names come from the worker, bank and branch from each case's payout account.
     worker = cases[0].worker
-    worker.name, worker.bank_name, worker.bank_branch = "=1+1", "+1", "@SUM(A1)"
+    worker.name = "=1+1"
     worker.save()
+    Application.objects.filter(pk=cases[0].pk).update(
+        payout_bank_name="+1", payout_bank_branch="@SUM(A1)"
+    )
     other = cases[1].worker
-    other.name, other.bank_branch = "\t=1", "-1"
+    other.name = "\t=1"
     other.save()
+    Application.objects.filter(pk=cases[1].pk).update(payout_bank_branch="-1")
     fund(people.erin, tree.xq, "9000.00")
     fund(people.erin, tree.dl, "2000.00")
     content = services.batch_export(batch=new_batch(people, cases), user=people.erin)
