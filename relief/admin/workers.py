@@ -7,22 +7,27 @@ household's full numbers. No GET shows a full number; without the permission the
 answers 403 and logs nothing; a worker outside the user's scope is not found (404).
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from privacy import access
 from privacy.models import AccessKind
-from relief.admin.base import ReadOnlyAdmin, ReadOnlyInline, ScopedRelatedFilter
+from relief import services
+from relief.admin.base import ReadOnlyAdmin, ReadOnlyInline, ScopedRelatedFilter, has_role
 from relief.admin.imports import HouseholdResource, ServiceImportExportMixin, WorkerResource
 from relief.models import Application, HouseholdMember, Worker
 from relief.selectors import workers_for_user
+from unions.models import Level, Role, Union
 
 PERSONAL = [
     "name",
@@ -107,11 +112,17 @@ class WorkerAdmin(ServiceImportExportMixin, ReadOnlyAdmin):
         return [
             # Before the admin's own "<path:object_id>/" catch-all.
             path("<path:object_id>/reveal/", self.reveal_view, name="relief_worker_reveal"),
+            path(
+                "<path:object_id>/transfer/",
+                self.admin_site.admin_view(self.transfer_view),
+                name="relief_worker_transfer",
+            ),
             *super().get_urls(),
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {
+            "may_transfer": may_transfer(request.user),
             "may_reveal": access.may_see_full(request.user, access.ID_NUMBER),
             "numbers_revealed": revealed(request),
             **(extra_context or {}),
@@ -152,3 +163,62 @@ class WorkerAdmin(ServiceImportExportMixin, ReadOnlyAdmin):
         response = self.change_view(request, object_id)
         add_never_cache_headers(response)
         return response
+
+    def transfer_view(self, request, object_id):
+        """Give the record to another grassroots union (relief.services.worker_transfer)."""
+        if not may_transfer(request.user):
+            raise PermissionDenied  # role first: the answer says nothing about the worker
+        worker = self.get_object(request, unquote(object_id))
+        if worker is None:
+            raise Http404
+        form = TransferForm(request.POST or None, worker=worker)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.worker_transfer(
+                    worker=worker,
+                    user=request.user,
+                    to_union=form.cleaned_data["to_union"],
+                    reason=form.cleaned_data["reason"],
+                    source="admin",
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(
+                    request,
+                    _("The record of %(name)s is now held by %(union)s.")
+                    % {"name": worker.name, "union": form.cleaned_data["to_union"].name},
+                )
+                # The record may now lie outside this user's scope: back to the list.
+                return HttpResponseRedirect(reverse("admin:relief_worker_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Move the record to another union"),
+            "form": form,
+            "original": worker,
+            "submit_label": _("Move the record"),
+        }
+        return TemplateResponse(request, "admin/relief/service_form.html", context)
+
+
+def may_transfer(user) -> bool:
+    return has_role(user, Role.TOWN_REVIEWER, Role.DISTRICT_OFFICER)
+
+
+class TransferForm(forms.Form):
+    to_union = forms.ModelChoiceField(
+        label=gettext_lazy("to grassroots union"),
+        # Union names are not personal data: a town gives a record to any grassroots union.
+        queryset=Union.objects.filter(level=Level.GRASSROOTS).order_by("path"),
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+    def __init__(self, *args, worker, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_union"].help_text = _("Now held by %(union)s.") % {
+            "union": worker.union.name
+        }

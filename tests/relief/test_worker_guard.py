@@ -556,3 +556,24 @@ def test_a_transfer_needs_a_grassroots_union_and_a_reason(tree, people, dl_worke
     with pytest.raises(ValidationError) as refused:
         services.worker_transfer(worker=dl_worker, user=people.erin, to_union=tree.xq, reason="")
     assert set(refused.value.message_dict) == {"to_union", "reason"}
+
+
+def test_the_admin_transfer_page(client, tree, people, dl_worker):
+    url = reverse("admin:relief_worker_transfer", args=[dl_worker.pk])
+    client.force_login(people.carol)  # 西樵's reviewer: 大沥's worker does not exist for her
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"to_union": tree.xq_s01.pk, "reason": "x"}).status_code == 404
+    client.force_login(people.dave)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert dl_worker.union.name in page.content.decode()
+    refused = client.post(url, {"to_union": tree.xq_s01.pk, "reason": ""})
+    assert refused.status_code == 200 and "reason" in refused.context["form"].errors
+    done = client.post(url, {"to_union": tree.xq_s01.pk, "reason": "已到西樵就业"})
+    assert done.status_code == 302
+    dl_worker.refresh_from_db()
+    assert dl_worker.union == tree.xq_s01
+    # Now 大沥 no longer holds the record: the page is gone for dave, there for carol.
+    assert client.get(url).status_code == 404
+    client.force_login(people.carol)
+    assert client.get(url).status_code == 200
