@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy
 
 from relief.admin.base import ReadOnlyAdmin, ReadOnlyInline, ScopedRelatedFilter, may_see_full_ids
 from relief.admin.imports import HouseholdResource, ServiceImportExportMixin, WorkerResource
+from relief.admin_search import TokenSearchMixin
 from relief.models import Application, HouseholdMember, Worker
 from relief.selectors import workers_for_user
 
@@ -51,7 +52,7 @@ class CaseInline(ReadOnlyInline):
 
 
 @admin.register(Worker)
-class WorkerAdmin(ServiceImportExportMixin, ReadOnlyAdmin):
+class WorkerAdmin(TokenSearchMixin, ServiceImportExportMixin, ReadOnlyAdmin):
     list_display = ["name", "masked_id_number", "union", "phone", "realname_verified"]
     list_filter = [("union", ScopedRelatedFilter), "realname_verified"]
     search_fields = ["name", "=id_number"]

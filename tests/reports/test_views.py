@@ -111,17 +111,19 @@ def test_public_notice_scope(as_user, user, unit, expected):
 )
 def test_worker_statement_scope(as_user, payouts, user, worker, expected):
     id_number = getattr(payouts, worker).id_number
-    response = as_user(user).get(reverse("reports:statement"), {"id_number": id_number})
+    response = as_user(user).post(reverse("reports:statement"), {"id_number": id_number})
     assert response.status_code == expected
     if expected == 200:
         assert response["Content-Type"] == PDF
 
 
 def test_unknown_worker_is_404(as_user):
-    response = as_user("erin").get(
+    response = as_user("erin").post(
         reverse("reports:statement"), {"id_number": "110101199003074514"}
     )
     assert response.status_code == 404
+    # Shown next to the field, the same words as for a worker outside the user's scope.
+    assert "您的范围内没有此身份证号的职工" in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -148,7 +150,7 @@ def test_approval_form_scope(as_user, payouts, user, case, expected):
     [
         reverse("reports:index"),
         reverse("reports:dashboard"),
-        reverse("reports:statement") + "?id_number=440605197208161996",
+        reverse("reports:statement"),
     ],
 )
 def test_signed_out_goes_to_login(client, payouts, url):
