@@ -8,10 +8,11 @@ stay ordinary GET parameters). The list reads the term back from the session; pa
 filter and sort links keep `s=` like any other parameter.
 
 A token is only good in the session that made it, for the list it was made for, for
-`MAX_AGE` seconds after its last use; a session holds at most `MAX_TOKENS` of them (the least
-recently used go first). An unknown or expired token gives the list without the search and a
-message. A GET `q=` holding an ID-like number is refused (dropped with a message), so an old
-bookmark or a hand-typed address does not keep working as a leak.
+`MAX_AGE` seconds after its last use. A session holds at most `MAX_TOKENS` of them; the least
+recently used go first (the session's dict keeps them in order of use). An unknown or expired
+token gives the list without the search and a message. A GET `q=` holding an ID-like number
+is refused (dropped with a message), so an old bookmark or a hand-typed address does not keep
+working as a leak.
 
 Every search goes through the token, whatever the term (names and case references too), so
 the search boxes behave the same way whatever is typed into them.
@@ -78,10 +79,10 @@ def remember(request, namespace: str, term: str) -> str:
         token = secrets.token_urlsafe(6)  # 8 characters, 48 random bits
         while token in tokens:
             token = secrets.token_urlsafe(6)
-    tokens[token] = {"ns": namespace, "q": term, "at": now}
+    tokens.pop(token, None)
+    tokens[token] = {"ns": namespace, "q": term, "at": now}  # last = most recently used
     if len(tokens) > MAX_TOKENS:
-        newest = sorted(tokens.items(), key=lambda item: item[1]["at"], reverse=True)
-        tokens = dict(newest[:MAX_TOKENS])
+        tokens = dict(list(tokens.items())[-MAX_TOKENS:])
     request.session[SESSION_KEY] = tokens
     return token
 
@@ -96,6 +97,7 @@ def recall(request, namespace: str, token: str) -> str | None:
             request.session[SESSION_KEY] = tokens  # forget the expired ones
         return None
     entry["at"] = _now()
+    tokens[token] = tokens.pop(token)  # now the most recently used
     request.session[SESSION_KEY] = tokens
     return entry.get("q", "")
 

@@ -57,10 +57,20 @@ def check_url_has_no_id_number(what: str, *parts) -> None:
                 )
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "id_in_url: the test sends an ID number in an address on purpose, to prove the old "
+        "addresses are refused (turns the suite-wide guard off for that test only)",
+    )
+
+
 @pytest.fixture(autouse=True)
-def _no_id_numbers_in_urls(monkeypatch):
+def _no_id_numbers_in_urls(request, monkeypatch):
     """Every request built by Django's test Client or RequestFactory, in every test, and every
     redirect a response asks the browser to follow, is checked for an ID number."""
+    if request.node.get_closest_marker("id_in_url"):
+        return
     base_environ = RequestFactory._base_environ
     client_request = Client.request
 
