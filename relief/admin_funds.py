@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from privacy import access
 from relief import services
+from relief.admin_search import TokenSearchMixin
 from relief.forms_funds import (
     BatchForm,
     CampaignForm,
@@ -48,7 +49,7 @@ def _form_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(TokenSearchMixin, admin.ModelAdmin):
     """Read-only lists; additions and actions go through forms that call the services."""
 
     service_form_template = "admin/relief/service_form.html"

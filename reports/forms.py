@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from relief.idcard import normalize_id_number, validate_id_number
 from reports.figures import Period
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
@@ -75,7 +76,15 @@ class NoticeForm(forms.Form):
 
 
 class StatementForm(forms.Form):
-    id_number = forms.CharField(label=_("ID number"), max_length=18, min_length=18)
+    """POSTed, never in the address (reports.views.worker_statement)."""
+
+    # Room for the spaces people type between groups of digits; the number is checked below.
+    id_number = forms.CharField(label=_("ID number"), max_length=24)
+
+    def clean_id_number(self):
+        number = normalize_id_number(self.cleaned_data["id_number"])
+        validate_id_number(number)
+        return number
 
 
 def notice_initial() -> dict:

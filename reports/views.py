@@ -5,15 +5,19 @@ import io
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from privacy import access as privacy_access
 from privacy.models import AccessKind
+from relief.search_tokens import HttpResponseSeeOther
 from reports import access, charts, documents, exports, figures, pdf
 from reports.forms import LedgerForm, NoticeForm, PeriodForm, StatementForm, notice_initial
 from reports.models import JobStatus, ReportJob
@@ -43,9 +47,7 @@ def _year_choices():
     return list(range(this, this - 10, -1))
 
 
-@login_required
-@require_GET
-def index(request):
+def _render_index(request, *, statement_form=None, status=200):
     units = list(access.report_units(request.user))
     towns = [u for u in units if u.level == "town"]
     jobs = ReportJob.objects.filter(requested_by=request.user).select_related("unit")[:10]
@@ -63,8 +65,16 @@ def index(request):
             "jobs": jobs,
             "may_units": access.may_report_on_units(request.user),
             "may_full_ids": privacy_access.may_see_full(request.user, privacy_access.ID_NUMBER),
+            "statement_form": statement_form or StatementForm(),
         },
+        status=status,
     )
+
+
+@login_required
+@require_GET
+def index(request):
+    return _render_index(request)
 
 
 @login_required
@@ -187,12 +197,29 @@ def public_notice(request):
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def worker_statement(request):
-    form = StatementForm(request.GET)
+    """The statement of the worker with the POSTed ID number (never one in the address: it
+    would stay in access logs and browser history). A GET shows the form."""
+    if request.method != "POST":
+        if "id_number" in request.GET:
+            messages.error(
+                request,
+                _(
+                    "A worker statement is looked up with the form below, never with the ID "
+                    "number in the address: the number in the address was ignored."
+                ),
+            )
+        return HttpResponseSeeOther(reverse("reports:index") + "#statement")
+    form = StatementForm(request.POST)
     if not form.is_valid():
-        return render(request, "reports/form_errors.html", {"form": form}, status=400)
-    worker = access.worker_for(request.user, form.cleaned_data["id_number"])
+        return _render_index(request, statement_form=form, status=400)
+    try:
+        worker = access.worker_for(request.user, form.cleaned_data["id_number"])
+    except Http404:
+        # Out of scope and unknown read the same, so the answer tells nothing about anyone.
+        form.add_error("id_number", _("No worker with this ID number in your scope."))
+        return _render_index(request, statement_form=form, status=404)
     body = _render_simple("reports/pdf/worker_statement.html", documents.worker_statement(worker))
     return _pdf_response(body, f"个人救助累计明细-{worker.masked_id_number[-4:]}.pdf")
 

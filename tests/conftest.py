@@ -9,10 +9,13 @@ dave (town reviewer, DL), erin (district officer, NH), root (superuser).
 """
 
 import datetime as dt
+import re
 from decimal import Decimal
+from urllib.parse import unquote, unquote_plus
 
 import pytest
 from django.db import connection
+from django.test import Client, RequestFactory
 
 from relief import services
 from tests.factories import build_people, build_tree, fund
@@ -22,6 +25,74 @@ from tests.factories import build_people, build_tree, fund
 def _fast_password_hashing(settings):
     # PBKDF2 at full strength costs ~0.3 s per user; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# An ID number: 17 digits then a digit or X. No request of the test suite may carry one in its
+# path or query string (issue 10): addresses end up in access logs and browser history.
+ID_IN_URL = re.compile(r"[0-9]{17}[0-9Xx]")
+
+
+class IdNumberInUrl(AssertionError):
+    """A request's address held an ID number."""
+
+
+def _decodings(text: str):
+    """The text as sent and as decoded once and twice (%2520 hides a %20 behind another)."""
+    yield text
+    for _ in range(2):
+        text = unquote_plus(unquote(text))
+        yield text
+
+
+def check_url_has_no_id_number(what: str, *parts) -> None:
+    for part in parts:
+        if isinstance(part, bytes):
+            part = part.decode("latin-1")
+        for text in _decodings(str(part or "")):
+            if ID_IN_URL.search(text):
+                raise IdNumberInUrl(
+                    f"{what} carries an ID number in its address ({part!r}). "
+                    "ID numbers must never be in a URL (access logs, browser history): "
+                    "POST them, or use the search token (relief.search_tokens)."
+                )
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "id_in_url: the test sends an ID number in an address on purpose, to prove the old "
+        "addresses are refused (turns the suite-wide guard off for that test only)",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_id_numbers_in_urls(request, monkeypatch):
+    """Every request built by Django's test Client or RequestFactory, in every test, and every
+    redirect a response asks the browser to follow, is checked for an ID number."""
+    if request.node.get_closest_marker("id_in_url"):
+        return
+    base_environ = RequestFactory._base_environ
+    client_request = Client.request
+
+    def checked_environ(self, **request):
+        environ = base_environ(self, **request)
+        check_url_has_no_id_number(
+            f"The request {environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO')}",
+            environ.get("PATH_INFO"),
+            environ.get("QUERY_STRING"),
+        )
+        return environ
+
+    def checked_request(self, **request):
+        response = client_request(self, **request)
+        if response.has_header("Location"):
+            check_url_has_no_id_number(
+                f"The redirect from {request.get('PATH_INFO')}", response["Location"]
+            )
+        return response
+
+    monkeypatch.setattr(RequestFactory, "_base_environ", checked_environ)
+    monkeypatch.setattr(Client, "request", checked_request)
 
 
 @pytest.fixture

@@ -1,16 +1,19 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
+from relief.admin_search import TokenSearchMixin
 from unions.models import Union, User
 from unions.selectors import unions_in_scope
 from unions.services import union_create, union_update, user_set_role
 
 
 @admin.register(Union)
-class UnionAdmin(admin.ModelAdmin):
+class UnionAdmin(TokenSearchMixin, admin.ModelAdmin):
     list_display = ["name", "code", "level", "kind", "parent", "is_active"]
     list_filter = ["level", "kind", "is_active"]
     search_fields = ["name", "code"]
@@ -66,7 +69,7 @@ class UserAdminAddForm(RoleUnionCheck, AdminUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(TokenSearchMixin, BaseUserAdmin):
     form = UserAdminForm
     add_form = UserAdminAddForm
     list_display = ["username", "full_name", "role", "union", "is_active", "last_login"]
@@ -127,3 +130,12 @@ class UserAdmin(BaseUserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+# Django's own group admin, re-registered only to take the project's POSTed search.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(TokenSearchMixin, BaseGroupAdmin):
+    pass

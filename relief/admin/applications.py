@@ -30,6 +30,7 @@ from relief.admin.imports import (
     PayoutExportResource,
     ServiceImportExportMixin,
 )
+from relief.admin_search import TokenSearchMixin
 from relief.errors import Conflict
 from relief.models import (
     Application,
@@ -128,7 +129,7 @@ def _state_label(state: str) -> str:
 
 
 @admin.register(Application)
-class ApplicationAdmin(ServiceImportExportMixin, admin.ModelAdmin):
+class ApplicationAdmin(TokenSearchMixin, ServiceImportExportMixin, admin.ModelAdmin):
     list_display = [
         "reference",
         "worker_name",

@@ -4,12 +4,13 @@ from django.contrib import admin
 from django.db.models import Q
 
 from relief.admin.base import ReadOnlyAdmin
+from relief.admin_search import TokenSearchMixin
 from relief.models import AuditEntry, HardshipCategory, Policy
 from unions.selectors import scope_q
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
+class AuditEntryAdmin(TokenSearchMixin, ReadOnlyAdmin):
     list_display = ["at", "actor", "action", "application", "from_state", "to_state", "source"]
     list_filter = ["action"]
     list_select_related = ["actor", "application"]
@@ -29,7 +30,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(TokenSearchMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "effective_from",
@@ -57,6 +58,6 @@ class PolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(HardshipCategory)
-class HardshipCategoryAdmin(admin.ModelAdmin):
+class HardshipCategoryAdmin(TokenSearchMixin, admin.ModelAdmin):
     list_display = ["name", "order", "is_active"]
     list_editable = ["order", "is_active"]

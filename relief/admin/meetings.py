@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from relief import workflow as wf
 from relief.admin.base import ReadOnlyInline, has_role
+from relief.admin_search import TokenSearchMixin
 from relief.models import Decision, ReviewDecision, ReviewMeeting
 from relief.selectors import applications_for_user
 from relief.services.meetings import DecisionInput, MeetingErrors, review_meeting_record
@@ -69,7 +70,7 @@ class DecisionInline(ReadOnlyInline):
 
 
 @admin.register(ReviewMeeting)
-class ReviewMeetingAdmin(admin.ModelAdmin):
+class ReviewMeetingAdmin(TokenSearchMixin, admin.ModelAdmin):
     list_display = ["meeting_date", "town", "attendees", "decision_count", "recorded_by"]
     list_select_related = ["town", "recorded_by"]
     date_hierarchy = "meeting_date"

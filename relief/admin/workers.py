@@ -25,6 +25,7 @@ from privacy.models import AccessKind
 from relief import services
 from relief.admin.base import ReadOnlyAdmin, ReadOnlyInline, ScopedRelatedFilter, has_role
 from relief.admin.imports import HouseholdResource, ServiceImportExportMixin, WorkerResource
+from relief.admin_search import TokenSearchMixin
 from relief.models import Application, HouseholdMember, Worker
 from relief.selectors import workers_for_user
 from unions.models import Level, Role, Union
@@ -87,7 +88,7 @@ class CaseInline(ReadOnlyInline):
 
 
 @admin.register(Worker)
-class WorkerAdmin(ServiceImportExportMixin, ReadOnlyAdmin):
+class WorkerAdmin(TokenSearchMixin, ServiceImportExportMixin, ReadOnlyAdmin):
     list_display = ["name", "masked_id_number", "union", "phone", "realname_verified"]
     list_filter = [("union", ScopedRelatedFilter), "realname_verified"]
     search_fields = ["name", "=id_number"]

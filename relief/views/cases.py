@@ -10,9 +10,9 @@ from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from relief import services
+from relief import search_tokens, services
 from relief import workflow as wf
 from relief.errors import Conflict
 from relief.forms import AttachmentForm, CaseFilterForm, CommentForm
@@ -28,8 +28,23 @@ PAGE_SIZE = 20
 ID_FRAGMENT = re.compile(r"[0-9]{4,17}[0-9X]?")
 
 
+CASE_LIST_SEARCH = "relief:case_list"
+CASE_LIST_FILTERS = ("state", "year", "category")
+
+
 @login_required
+@require_http_methods(["GET", "POST"])
 def case_list(request):
+    # The search box POSTs (its term may be an ID number); the list is reached with ?s=<token>.
+    if request.method == "POST":
+        return search_tokens.store_posted_search(request, CASE_LIST_SEARCH, CASE_LIST_FILTERS)
+    term, answer = search_tokens.term_for(request, CASE_LIST_SEARCH)
+    if answer is not None:
+        return answer
+    data = request.GET.copy()
+    data.pop(search_tokens.TOKEN_VAR, None)
+    if term is not None:
+        data[search_tokens.SEARCH_VAR] = term
     user = request.user
     years = [
         d.year
@@ -37,7 +52,7 @@ def case_list(request):
             "application_date", "year", order="DESC"
         )
     ]
-    form = CaseFilterForm(request.GET, years=years)
+    form = CaseFilterForm(data, years=years)
     cases = applications_for_user(user).order_by("-application_date", "-pk")
     filtered = False
     if form.is_valid():

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import IdNumberInUrl, check_url_has_no_id_number
+
 # Playwright's sync API keeps an event loop running in the main thread, where the tests also
 # use the ORM to arrange data; Django refuses that unless told it is safe (it is: one thread).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -83,6 +85,44 @@ def _seeded(live_server, transactional_db):
 
     seed = importlib.import_module("relief.migrations.0002_seed_categories_and_policy").seed
     seed(apps, None)
+
+
+@pytest.fixture
+def id_urls_requested():
+    """The addresses with an ID number the browser requested in this test (should be none)."""
+    return []
+
+
+def watch_for_id_numbers(context, found: list) -> None:
+    """Record every request of this browser context (navigations, redirects followed,
+    fetches, from every page) whose address holds an ID number."""
+
+    def on_request(request):
+        try:
+            check_url_has_no_id_number(f"The browser's {request.method}", request.url)
+        except IdNumberInUrl as exc:
+            found.append(str(exc))
+
+    context.on("request", on_request)
+
+
+@pytest.fixture(autouse=True)
+def _no_id_numbers_in_browser_urls(monkeypatch, id_urls_requested):
+    """Every browser context of the test (pytest-playwright's and any a test opens itself) is
+    watched; a request with an ID number in its address fails the test."""
+    from playwright.sync_api import Browser
+
+    new_context = Browser.new_context
+
+    def watched_new_context(self, *args, **kwargs):
+        context = new_context(self, *args, **kwargs)
+        watch_for_id_numbers(context, id_urls_requested)
+        return context
+
+    monkeypatch.setattr(Browser, "new_context", watched_new_context)
+    yield
+    # Raised here, not in the listener: Playwright only logs a listener's exceptions.
+    assert not id_urls_requested, "\n".join(id_urls_requested)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from django.urls import reverse
 from relief import services
 from relief.models import Application, AuditEntry, HomeVisit
 from tests.factories import case_in_state
+from tests.searching import admin_search
 
 LIST = reverse("admin:relief_application_changelist")
 
@@ -94,8 +95,8 @@ def test_filters_and_search_narrow_the_list(client, people, cases):
     assert len(listed(client.get(LIST, {"year": year}))) == 5
     assert listed(client.get(LIST, {"year": "1999"})) == set()
     worker = cases["dl_submitted"].worker
-    assert listed(client.get(LIST, {"q": worker.id_number})) == {cases["dl_submitted"].reference}
-    assert listed(client.get(LIST, {"q": cases["xq_verified"].reference})) == {
+    assert listed(admin_search(client, LIST, worker.id_number)) == {cases["dl_submitted"].reference}
+    assert listed(admin_search(client, LIST, cases["xq_verified"].reference)) == {
         cases["xq_verified"].reference
     }
 

@@ -1,5 +1,7 @@
 """Who gets which report: in scope 200, out of scope 404, signed out -> login."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -111,17 +113,19 @@ def test_public_notice_scope(as_user, user, unit, expected):
 )
 def test_worker_statement_scope(as_user, payouts, user, worker, expected):
     id_number = getattr(payouts, worker).id_number
-    response = as_user(user).get(reverse("reports:statement"), {"id_number": id_number})
+    response = as_user(user).post(reverse("reports:statement"), {"id_number": id_number})
     assert response.status_code == expected
     if expected == 200:
         assert response["Content-Type"] == PDF
 
 
 def test_unknown_worker_is_404(as_user):
-    response = as_user("erin").get(
+    response = as_user("erin").post(
         reverse("reports:statement"), {"id_number": "110101199003074514"}
     )
     assert response.status_code == 404
+    # Shown next to the field, the same words as for a worker outside the user's scope.
+    assert "您的范围内没有此身份证号的职工" in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -148,7 +152,7 @@ def test_approval_form_scope(as_user, payouts, user, case, expected):
     [
         reverse("reports:index"),
         reverse("reports:dashboard"),
-        reverse("reports:statement") + "?id_number=440605197208161996",
+        reverse("reports:statement"),
     ],
 )
 def test_signed_out_goes_to_login(client, payouts, url):
@@ -201,3 +205,55 @@ def test_approval_form_by_reference(as_user, payouts, user, expected):
     assert response.status_code == expected
     if expected == 302:
         assert response["Location"] == reverse("reports:approval_form", args=[payouts.a.pk])
+
+
+# --- the worker statement is looked up by POST (issue 10: no ID numbers in addresses) -------
+
+
+def test_the_statement_form_posts(as_user):
+    page = as_user("alice").get(reverse("reports:index")).content.decode()
+    form = re.search(r'<form method="post" action="/reports/statement/">(.*?)</form>', page, re.S)
+    assert form and 'name="csrfmiddlewaretoken"' in form.group(1)
+    assert 'name="id_number"' in form.group(1)
+
+
+def test_the_statement_by_post_is_the_pdf_and_a_get_shows_the_form(as_user, payouts):
+    client = as_user("carol")
+    response = client.post(reverse("reports:statement"), {"id_number": payouts.w1.id_number})
+    assert response.status_code == 200 and response["Content-Type"] == PDF
+    assert payouts.w1.id_number not in response["Content-Disposition"]
+    response = client.get(reverse("reports:statement"))
+    assert response.status_code == 303
+    assert response["Location"] == reverse("reports:index") + "#statement"
+
+
+@pytest.mark.id_in_url
+def test_an_old_statement_address_with_an_id_number_is_refused(as_user, payouts):
+    client = as_user("carol")
+    response = client.get(reverse("reports:statement"), {"id_number": payouts.w1.id_number})
+    assert response.status_code == 303 and "id_number" not in response["Location"]
+    page = client.get(response["Location"])
+    assert "不能把身份证号写在网址中" in " ".join(str(m) for m in page.context["messages"])
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ("", "这个字段是必填项"),
+        ("44060519720816", "身份证号码应为 18 位"),
+        ("440605197208161997", "校验位"),
+    ],
+)
+def test_statement_errors_are_shown_next_to_the_field_in_chinese(as_user, payouts, typed, error):
+    response = as_user("carol").post(reverse("reports:statement"), {"id_number": typed})
+    assert response.status_code == 400
+    page = response.content.decode()
+    field = re.search(r'<section class="card" id="statement">(.*?)</section>', page, re.S)
+    assert field and 'id="ws-id-error"' in field.group(1) and error in field.group(1)
+    assert 'aria-invalid="true"' in field.group(1)
+
+
+def test_signed_out_statement_post_goes_to_login_without_the_number(client, payouts):
+    response = client.post(reverse("reports:statement"), {"id_number": payouts.w1.id_number})
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/reports/statement/"
