@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from privacy.models import AccessLog
+from relief.admin_search import TokenSearchMixin
 
 
 class AccessLogUserFilter(admin.RelatedOnlyFieldListFilter):
@@ -10,7 +11,7 @@ class AccessLogUserFilter(admin.RelatedOnlyFieldListFilter):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(TokenSearchMixin, admin.ModelAdmin):
     list_display = ["at", "user", "kind", "object_label", "reference", "ip", "path"]
     list_filter = ["kind", ("user", AccessLogUserFilter)]
     date_hierarchy = "at"

@@ -48,7 +48,7 @@ def test_a_granted_permission_opens_full_ids_but_not_the_bank_file(people):
 
 
 def _request(**meta):
-    return RequestFactory().get("/somewhere/?id_number=440605197208161996", **meta)
+    return RequestFactory().get("/somewhere/", **meta)
 
 
 def test_the_address_ignores_x_forwarded_for_without_a_proxy(settings):
@@ -72,7 +72,11 @@ def test_behind_the_proxy_the_last_forwarded_address_counts(settings):
 def test_record_writes_who_what_which_and_where(people, tree, settings):
     settings.BEHIND_HTTPS_PROXY = False
     worker = WorkerFactory(union=tree.xq_s01, name="梁志明", id_number="440605197208161996")
-    request = _request(REMOTE_ADDR="192.0.2.7", HTTP_USER_AGENT="x" * 500)
+    request = RequestFactory().get(
+        "/somewhere/?id_number=440605197208161996",
+        REMOTE_ADDR="192.0.2.7",
+        HTTP_USER_AGENT="x" * 500,
+    )
     request.user = people.erin
     entry = access.record(request, AccessKind.FULL_ID, obj=worker, detail="d")
     entry = AccessLog.objects.get(pk=entry.pk)
