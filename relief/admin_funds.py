@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from relief import services
+from relief import workflow as wf
+from relief.admin.base import NotFoundOutsideScope, has_role
 from relief.forms_funds import (
     BatchForm,
     CampaignForm,
@@ -36,6 +38,7 @@ from relief.models import (
     PaymentBatch,
 )
 from relief.services.batches import batch_check_funds, may_see_full_cards
+from unions.models import Role
 from unions.selectors import scope_q
 
 
@@ -47,7 +50,7 @@ def _form_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(NotFoundOutsideScope, admin.ModelAdmin):
     """Read-only lists; additions and actions go through forms that call the services."""
 
     service_form_template = "admin/relief/service_form.html"
@@ -201,8 +204,16 @@ class PaymentBatchAdmin(ServiceAdmin):
         extra = {"may_export": may_see_full_cards(request.user), **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra)
 
-    def _batch(self, request, pk) -> PaymentBatch:
-        return get_object_or_404(self.get_queryset(request), pk=pk)
+    def _batch(self, request, pk, *, step: bool = True) -> PaymentBatch:
+        """The batch if the user's scope holds it (else 404). Its pages answer like their POSTs:
+        a step (export, paid, cancel) only for district officers, the one role the services
+        let take it; the funds check for whoever may see the batch (else 403)."""
+        batch = get_object_or_404(self.get_queryset(request), pk=pk)
+        if step and not has_role(request.user, Role.DISTRICT_OFFICER):
+            raise PermissionDenied
+        if not step and not self.has_view_permission(request, batch):
+            raise PermissionDenied
+        return batch
 
     def _back(self, batch):
         return reverse("admin:relief_paymentbatch_change", args=[batch.pk])
@@ -220,7 +231,7 @@ class PaymentBatchAdmin(ServiceAdmin):
         return self.service_form(request, BatchForm, run, title=_("New payment batch"))
 
     def check_view(self, request, pk):
-        batch = self._batch(request, pk)
+        batch = self._batch(request, pk, step=False)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -338,6 +349,9 @@ class DisbursementAdmin(ServiceAdmin):
 
     def reverse_view(self, request, pk):
         payout = get_object_or_404(self.get_queryset(request), pk=pk)
+        # The form answers like its POST: only a role that may reverse payouts gets it.
+        if not wf.role_has(request.user, "reverse"):
+            raise PermissionDenied
 
         def run(data):
             services.disbursement_reverse(payout=payout, user=request.user, source="admin", **data)

@@ -4,13 +4,14 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from unions.admin_scope import NotFoundOutsideScope
 from unions.models import Union, User
 from unions.selectors import unions_in_scope
 from unions.services import union_create, union_update, user_set_role
 
 
 @admin.register(Union)
-class UnionAdmin(admin.ModelAdmin):
+class UnionAdmin(NotFoundOutsideScope, admin.ModelAdmin):
     list_display = ["name", "code", "level", "kind", "parent", "is_active"]
     list_filter = ["level", "kind", "is_active"]
     search_fields = ["name", "code"]
@@ -66,7 +67,7 @@ class UserAdminAddForm(RoleUnionCheck, AdminUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(NotFoundOutsideScope, BaseUserAdmin):
     form = UserAdminForm
     add_form = UserAdminAddForm
     list_display = ["username", "full_name", "role", "union", "is_active", "last_login"]

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from relief import workflow as wf
 from relief.admin.actions import ACTIONS, available_actions, label
 from relief.admin.base import (
+    NotFoundOutsideScope,
     ReadOnlyInline,
     ScopedRelatedFilter,
     TownFilter,
@@ -127,7 +128,7 @@ def _state_label(state: str) -> str:
 
 
 @admin.register(Application)
-class ApplicationAdmin(ServiceImportExportMixin, admin.ModelAdmin):
+class ApplicationAdmin(NotFoundOutsideScope, ServiceImportExportMixin, admin.ModelAdmin):
     list_display = [
         "reference",
         "worker_name",

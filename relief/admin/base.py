@@ -9,6 +9,7 @@ choices would list every union (Django's default related filter) are not used.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from unions.admin_scope import NotFoundOutsideScope
 from unions.models import Role
 
 
@@ -25,7 +26,7 @@ def may_see_full_ids(user) -> bool:
     return user.is_active and user.has_perm("relief.view_full_id_number")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(NotFoundOutsideScope, admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.db.models import Q
 
-from relief.admin.base import ReadOnlyAdmin
+from relief.admin.base import NotFoundOutsideScope, ReadOnlyAdmin
 from relief.models import AuditEntry, HardshipCategory, Policy
 from unions.selectors import scope_q
 
@@ -29,7 +29,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(NotFoundOutsideScope, admin.ModelAdmin):
     list_display = [
         "name",
         "effective_from",
@@ -57,6 +57,6 @@ class PolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(HardshipCategory)
-class HardshipCategoryAdmin(admin.ModelAdmin):
+class HardshipCategoryAdmin(NotFoundOutsideScope, admin.ModelAdmin):
     list_display = ["name", "order", "is_active"]
     list_editable = ["order", "is_active"]
