@@ -173,6 +173,7 @@ def build_world(media_root: Path) -> SimpleNamespace:
     secrets = [s for worker in OUT_WORKERS for s in worker] + [
         objects["out"][k].reference for k in ("case_draft", "case_submitted")
     ]
+    secrets += [tree.dl.name, tree.dl_v01.name, objects["out"]["batch"].reference]
     return SimpleNamespace(
         tree=tree,
         people=people,
