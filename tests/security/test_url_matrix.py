@@ -729,7 +729,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            built = build_world(media)
+            built = build_world()
             built.sessions = {}
             for role, username in USERNAMES.items():
                 client = Client()

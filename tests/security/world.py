@@ -12,7 +12,6 @@ Everything is made through the services, like the real thing.
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 from types import SimpleNamespace
 
 from django.contrib.auth.models import Group
@@ -76,13 +75,13 @@ def _town_objects(people, *, caseworker, reviewer, union, town, workers):
     batch = services.batch_create(
         user=erin, title=f"{town.name}批次", applications=[approved], fund_source="district"
     )
-    returned = walk(file_case(caseworker, made[4]), "submitted", **steps)
+    discussed = walk(file_case(caseworker, made[4]), "submitted", **steps)
     meeting = services.review_meeting_record(
         user=reviewer,
         meeting_date=TODAY,
         attendees="梁慧敏、何建华",
         minutes="研讨",
-        decisions=[DecisionInput(application=returned, decision="return", comment="缺诊断书")],
+        decisions=[DecisionInput(application=discussed, decision="return", comment="缺诊断书")],
     )
     campaign = services.donation_campaign_create(user=reviewer, town=town, year=TODAY.year - 1)
     collection = services.donation_collection_record(
@@ -113,8 +112,9 @@ def _town_objects(people, *, caseworker, reviewer, union, town, workers):
     }
 
 
-def _job(user, unit, media_root: Path) -> ReportJob:
-    """A finished background report with its file, as reports.tasks leaves one."""
+def _job(user, unit) -> ReportJob:
+    """A finished background report with its file (under MEDIA_ROOT, which the matrix points
+    at a temporary directory), as reports.tasks leaves one."""
     job = ReportJob.objects.create(
         kind="payout_report",
         params={"first_year": TODAY.year, "last_year": TODAY.year},
@@ -131,7 +131,7 @@ def _job(user, unit, media_root: Path) -> ReportJob:
     return job
 
 
-def build_world(media_root: Path) -> SimpleNamespace:
+def build_world() -> SimpleNamespace:
     tree = build_tree()
     people = build_people(tree)
     for town in (tree.xq, tree.dl):
@@ -159,10 +159,9 @@ def build_world(media_root: Path) -> SimpleNamespace:
     # A report job belongs to the user who asked for it: "in" is the requester's own, "out"
     # someone else's (dave's), whatever the union.
     jobs = {
-        name: _job(getattr(people, name), tree.xq, media_root)
-        for name in ("alice", "carol", "erin", "root")
+        name: _job(getattr(people, name), tree.xq) for name in ("alice", "carol", "erin", "root")
     }
-    jobs["dave"] = _job(people.dave, tree.dl, media_root)
+    jobs["dave"] = _job(people.dave, tree.dl)
     generate_payout_report.enqueue(str(jobs["dave"].pk))  # a task result row for its admin
     unscoped = {
         "group": Group.objects.get(name="town-reviewers"),
