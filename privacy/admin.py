@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from privacy.models import AccessLog
 from relief.admin_search import TokenSearchMixin
+from unions.admin_scope import NotFoundOutsideScope
 
 
 class AccessLogUserFilter(admin.RelatedOnlyFieldListFilter):
@@ -11,7 +12,7 @@ class AccessLogUserFilter(admin.RelatedOnlyFieldListFilter):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(TokenSearchMixin, admin.ModelAdmin):
+class AccessLogAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
     list_display = ["at", "user", "kind", "object_label", "reference", "ip", "path"]
     list_filter = ["kind", ("user", AccessLogUserFilter)]
     date_hierarchy = "at"

@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy
 
 from privacy import access
 from relief import services
+from relief import workflow as wf
+from relief.admin.base import NotFoundOutsideScope, has_role
 from relief.admin_search import TokenSearchMixin
 from relief.forms_funds import (
     BatchForm,
@@ -38,6 +40,7 @@ from relief.models import (
     PaymentBatch,
 )
 from relief.services.batches import batch_check_funds
+from unions.models import Role
 from unions.selectors import scope_q
 
 
@@ -49,7 +52,7 @@ def _form_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-class ServiceAdmin(TokenSearchMixin, admin.ModelAdmin):
+class ServiceAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
     """Read-only lists; additions and actions go through forms that call the services."""
 
     service_form_template = "admin/relief/service_form.html"
@@ -206,8 +209,16 @@ class PaymentBatchAdmin(ServiceAdmin):
         }
         return super().change_view(request, object_id, form_url, extra)
 
-    def _batch(self, request, pk) -> PaymentBatch:
-        return get_object_or_404(self.get_queryset(request), pk=pk)
+    def _batch(self, request, pk, *, step: bool = True) -> PaymentBatch:
+        """The batch if the user's scope holds it (else 404). Its pages answer like their POSTs:
+        a step (export, paid, cancel) only for district officers, the one role the services
+        let take it; the funds check for whoever may see the batch (else 403)."""
+        batch = get_object_or_404(self.get_queryset(request), pk=pk)
+        if step and not has_role(request.user, Role.DISTRICT_OFFICER):
+            raise PermissionDenied
+        if not step and not self.has_view_permission(request, batch):
+            raise PermissionDenied
+        return batch
 
     def _back(self, batch):
         return reverse("admin:relief_paymentbatch_change", args=[batch.pk])
@@ -225,7 +236,7 @@ class PaymentBatchAdmin(ServiceAdmin):
         return self.service_form(request, BatchForm, run, title=_("New payment batch"))
 
     def check_view(self, request, pk):
-        batch = self._batch(request, pk)
+        batch = self._batch(request, pk, step=False)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -345,6 +356,9 @@ class DisbursementAdmin(ServiceAdmin):
 
     def reverse_view(self, request, pk):
         payout = get_object_or_404(self.get_queryset(request), pk=pk)
+        # The form answers like its POST: only a role that may reverse payouts gets it.
+        if not wf.role_has(request.user, "reverse"):
+            raise PermissionDenied
 
         def run(data):
             services.disbursement_reverse(payout=payout, user=request.user, source="admin", **data)

@@ -7,13 +7,14 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from relief.admin_search import TokenSearchMixin
+from unions.admin_scope import NotFoundOutsideScope
 from unions.models import Union, User
 from unions.selectors import unions_in_scope
 from unions.services import union_create, union_update, user_set_role
 
 
 @admin.register(Union)
-class UnionAdmin(TokenSearchMixin, admin.ModelAdmin):
+class UnionAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
     list_display = ["name", "code", "level", "kind", "parent", "is_active"]
     list_filter = ["level", "kind", "is_active"]
     search_fields = ["name", "code"]
@@ -69,7 +70,7 @@ class UserAdminAddForm(RoleUnionCheck, AdminUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(TokenSearchMixin, BaseUserAdmin):
+class UserAdmin(NotFoundOutsideScope, TokenSearchMixin, BaseUserAdmin):
     form = UserAdminForm
     add_form = UserAdminAddForm
     list_display = ["username", "full_name", "role", "union", "is_active", "last_login"]
@@ -137,5 +138,5 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(TokenSearchMixin, BaseGroupAdmin):
+class GroupAdmin(NotFoundOutsideScope, TokenSearchMixin, BaseGroupAdmin):
     pass

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from relief import workflow as wf
 from relief.admin.actions import ACTIONS, available_actions, label
 from relief.admin.base import (
+    NotFoundOutsideScope,
     ReadOnlyInline,
     ScopedRelatedFilter,
     TownFilter,
@@ -129,7 +130,9 @@ def _state_label(state: str) -> str:
 
 
 @admin.register(Application)
-class ApplicationAdmin(TokenSearchMixin, ServiceImportExportMixin, admin.ModelAdmin):
+class ApplicationAdmin(
+    NotFoundOutsideScope, TokenSearchMixin, ServiceImportExportMixin, admin.ModelAdmin
+):
     list_display = [
         "reference",
         "worker_name",

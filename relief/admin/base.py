@@ -11,6 +11,7 @@ choices would list every union (Django's default related filter) are not used.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from unions.admin_scope import NotFoundOutsideScope
 from unions.models import Role
 
 
@@ -23,7 +24,7 @@ def is_reviewer(user) -> bool:
     return has_role(user, Role.TOWN_REVIEWER, Role.DISTRICT_OFFICER)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(NotFoundOutsideScope, admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.db.models import Q
 
-from relief.admin.base import ReadOnlyAdmin
+from relief.admin.base import NotFoundOutsideScope, ReadOnlyAdmin
 from relief.admin_search import TokenSearchMixin
 from relief.models import AuditEntry, HardshipCategory, Policy
 from unions.selectors import scope_q
@@ -30,7 +30,7 @@ class AuditEntryAdmin(TokenSearchMixin, ReadOnlyAdmin):
 
 
 @admin.register(Policy)
-class PolicyAdmin(TokenSearchMixin, admin.ModelAdmin):
+class PolicyAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "effective_from",
@@ -58,6 +58,6 @@ class PolicyAdmin(TokenSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(HardshipCategory)
-class HardshipCategoryAdmin(TokenSearchMixin, admin.ModelAdmin):
+class HardshipCategoryAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
     list_display = ["name", "order", "is_active"]
     list_editable = ["order", "is_active"]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from relief import workflow as wf
-from relief.admin.base import ReadOnlyInline, has_role
+from relief.admin.base import NotFoundOutsideScope, ReadOnlyInline, has_role
 from relief.admin_search import TokenSearchMixin
 from relief.models import Decision, ReviewDecision, ReviewMeeting
 from relief.selectors import applications_for_user
@@ -70,7 +70,7 @@ class DecisionInline(ReadOnlyInline):
 
 
 @admin.register(ReviewMeeting)
-class ReviewMeetingAdmin(TokenSearchMixin, admin.ModelAdmin):
+class ReviewMeetingAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
     list_display = ["meeting_date", "town", "attendees", "decision_count", "recorded_by"]
     list_select_related = ["town", "recorded_by"]
     date_hierarchy = "meeting_date"

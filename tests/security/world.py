@@ -1,0 +1,183 @@
+"""The data the URL matrix runs against: every kind of object, once under each town.
+
+    district 南海 (NH)
+      town 西樵 (XQ): XQ-S01 (alice, caseworker), carol (town reviewer)   -> scope "in"
+      town 大沥 (DL): DL-V01 (bob, caseworker), dave (town reviewer)       -> scope "out"
+    erin: district officer (NH); root: superuser
+
+"out" objects lie under the other town: outside alice's and carol's scope. Erin and root see
+the whole district, so for them both are in scope (the table says so, role by role).
+Everything is made through the services, like the real thing.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from types import SimpleNamespace
+
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django_tasks_db.models import DBTaskResult
+
+from relief import services
+from relief.models import AuditEntry, FundAccount, HardshipCategory, Policy
+from relief.services.meetings import DecisionInput
+from reports.models import JobStatus, ReportJob
+from reports.tasks import generate_payout_report
+from tests.factories import (
+    WorkerFactory,
+    build_people,
+    build_tree,
+    file_case,
+    fund,
+    make_id_number,
+    walk,
+)
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n"
+TODAY = dt.date.today()
+
+# Names and numbers of the other town's workers: no page that alice or carol may open shows
+# any of them (checked on every response body of the matrix).
+OUT_WORKERS = [
+    ("陈大文", make_id_number(301, born=dt.date(1975, 2, 3)), "6228480000000000301"),
+    ("林小红", make_id_number(302, born=dt.date(1976, 3, 4)), "6228480000000000302"),
+    ("周建国", make_id_number(303, born=dt.date(1977, 4, 5)), "6228480000000000303"),
+    ("吴秀英", make_id_number(304, born=dt.date(1978, 5, 6)), "6228480000000000304"),
+    ("郑海燕", make_id_number(305, born=dt.date(1979, 6, 7)), "6228480000000000305"),
+]
+IN_WORKERS = [
+    ("梁志明", make_id_number(201, born=dt.date(1972, 2, 3)), "6228480000000000201"),
+    ("何丽娟", make_id_number(202, born=dt.date(1973, 3, 4)), "6228480000000000202"),
+    ("黄国华", make_id_number(203, born=dt.date(1974, 4, 5)), "6228480000000000203"),
+    ("冯美玲", make_id_number(204, born=dt.date(1975, 5, 6)), "6228480000000000204"),
+    ("谭志强", make_id_number(205, born=dt.date(1976, 6, 7)), "6228480000000000205"),
+]
+
+
+def _town_objects(people, *, caseworker, reviewer, union, town, workers):
+    erin = people.erin
+    made = [
+        WorkerFactory(union=union, name=name, id_number=number, bank_card=card)
+        for name, number, card in workers
+    ]
+    steps = {"caseworker": caseworker, "reviewer": reviewer, "officer": erin}
+    draft = file_case(caseworker, made[0])
+    attachment = services.attachment_add(
+        application=draft,
+        user=caseworker,
+        upload=SimpleUploadedFile("诊断书.pdf", PDF, content_type="application/pdf"),
+        kind="diagnosis",
+    )
+    draft.refresh_from_db()
+    submitted = walk(file_case(caseworker, made[1]), "submitted", **steps)
+    approved = walk(file_case(caseworker, made[2]), "approved", **steps)
+    paid = walk(file_case(caseworker, made[3]), "disbursed", **steps)
+    batch = services.batch_create(
+        user=erin, title=f"{town.name}批次", applications=[approved], fund_source="district"
+    )
+    discussed = walk(file_case(caseworker, made[4]), "submitted", **steps)
+    meeting = services.review_meeting_record(
+        user=reviewer,
+        meeting_date=TODAY,
+        attendees="梁慧敏、何建华",
+        minutes="研讨",
+        decisions=[DecisionInput(application=discussed, decision="return", comment="缺诊断书")],
+    )
+    campaign = services.donation_campaign_create(user=reviewer, town=town, year=TODAY.year - 1)
+    collection = services.donation_collection_record(
+        user=reviewer,
+        campaign=campaign,
+        union=union,
+        collected_on=campaign.starts_on,
+        donor_count=2,
+        amount=Decimal("20.00"),
+    )
+    services.hardship_file_close(worker=made[3], user=reviewer, reason="已就业")
+    return {
+        "worker": made[0],
+        "case_draft": draft,
+        "case_submitted": submitted,
+        "attachment": attachment,
+        "payout": paid.disbursements.get(),
+        "batch": batch,
+        "meeting": meeting,
+        "campaign": campaign,
+        "collection": collection,
+        "hardship_file": made[3].hardship_file,
+        "fund_account": FundAccount.objects.filter(town=town).first(),
+        "fund_income": town.fund_accounts.first().incomes.first(),
+        "audit_entry": AuditEntry.objects.filter(application=draft).first(),
+        "union": union,
+        "caseworker": caseworker,
+    }
+
+
+def _job(user, unit) -> ReportJob:
+    """A finished background report with its file (under MEDIA_ROOT, which the matrix points
+    at a temporary directory), as reports.tasks leaves one."""
+    job = ReportJob.objects.create(
+        kind="payout_report",
+        params={"first_year": TODAY.year, "last_year": TODAY.year},
+        unit=unit,
+        requested_by=user,
+        title=f"{unit.name}报表",
+        status=JobStatus.DONE,
+        rows_total=1,
+        rows_done=1,
+        pages=1,
+    )
+    job.file_path.parent.mkdir(parents=True, exist_ok=True)
+    job.file_path.write_bytes(PDF)
+    return job
+
+
+def build_world() -> SimpleNamespace:
+    tree = build_tree()
+    people = build_people(tree)
+    for town in (tree.xq, tree.dl):
+        fund(people.erin, town, "1000000.00")
+    objects = {
+        "in": _town_objects(
+            people,
+            caseworker=people.alice,
+            reviewer=people.carol,
+            union=tree.xq_s01,
+            town=tree.xq,
+            workers=IN_WORKERS,
+        ),
+        "out": _town_objects(
+            people,
+            caseworker=people.bob,
+            reviewer=people.dave,
+            union=tree.dl_v01,
+            town=tree.dl,
+            workers=OUT_WORKERS,
+        ),
+    }
+    # Users are objects of the user admin: alice's record is in carol's scope, bob's is not.
+    objects["in"]["user"], objects["out"]["user"] = people.alice, people.bob
+    # A report job belongs to the user who asked for it: "in" is the requester's own, "out"
+    # someone else's (dave's), whatever the union.
+    jobs = {
+        name: _job(getattr(people, name), tree.xq) for name in ("alice", "carol", "erin", "root")
+    }
+    jobs["dave"] = _job(people.dave, tree.dl)
+    generate_payout_report.enqueue(str(jobs["dave"].pk))  # a task result row for its admin
+    unscoped = {
+        "group": Group.objects.get(name="town-reviewers"),
+        "policy": Policy.objects.first(),
+        "category": HardshipCategory.objects.first(),
+        "task_result": DBTaskResult.objects.first(),
+    }
+    secrets = [s for worker in OUT_WORKERS for s in worker] + [
+        objects["out"][k].reference for k in ("case_draft", "case_submitted")
+    ]
+    secrets += [tree.dl.name, tree.dl_v01.name, objects["out"]["batch"].reference]
+    return SimpleNamespace(
+        tree=tree,
+        people=people,
+        objects=objects,
+        unscoped=unscoped,
+        jobs=jobs,
+        out_secrets=secrets,
+    )
