@@ -7,7 +7,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from privacy import access
 from privacy.models import AccessKind
@@ -76,6 +76,7 @@ def attachment_add(request, pk):
 
 
 @login_required
+@require_GET
 def attachment_download(request, pk):
     """The file, if the user's scope includes its case; otherwise it does not exist (404)."""
     try:

@@ -132,6 +132,9 @@ def _job(user, unit) -> ReportJob:
 
 
 def build_world() -> SimpleNamespace:
+    from privacy import access
+    from privacy.models import AccessKind
+
     tree = build_tree()
     people = build_people(tree)
     for town in (tree.xq, tree.dl):
@@ -168,6 +171,10 @@ def build_world() -> SimpleNamespace:
         "policy": Policy.objects.first(),
         "category": HardshipCategory.objects.first(),
         "task_result": DBTaskResult.objects.first(),
+        # One access-log row (the log has no scope: only district officers read it).
+        "access_log": access.record(
+            None, AccessKind.FULL_ID, obj=objects["in"]["worker"], user=people.erin
+        ),
     }
     secrets = [s for worker in OUT_WORKERS for s in worker] + [
         objects["out"][k].reference for k in ("case_draft", "case_submitted")
@@ -180,4 +187,5 @@ def build_world() -> SimpleNamespace:
         unscoped=unscoped,
         jobs=jobs,
         out_secrets=secrets,
+        union_names={tree.dl.name, tree.dl_v01.name},
     )
