@@ -36,7 +36,7 @@ def test_payout_report_command(tree, payouts, tmp_path, capsys):
     text = "\n".join(pages_text(out.read_bytes()))
     assert "32,000.00" in text
     printed = capsys.readouterr()
-    assert "6 payouts" in printed.out
+    assert "发放 6 笔" in printed.out
     assert "[" not in printed.err  # no progress bar when stderr is not a terminal
 
 
