@@ -249,11 +249,12 @@ class ProjectCommand(BaseCommand):
 
     def execute(self, *args, **options):
         self.verbosity = options.get("verbosity", 1)
-        language = options.get("lang")
-        if language:  # call_command(..., lang="en"); run_from_argv has already switched
-            with translation.override(language):
-                return super().execute(*args, **options)
-        return super().execute(*args, **options)
+        # Always an explicit language, even when none was activated (call_command): code that
+        # uses translation.override() inside (the PDF rendering) would otherwise leave
+        # translations switched off, and the rest of the output in English.
+        language = options.get("lang") or translation.get_language() or settings.LANGUAGE_CODE
+        with translation.override(language):
+            return super().execute(*args, **options)
 
     def say(self, message, style=None) -> None:
         """Write a line to stdout unless --verbosity 0."""
