@@ -235,6 +235,11 @@ class ProjectCommand(BaseCommand):
             handle_default_options(options)
             try:
                 self.execute(*args, **cmd_options)
+            except BrokenPipeError:
+                # `manage.py load_demo | head`: the reader has gone; stop without a traceback
+                # (stdout goes to /dev/null so that the interpreter's final flush is quiet).
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                sys.exit(1)
             except CommandError as exc:
                 if options.traceback:
                     raise
