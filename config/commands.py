@@ -36,7 +36,7 @@ from django.core.management.base import (
     SystemCheckError,
     handle_default_options,
 )
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -202,7 +202,9 @@ class ProjectCommand(BaseCommand):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         # Django builds a plain CommandParser; ours only changes how bad arguments are told.
         parser.__class__ = ProjectParser
-        parser.add_argument("--lang", type=language_code, help=BASE_OPTION_HELP["lang"])
+        parser.add_argument(
+            "--lang", type=language_code, metavar="LANG", help=BASE_OPTION_HELP["lang"]
+        )
         parser._positionals.title = gettext_lazy("positional arguments")
         parser._optionals.title = gettext_lazy("options")
         for action in parser._actions:
@@ -213,7 +215,7 @@ class ProjectCommand(BaseCommand):
     def examples_text(self) -> str | None:
         if not self.examples:
             return None
-        lines = [str(gettext_lazy("Examples:"))]
+        lines = [_("Examples:")]
         for command_line, comment in self.examples:
             lines.append(f"  # {comment}")
             lines.append(f"  {command_line}")
@@ -239,6 +241,18 @@ class ProjectCommand(BaseCommand):
                 # `manage.py load_demo | head`: the reader has gone; stop without a traceback
                 # (stdout goes to /dev/null so that the interpreter's final flush is quiet).
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                sys.exit(1)
+            except DatabaseError as exc:
+                # Typically a new installation before `migrate`, or a wrong DATABASE_URL.
+                if options.traceback:
+                    raise
+                self.stderr.write(
+                    _(
+                        "Error: the database cannot be used (%(error)s): check DATABASE_URL and "
+                        "run “manage.py migrate”; --traceback shows the details."
+                    )
+                    % {"error": str(exc).strip().splitlines()[0] if str(exc).strip() else exc}
+                )
                 sys.exit(1)
             except CommandError as exc:
                 if options.traceback:

@@ -178,12 +178,12 @@ def test_a_missing_argument_says_where_to_look():
     assert last.endswith("运行“manage.py payout_report --help”查看全部选项。")
 
 
-def test_a_failing_command_exits_non_zero_with_one_line_on_stderr_in_a_real_process(tmp_path):
+def manage_py(tmp_path, *argv) -> subprocess.CompletedProcess:
+    """A real `python manage.py ARGV...` on an empty (not migrated) SQLite database."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
     env.pop("RELIEF_LANG", None)
-    missing = tmp_path / "no-such-file.csv"
-    done = subprocess.run(
-        [sys.executable, "manage.py", "import_unions", str(missing)],
+    return subprocess.run(
+        [sys.executable, "manage.py", *argv],
         cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,
@@ -191,11 +191,24 @@ def test_a_failing_command_exits_non_zero_with_one_line_on_stderr_in_a_real_proc
         timeout=120,
         check=False,
     )
+
+
+def test_a_failing_command_exits_non_zero_with_one_line_on_stderr_in_a_real_process(tmp_path):
+    missing = tmp_path / "no-such-file.csv"
+    done = manage_py(tmp_path, "import_unions", str(missing))
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1, done.stderr
     assert done.stderr.startswith(f"错误：无法读取 {missing}（")
     assert done.stderr.endswith("：请检查路径和文件权限。\n")
+
+
+def test_a_database_not_migrated_is_one_line_saying_to_migrate(tmp_path):
+    done = manage_py(tmp_path, "worker_statement", "--id-number", "1", "-o", "x.pdf")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("错误：无法使用数据库（no such table: relief_worker）")
+    assert "请检查 DATABASE_URL 并运行“manage.py migrate”" in done.stderr
 
 
 @pytest.mark.django_db(transaction=True)
