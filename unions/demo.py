@@ -47,8 +47,11 @@ def demo_username(union: Union) -> str:
 
 
 @transaction.atomic
-def build_demo_unions() -> list[tuple[User, str]]:
-    """Import the demo tree and (re)create its users; safe to run again."""
+def build_demo_unions(progress=None) -> list[tuple[User, str]]:
+    """Import the demo tree and (re)create its users; safe to run again.
+
+    `progress(done, total)` is called after each account (hashing passwords is the slow part).
+    """
     result = import_unions(UNIONS_FILE)
     if result.errors:  # the shipped file is checked by the tests; this is a guard
         raise RuntimeError("; ".join(str(e) for e in result.errors))
@@ -60,10 +63,16 @@ def build_demo_unions() -> list[tuple[User, str]]:
     admin.set_password(DEMO_PASSWORD)
     admin.save()
     accounts.append((admin, DEMO_PASSWORD))
-    for union in Union.objects.filter(code__in=PEOPLE).order_by("path"):
+    unions = list(Union.objects.filter(code__in=PEOPLE).order_by("path"))
+    total = len(unions) + 1
+    if progress:
+        progress(1, total)
+    for union in unions:
         user, _ = User.objects.get_or_create(username=demo_username(union))
         user.full_name = PEOPLE[union.code]
         user.set_password(DEMO_PASSWORD)
         user_set_role(user=user, role=ROLE_FOR_LEVEL[union.level], union=union)
         accounts.append((user, DEMO_PASSWORD))
+        if progress:
+            progress(len(accounts), total)
     return accounts

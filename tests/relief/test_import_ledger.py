@@ -367,3 +367,20 @@ def test_a_worker_filed_between_check_and_write_means_nothing_is_written(
     assert [e.row for e in result.errors] == [1]
     assert "changed while importing" in result.errors[0].message
     assert Application.objects.count() == 0
+
+
+def test_the_command_prints_nothing_with_verbosity_0(people, ledger_csv):
+    path = ledger_csv(good_rows())
+    for args in (["--dry-run"], []):
+        out, err = io.StringIO(), io.StringIO()
+        call_command("import_ledger", path, *args, verbosity=0, stdout=out, stderr=err)
+        assert (out.getvalue(), err.getvalue()) == ("", "")
+    assert Worker.objects.count() == 3
+
+
+def test_the_command_refuses_an_importer_without_the_right_role(people, ledger_csv):
+    report = run_failing(ledger_csv(good_rows()), "--user", people.alice.username)
+    assert "alice may not import: pass --user with a town reviewer" in report
+    report = run_failing(ledger_csv(good_rows()), "--user", "nobody")
+    assert "No active user nobody: check the user name" in report
+    assert Worker.objects.count() == 0

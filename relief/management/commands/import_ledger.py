@@ -1,15 +1,16 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from relief.services.ledger import ledger_import
+from config.commands import ProjectCommand, unreadable_file
+from relief.services.ledger import ledger_import, may_import
 from unions.tabular import TableError, read_table
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     # A data command: the system checks (about half a second) are for `manage.py check`.
     requires_system_checks = []
     help = gettext_lazy(
@@ -17,31 +18,43 @@ class Command(BaseCommand):
         "身份证号, 基层工会, 困难类别, 困难情况, 申请日期, 批准金额, 发放日期, 发放金额, 资金来源, "
         "凭证号, 备注. Every row is checked first; all rows or none are written."
     )
+    examples = [
+        ("python manage.py import_ledger ledger.xlsx --dry-run", gettext_lazy("check only")),
+        ("python manage.py import_ledger ledger.xlsx", gettext_lazy("all rows or none")),
+        (
+            "python manage.py import_ledger ledger.csv --user xq-reviewer",
+            gettext_lazy("import within a town reviewer's scope, recorded as that reviewer"),
+        ),
+    ]
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help=_("path to a .csv or .xlsx file"))
+        parser.add_argument("file", help=gettext_lazy("path to a .csv or .xlsx file"))
         parser.add_argument(
-            "--dry-run", action="store_true", help=_("check every row, write nothing")
+            "--dry-run", action="store_true", help=gettext_lazy("check every row, write nothing")
         )
         parser.add_argument(
             "--user",
-            help=_("the account recorded as importer (default: the first active superuser)"),
+            help=gettext_lazy(
+                "the account recorded as importer (default: the first active superuser)"
+            ),
         )
 
     def handle(self, *args, file, dry_run, user, **options):
         actor = self._actor(user)
         try:
             table = read_table(file)
-        except (TableError, OSError) as exc:
+        except TableError as exc:
             raise CommandError(str(exc)) from exc
+        except OSError as exc:
+            raise unreadable_file(file, exc) from exc
         result = ledger_import(table=table, user=actor, file_name=Path(file).name, dry_run=dry_run)
         if result.errors:
             for error in result.errors:
                 self.stderr.write(str(error))
             raise CommandError(
                 ngettext(
-                    "%(count)d error; nothing was written.",
-                    "%(count)d errors; nothing was written.",
+                    "%(count)d error; nothing was written. Correct the rows above and run again.",
+                    "%(count)d errors; nothing was written. Correct the rows above and run again.",
                     len(result.errors),
                 )
                 % {"count": len(result.errors)}
@@ -65,15 +78,27 @@ class Command(BaseCommand):
                 "Imported %(rows)d rows: %(created)d workers created (%(existing)d already on "
                 "file), %(cases)d cases and %(payouts)d payouts (%(total)s yuan)."
             )
-        self.stdout.write(self.style.SUCCESS(message % counts))
+        self.say(message % counts, self.style.SUCCESS)
 
     def _actor(self, username):
         User = get_user_model()
         if username:
             try:
-                return User.objects.get(username=username, is_active=True)
+                actor = User.objects.get(username=username, is_active=True)
             except User.DoesNotExist:
-                raise CommandError(_("No active user %(name)s.") % {"name": username}) from None
+                raise CommandError(
+                    _("No active user %(name)s: check the user name in the admin (用户).")
+                    % {"name": username}
+                ) from None
+            if not may_import(actor):
+                raise CommandError(
+                    _(
+                        "%(name)s may not import: pass --user with a town reviewer, a district "
+                        "officer or an administrator."
+                    )
+                    % {"name": username}
+                )
+            return actor
         actor = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
         if actor is None:
             raise CommandError(
