@@ -88,18 +88,9 @@ class VerifyForm(CommentForm):
         if pending is None:
             del self.fields["proposal"]
             return
-        parts = []
-        if pending.phone:
-            parts.append(_("phone %(phone)s") % {"phone": pending.phone})
-        if pending.bank_card:
-            parts.append(
-                " ".join(
-                    p for p in (pending.bank_name, pending.bank_branch, pending.masked_card) if p
-                )
-            )
         self.fields["proposal"].help_text = _("Proposed by %(user)s: %(what)s") % {
             "user": pending.proposed_by,
-            "what": "; ".join(parts),
+            "what": pending.summary(),
         }
 
 

@@ -327,16 +327,7 @@ class ApplicationAdmin(
         proposal = ProposedChange.objects.filter(application=obj).first()
         if proposal is None:
             return "—"
-        parts = []
-        if proposal.phone:
-            parts.append(_("phone %(phone)s") % {"phone": proposal.phone})
-        if proposal.bank_card:
-            parts.append(
-                " ".join(
-                    p for p in (proposal.bank_name, proposal.bank_branch, proposal.masked_card) if p
-                )
-            )
-        return f"{'; '.join(parts)} · {proposal.get_status_display()} ({proposal.proposed_by})"
+        return f"{proposal.summary()} · {proposal.get_status_display()} ({proposal.proposed_by})"
 
     @admin.display(description=gettext_lazy("household"))
     def household_table(self, obj):

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from relief.idcard import mask_card
@@ -61,6 +62,17 @@ class ProposedChange(models.Model):
     @property
     def masked_card(self) -> str:
         return mask_card(self.bank_card)
+
+    def summary(self) -> str:
+        """What was proposed, the card masked: "电话 139…; 建设银行 大沥支行 **** 3456"."""
+        parts = []
+        if self.phone:
+            parts.append(gettext("phone %(phone)s") % {"phone": self.phone})
+        if self.bank_card:
+            parts.append(
+                " ".join(p for p in (self.bank_name, self.bank_branch, self.masked_card) if p)
+            )
+        return "; ".join(parts)
 
     @property
     def has_account(self) -> bool:

@@ -577,3 +577,35 @@ def test_the_admin_transfer_page(client, tree, people, dl_worker):
     assert client.get(url).status_code == 404
     client.force_login(people.carol)
     assert client.get(url).status_code == 200
+
+
+def test_the_reviewer_sees_the_proposal_masked_and_decides_it_in_the_admin(
+    client, people, dl_worker
+):
+    app = file_case(people.alice, dl_worker)
+    services.application_propose(
+        application=app,
+        user=people.alice,
+        data={"phone": "13911112222", "bank_name": "建设银行", "bank_card": NEW_CARD},
+    )
+    app = services.application_submit(application=app, user=people.alice)
+    walk_visit(app, people.carol)
+    client.force_login(people.carol)
+    page = html(client.get(reverse("admin:relief_application_change", args=[app.pk])))
+    assert "建设银行 **** 3456" in page and NEW_CARD not in page
+    # The worker is held by 大沥: no link to a record carol cannot open, and no card of it.
+    assert reverse("admin:relief_worker_change", args=[dl_worker.pk]) not in page
+    assert DL_CARD[-4:] not in page
+    verify = reverse("admin:relief_application_act", args=[app.pk, "verify"])
+    form = html(client.get(verify))
+    assert 'value="confirm"' in form and "**** 3456" in form and NEW_CARD not in form
+    refused = client.post(verify, {"version": app.version, "comment": ""})
+    assert refused.status_code == 200 and "proposal" in refused.context["form"].errors
+    done = client.post(verify, {"version": app.version, "comment": "", "proposal": "decline"})
+    assert done.status_code == 302
+    app.refresh_from_db()
+    assert (app.state, app.proposed_change.status, app.payout_card) == (
+        "verified",
+        "declined",
+        "",
+    )
