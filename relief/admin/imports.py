@@ -12,12 +12,14 @@ from dataclasses import dataclass
 import tablib
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 from import_export import fields, resources
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
@@ -26,6 +28,7 @@ from import_export.results import Error, Result, RowResult
 
 from privacy import access
 from privacy.models import AccessKind
+from relief import import_staging
 from relief.admin.base import is_reviewer
 from relief.idcard import mask_id_number
 from relief.models import Disbursement
@@ -133,6 +136,31 @@ class TableImportForm(ImportForm):
             next(i for i, f in enumerate(self.formats) if f.suffix == f".{suffix}")
         )
         return cleaned
+
+
+class StagedConfirmForm(forms.Form):
+    """The confirm step carries only a random key; the session knows the file behind it."""
+
+    key = forms.CharField(max_length=64, widget=forms.HiddenInput())
+
+
+class _HeldUpload:
+    """Stands in for the library's temporary file: the preview reads the upload from memory.
+
+    Only a preview that can be confirmed keeps the file (import_staging.stage); one with errors
+    leaves nothing on disk.
+    """
+
+    name = None
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def read(self):
+        return self.data
+
+    def remove(self):
+        pass
 
 
 # --- import resources --------------------------------------------------------------------
@@ -358,6 +386,7 @@ class ServiceImportExportMixin(ImportExportMixin):
 
     import_template_name = "admin/relief/import.html"
     import_form_class = TableImportForm
+    confirm_form_class = StagedConfirmForm
     export_form_class = ExportForm
     skip_admin_log = True  # the audit trail records imports, row by row
     import_resource_classes: list = []
@@ -419,14 +448,77 @@ class ServiceImportExportMixin(ImportExportMixin):
             % {"counts": ", ".join(f"{label} {n}" for label, n in summary.counts)},
         )
 
+    # --- preview and confirm: the file stays on the server, bound to the session ----------
+
+    def write_to_tmp_storage(self, import_file, input_format):
+        import_file.seek(0)
+        return _HeldUpload(import_file.read())
+
+    def get_confirm_form_initial(self, request, import_form):
+        if import_form is None:
+            return {}
+        upload = import_form.cleaned_data["import_file"]
+        upload.seek(0)
+        key = import_staging.stage(
+            request,
+            upload.read(),
+            model=self.model._meta.label,
+            name=upload.name,
+            resource=self._resource_index(import_form.cleaned_data.get("resource")),
+        )
+        return {"key": key}
+
+    def _resource_index(self, value) -> int:
+        try:
+            index = int(value or 0)
+        except (TypeError, ValueError):
+            return 0
+        return index if 0 <= index < len(self.import_resource_classes) else 0
+
+    def _back_to_import(self):
+        info = self.get_model_info()
+        return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_import"))
+
+    @method_decorator(require_POST)
+    def process_import(self, request, **kwargs):
+        """Confirm: the file staged for this session under the posted key, or a message."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        try:
+            data, record = import_staging.take(
+                request, request.POST.get("key"), model=self.model._meta.label
+            )
+        except import_staging.StagedImportMissing:
+            messages.error(
+                request,
+                _(
+                    "This import is no longer waiting for confirmation (it expired, was already "
+                    "confirmed or belongs to another session): upload the file again."
+                ),
+            )
+            return self._back_to_import()
+        resource_class = self.get_import_resource_classes(request)[
+            self._resource_index(record["resource"])
+        ]
+        try:
+            suffix = check_suffix(record["name"])
+            input_format = next(f for f in IMPORT_FORMATS if f.suffix == suffix)()
+            dataset = input_format.create_dataset(data)
+        except TableError as exc:
+            messages.error(request, str(exc))
+            return self._back_to_import()
+        result = resource_class().import_data(
+            dataset, dry_run=False, file_name=record["name"], user=request.user
+        )
+        return self.process_result(result, request)
+
     def process_result(self, result, request):
         if result.relief.errors:
             # The data changed between preview and confirm: nothing was written.
             for error in result.relief.errors[:20]:
                 messages.error(request, str(error))
             messages.error(request, _("Nothing was imported; check the file and try again."))
-            info = self.get_model_info()
-            return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_import"))
+            return self._back_to_import()
         return super().process_result(result, request)
 
     # Exports of a selection go straight to the file: the library's intermediate page puts
