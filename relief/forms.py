@@ -12,6 +12,7 @@ from relief.idcard import normalize_id_number, validate_id_number
 from relief.models import ApplicationState, HardshipCategory, Worker
 from relief.models.money import yuan
 from relief.models.visit import AttachmentKind
+from relief.models.worker import birth_date_problem
 from relief.services.visits import MAX_ATTACHMENT_BYTES, sniff_type
 from relief.services.workers import MEMBER_FIELDS, WORKER_FIELDS
 
@@ -196,6 +197,13 @@ class HouseholdMemberForm(forms.Form):
     def clean_monthly_income(self):
         value = self.cleaned_data["monthly_income"]
         return Decimal("0") if value is None else value
+
+    def clean_birth_date(self):
+        value = self.cleaned_data["birth_date"]
+        problem = birth_date_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,6 +1,7 @@
 """Chinese resident ID numbers (GB 11643-1999) and the masking rules for personal data."""
 
 import datetime as dt
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -15,17 +16,30 @@ def check_digit(first17: str) -> str:
 
 
 def normalize_id_number(value: str) -> str:
-    return (value or "").strip().replace(" ", "").upper()
+    """ASCII, without spaces, X upper case.
+
+    NFKC turns full-width digits and letters (４４０６…, ｘ), as a Chinese input method types
+    them, into ASCII; the database accepts only ASCII digits and X.
+    """
+    return "".join(unicodedata.normalize("NFKC", value or "").split()).upper()
 
 
 def validate_id_number(value: str) -> None:
     number = normalize_id_number(value)
+    if not (value or "").isascii():
+        # Callers store the normalized number; a value that is not ASCII was not normalized
+        # and would fail on the database's constraint instead of here with a message.
+        raise ValidationError(
+            _("Write the ID number in half-width (ASCII) characters: 17 digits and a digit or X."),
+            code="id_chars",
+        )
     if len(number) != 18:
         raise ValidationError(
             _("An ID number has 18 characters; this one has %(n)d.") % {"n": len(number)},
             code="id_length",
         )
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    # str.isdigit() is true for other scripts' digits (٤, ४) too: only 0-9 count.
+    if not _ascii_digits(number[:17]) or not (_ascii_digits(number[17]) or number[17] == "X"):
         raise ValidationError(
             _("An ID number is 17 digits followed by a digit or X."), code="id_chars"
         )
@@ -45,6 +59,10 @@ def validate_id_number(value: str) -> None:
             _("The check digit of this ID number is wrong: please check each digit."),
             code="id_checksum",
         )
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def birth_date_of(number: str) -> dt.date | None:

@@ -1,4 +1,7 @@
+import datetime as dt
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -76,6 +79,20 @@ class Worker(models.Model):
         return {"M": _("male"), "F": _("female")}.get(self.gender, "")
 
 
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
+
+
+def birth_date_problem(born) -> str:
+    """Why a birth date cannot be right ("" if it can): before 1900 or in the future."""
+    if born is None:
+        return ""
+    if born < EARLIEST_BIRTH:
+        return _("A birth date cannot be before %(date)s.") % {"date": EARLIEST_BIRTH.isoformat()}
+    if born > timezone.localdate():
+        return _("A birth date cannot be in the future.")
+    return ""
+
+
 class HouseholdMember(models.Model):
     worker = models.ForeignKey(
         Worker, verbose_name=_("worker"), on_delete=models.CASCADE, related_name="household"
@@ -106,6 +123,12 @@ class HouseholdMember(models.Model):
 
     def __str__(self):
         return f"{self.relation} {self.name}"
+
+    def clean(self):
+        # Every write of a member (the forms and the import) runs full_clean: no 1899, no 9999.
+        problem = birth_date_problem(self.birth_date)
+        if problem:
+            raise ValidationError({"birth_date": problem})
 
     @property
     def masked_id_number(self) -> str:

@@ -134,11 +134,18 @@ def parse_amount(cell) -> Decimal:
         raise CellError(_("“%(value)s” is not an amount in yuan.") % {"value": raw})
     if amount <= 0:
         raise CellError(_("The amount must be greater than zero."))
-    if amount != amount.quantize(Decimal("0.01")):
-        raise CellError(_("Amounts have at most two decimals (fen)."))
+    # Before quantize: 1e309 or 40 digits do not fit its precision (InvalidOperation, a 500).
     if amount > MAX_AMOUNT:
-        raise CellError(_("The amount is too large."))
-    return amount.quantize(Decimal("0.01"))
+        raise CellError(
+            _("The amount is too large: at most %(max)s yuan.") % {"max": f"{MAX_AMOUNT:,}"}
+        )
+    try:
+        cents = amount.quantize(Decimal("0.01"))
+    except InvalidOperation:  # an exponent far below zero
+        cents = None
+    if amount != cents:
+        raise CellError(_("Amounts have at most two decimals (fen)."))
+    return cents
 
 
 class UnionLookup:
