@@ -42,7 +42,11 @@ def text(cell) -> str:
         return str(int(cell))
     if isinstance(cell, (dt.datetime, dt.date)):
         return cell.strftime("%Y-%m-%d")
-    return str(cell).strip()
+    value = str(cell).strip()
+    if "\x00" in value:
+        # PostgreSQL refuses NUL in text: a cell message here, not a DataError at the write.
+        raise CellError(_("This cell contains a NUL character (\\x00): retype it."))
+    return value
 
 
 def required_text(cell, max_length: int) -> str:

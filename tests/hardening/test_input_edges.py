@@ -159,3 +159,12 @@ def test_very_long_text_is_a_cell_or_field_message(client, people):
     )
     assert response.status_code == 400
     assert Worker.objects.count() == 0
+
+
+@pytest.mark.parametrize("column", ["困难情况", "备注", "姓名", "凭证号", "基层工会"])
+def test_a_nul_character_is_a_cell_error_not_a_database_error(people, column):
+    # Found by the fuzzing below: PostgreSQL refuses NUL in text with a DataError (a 500).
+    row = ledger_row(**{column: "a\x00b"})
+    outcome = ledger_import(table=table(LEDGER_COLUMNS, row), user=people.root, file_name="x")
+    assert errors_of(outcome) == [(2, column)]
+    assert Application.objects.count() == 0
