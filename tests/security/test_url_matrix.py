@@ -94,6 +94,11 @@ def see_other(to: str) -> Expect:
     return Expect(303, lambda _path: to)
 
 
+def to_import(path: str) -> str:
+    """A confirm without a staged upload (issue 11) answers with the import page."""
+    return path.replace("process_import/", "import/")
+
+
 def to_change_page(path: str) -> str:
     """An old admin address <id>/ goes to <id>/change/, whatever the id."""
     return path + "change/"
@@ -515,7 +520,8 @@ POLICY: dict[str, Entry] = {
                 **staff(DENIED, town=OK),
             ),
             "import/": admin_row(Page(), **staff(OK)),
-            "process_import/": admin_row(Page(), **staff((NOT_ALLOWED, OK))),
+            # The confirm finds no file staged for this session: back to the import page.
+            "process_import/": admin_row(Page(), **staff((NOT_ALLOWED, redirect(to_import)))),
             "export/": admin_row(Page(), **staff(OK)),
         },
     ),
@@ -524,7 +530,8 @@ POLICY: dict[str, Entry] = {
         "worker",
         **{
             "import/": admin_row(Page(), **staff(OK)),
-            "process_import/": admin_row(Page(), **staff((NOT_ALLOWED, OK))),
+            # The confirm finds no file staged for this session: back to the import page.
+            "process_import/": admin_row(Page(), **staff((NOT_ALLOWED, redirect(to_import)))),
             "export/": admin_row(Page(), **staff(DENIED)),  # workers are not exported here
             # Full numbers on request: the permission (district) before anything, POST only,
             # and every reveal is written to the access log.
