@@ -16,6 +16,7 @@ from relief import services
 from relief import workflow as wf
 from relief.admin.base import NotFoundOutsideScope, has_role
 from relief.admin_search import TokenSearchMixin
+from relief.conflicts import handle_conflicts
 from relief.forms_funds import (
     BatchForm,
     CampaignForm,
@@ -72,11 +73,15 @@ class ServiceAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
         form = form_class(request.POST or None, **kwargs)
         if request.method == "POST" and form.is_valid():
             try:
-                response = run(form.cleaned_data)
+                # A conflict (the case changed, a lock not obtained in time) goes on the form
+                # like a ValidationError, with who changed what and when (relief.conflicts).
+                with handle_conflicts(form) as outcome:
+                    response = run(form.cleaned_data)
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
-                return response
+                if outcome.conflict is None:
+                    return response
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

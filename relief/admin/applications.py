@@ -32,7 +32,7 @@ from relief.admin.imports import (
     ServiceImportExportMixin,
 )
 from relief.admin_search import TokenSearchMixin
-from relief.errors import Conflict
+from relief.conflicts import handle_conflicts, stale_text
 from relief.models import (
     Application,
     ApplicationState,
@@ -387,9 +387,14 @@ class ApplicationAdmin(
         obj = self.get_object(request, unquote(object_id))
         if spec is None or obj is None:
             raise Http404
-        # The workflow table decides, whatever was posted: no form, no service call.
-        if not wf.role_may(request.user, action, obj.state):
+        # The workflow table decides, whatever was posted: no form, no service call. A role
+        # that never takes this step is refused (403); a step the role takes but the case has
+        # moved past (approved, paid by someone else) is explained on the case page.
+        if not wf.role_has(request.user, action):
             raise PermissionDenied
+        if not wf.role_may(request.user, action, obj.state):
+            messages.error(request, stale_text(obj, action))
+            return HttpResponseRedirect(reverse("admin:relief_application_change", args=[obj.pk]))
         extra = {"application": obj} if getattr(spec.form, "needs_application", False) else {}
         form = spec.form(
             request.POST or None, request.FILES or None, initial={"version": obj.version}, **extra
@@ -397,18 +402,20 @@ class ApplicationAdmin(
         if request.method == "POST" and form.is_valid():
             obj.version = form.cleaned_data["version"]
             try:
-                spec.service(
-                    application=obj, user=request.user, source="admin", **form.service_kwargs()
-                )
+                with handle_conflicts(form) as outcome:
+                    spec.service(
+                        application=obj, user=request.user, source="admin", **form.service_kwargs()
+                    )
             except ValidationError as exc:
                 _errors_to_form(form, exc)
-            except Conflict as exc:
-                form.add_error(None, str(exc))
             else:
-                messages.success(request, _("%(action)s: done.") % {"action": label(action)})
-                return HttpResponseRedirect(
-                    reverse("admin:relief_application_change", args=[obj.pk])
-                )
+                # On a conflict the form is shown again with the message (who changed the case
+                # and when); it keeps the version it was loaded with, so only a reload retries.
+                if outcome.conflict is None:
+                    messages.success(request, _("%(action)s: done.") % {"action": label(action)})
+                    return HttpResponseRedirect(
+                        reverse("admin:relief_application_change", args=[obj.pk])
+                    )
         context = {
             **self.admin_site.each_context(request),
             "title": f"{label(action)} · {obj.reference}",
