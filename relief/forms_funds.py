@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relief import workflow as wf
+from relief.idempotency import IdempotentFormMixin
 from relief.models import (
     OPEN_BATCH_STATES,
     DonationCampaign,
@@ -45,7 +46,7 @@ class ServiceForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class FundIncomeForm(ServiceForm):
+class FundIncomeForm(IdempotentFormMixin, ServiceForm):
     town = forms.ModelChoiceField(label=_("town federation"), queryset=None)
     source = forms.ChoiceField(
         label=_("fund source"),
@@ -69,7 +70,7 @@ class FundIncomeForm(ServiceForm):
         self.fields["town"].queryset = unions_in_scope(user).filter(level=Level.TOWN)
 
 
-class PayoutForm(ServiceForm):
+class PayoutForm(IdempotentFormMixin, ServiceForm):
     application = CaseChoiceField(label=_("application"), queryset=None)
     amount = forms.DecimalField(label=_("amount"), **MONEY)
     paid_on = forms.DateField(label=_("paid on"), initial=timezone.localdate)
@@ -91,7 +92,7 @@ class ReasonForm(ServiceForm):
     reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ReversalForm(ReasonForm):
+class ReversalForm(IdempotentFormMixin, ReasonForm):
     reversed_on = forms.DateField(label=_("returned by the bank on"), initial=timezone.localdate)
 
 
@@ -113,7 +114,7 @@ class BatchForm(ServiceForm):
         )
 
 
-class MarkPaidForm(ServiceForm):
+class MarkPaidForm(IdempotentFormMixin, ServiceForm):
     bank_paid_on = forms.DateField(label=_("paid by the bank on"), initial=timezone.localdate)
 
 

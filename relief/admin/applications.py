@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from relief import idempotency
 from relief import workflow as wf
 from relief.admin.actions import ACTIONS, available_actions, label
 from relief.admin.base import (
@@ -392,6 +393,15 @@ class ApplicationAdmin(
         # moved past (approved, paid by someone else) is explained on the case page.
         if not wf.role_has(request.user, action):
             raise PermissionDenied
+        case_url = reverse("admin:relief_application_change", args=[obj.pk])
+        # A money form sent again with the key of one already recorded (a retry after a lost
+        # response): say so and write nothing. Before the state check: the first payout may
+        # have moved the case on.
+        if request.method == "POST" and idempotency.already_made(
+            request.user, idempotency.posted_key(request)
+        ):
+            messages.info(request, idempotency.replay_message())
+            return HttpResponseRedirect(case_url)
         if not wf.role_may(request.user, action, obj.state):
             messages.error(request, stale_text(obj, action))
             return HttpResponseRedirect(reverse("admin:relief_application_change", args=[obj.pk]))
@@ -403,9 +413,19 @@ class ApplicationAdmin(
             obj.version = form.cleaned_data["version"]
             try:
                 with handle_conflicts(form) as outcome:
-                    spec.service(
-                        application=obj, user=request.user, source="admin", **form.service_kwargs()
+                    _made, created = idempotency.once(
+                        request.user,
+                        form.cleaned_data.get(idempotency.FIELD, ""),
+                        lambda: spec.service(
+                            application=obj,
+                            user=request.user,
+                            source="admin",
+                            **form.service_kwargs(),
+                        ),
                     )
+                    if not created:
+                        messages.info(request, idempotency.replay_message())
+                        return HttpResponseRedirect(case_url)
             except ValidationError as exc:
                 _errors_to_form(form, exc)
             else:
