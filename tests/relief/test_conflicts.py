@@ -192,3 +192,32 @@ def test_a_payout_waiting_on_a_held_lock_ends_as_a_conflict_message(client, peop
     assert response.status_code == 200
     assert response.context["form"].non_field_errors()
     assert not Disbursement.objects.filter(application=app).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_simultaneous_partial_payouts_on_the_admin_add_page_never_500(people, tree):
+    """Finding 1 as measured: concurrent partial payouts of one case from the admin form.
+    Each loses the race either with a message on the form (200) or records (302)."""
+    from django.test import Client
+
+    from relief.idempotency import FIELD, new_key
+    from tests.relief.test_concurrency import race
+
+    app = approved(people)
+    fund(people.erin, tree.xq, "10000.00")
+    url = reverse("admin:relief_disbursement_add")
+
+    def post():
+        client = Client()
+        client.force_login(people.erin)
+        response = client.post(url, {**payout_form(app, "500.00"), FIELD: new_key()})
+        return response.status_code
+
+    outcomes = race(*[post] * 6)
+    assert all(kind == "ok" for kind, _ in outcomes), outcomes  # an exception is a 500
+    statuses = [status for _, status in outcomes]
+    assert set(statuses) <= {200, 302}
+    print(f"\n6 simultaneous payouts: {statuses.count(302)} recorded, {statuses.count(200)} told")
+    paid = Application.objects.get(pk=app.pk).paid_amount
+    assert paid == Decimal("500.00") * statuses.count(302) <= Decimal("5000.00")
