@@ -70,8 +70,31 @@ class FundIncomeForm(IdempotentFormMixin, ServiceForm):
         self.fields["town"].queryset = unions_in_scope(user).filter(level=Level.TOWN)
 
 
+class PayoutCaseField(CaseChoiceField):
+    """Offers the approved cases; a case in the user's scope that has moved on since the form
+    was loaded (paid in full by someone else) is explained, who and when, not "invalid"."""
+
+    in_scope = None
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as exc:
+            if exc.code != "invalid_choice" or self.in_scope is None:
+                raise
+            try:
+                moved_on = self.in_scope.filter(pk=int(value)).first()
+            except (TypeError, ValueError):
+                moved_on = None
+            if moved_on is None:  # outside the scope: it does not exist for this user
+                raise
+            from relief.conflicts import stale_text
+
+            raise ValidationError(stale_text(moved_on, "disburse"), code="stale") from None
+
+
 class PayoutForm(IdempotentFormMixin, ServiceForm):
-    application = CaseChoiceField(label=_("application"), queryset=None)
+    application = PayoutCaseField(label=_("application"), queryset=None)
     amount = forms.DecimalField(label=_("amount"), **MONEY)
     paid_on = forms.DateField(label=_("paid on"), initial=timezone.localdate)
     method = forms.ChoiceField(label=_("method"), choices=PaymentMethod.choices)
@@ -86,6 +109,7 @@ class PayoutForm(IdempotentFormMixin, ServiceForm):
         self.fields["application"].queryset = applications_for_user(user).filter(
             state=wf.S_APPROVED
         )
+        self.fields["application"].in_scope = applications_for_user(user)
 
 
 class ReasonForm(ServiceForm):

@@ -221,3 +221,18 @@ def test_simultaneous_partial_payouts_on_the_admin_add_page_never_500(people, tr
     print(f"\n6 simultaneous payouts: {statuses.count(302)} recorded, {statuses.count(200)} told")
     paid = Application.objects.get(pk=app.pk).paid_amount
     assert paid == Decimal("500.00") * statuses.count(302) <= Decimal("5000.00")
+
+
+def test_a_case_paid_since_the_admin_payout_form_loaded_is_explained_not_invalid(
+    client, people, tree
+):
+    app = approved(people)
+    fund(people.erin, tree.xq, "10000.00")
+    client.force_login(people.erin)
+    pay(people, app, "5000.00")  # someone else pays it in full meanwhile
+    response = client.post(reverse("admin:relief_disbursement_add"), payout_form(app))
+    assert response.status_code == 200
+    [error] = response.context["form"].errors["application"]
+    assert people.erin.get_full_name() in error
+    assert Application.objects.get(pk=app.pk).get_state_display() in error
+    assert Disbursement.objects.filter(application=app).count() == 1
