@@ -126,6 +126,10 @@ def parse_database_url(name: str, url: str, *, base_dir: Path) -> dict:
             "OPTIONS": options,
             # The psycopg pool keeps connections itself; Django must not also hold them open.
             "CONN_MAX_AGE": 0,
+            # With the pool, Django 5.2 passes ConnectionPool.check_connection to it: a pooled
+            # connection a PostgreSQL restart broke is found and replaced before a request
+            # gets it (issue 12), instead of failing that request.
+            "CONN_HEALTH_CHECKS": True,
         }
     raise ImproperlyConfigured(
         f"{name}: unsupported scheme {parts.scheme!r}; use sqlite:///FILE or postgres://..."

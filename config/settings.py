@@ -60,7 +60,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its process_exception runs first: conflicts become a message, a database
+    # outage a 503 with Retry-After (relief.middleware).
+    "relief.middleware.DatabaseFaultMiddleware",
 ]
+# Longest wait for a row lock inside the services' transactions on PostgreSQL; past it the
+# user is told someone else is changing the case (relief.conflicts), not kept waiting.
+RELIEF_LOCK_TIMEOUT_MS = env_int("RELIEF_LOCK_TIMEOUT_MS", default=5000, minimum=100)
+# /healthz reports the background worker missing when a due task waited longer than this.
+RELIEF_WORKER_STALE_SECONDS = env_int("RELIEF_WORKER_STALE_SECONDS", default=300, minimum=10)
 
 # Only the language chosen in the switcher (cookie) changes the language; browsers' own
 # Accept-Language is ignored, so the interface is Chinese unless a user picks English.

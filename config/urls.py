@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from relief.views.health import healthz
 from relief.views.home import home
 
 admin.site.site_header = admin.site.site_title = _("Temporary Relief Management")
@@ -10,6 +11,8 @@ admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("", home, name="home"),
+    # For the load balancer and monitoring: no login, no personal data (relief.views.health).
+    path("healthz", healthz, name="healthz"),
     path("", include("relief.urls")),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

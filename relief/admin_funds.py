@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from privacy import access
-from relief import services
+from relief import idempotency, services
 from relief import workflow as wf
 from relief.admin.base import NotFoundOutsideScope, has_role
 from relief.admin_search import TokenSearchMixin
+from relief.conflicts import handle_conflicts
 from relief.forms_funds import (
     BatchForm,
     CampaignForm,
@@ -72,11 +73,15 @@ class ServiceAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
         form = form_class(request.POST or None, **kwargs)
         if request.method == "POST" and form.is_valid():
             try:
-                response = run(form.cleaned_data)
+                # A conflict (the case changed, a lock not obtained in time) goes on the form
+                # like a ValidationError, with who changed what and when (relief.conflicts).
+                with handle_conflicts(form) as outcome:
+                    response = run(form.cleaned_data)
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
-                return response
+                if outcome.conflict is None:
+                    return response
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -87,6 +92,33 @@ class ServiceAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
             **(extra or {}),
         }
         return TemplateResponse(request, self.service_form_template, context)
+
+    def money_form(self, request, form_class, make, *, message, url=None, **kwargs):
+        """service_form for a money write, made idempotent by the form's key (relief.idempotency):
+        `make(data)` writes and returns what it made; a second submission with the same key
+        (a retry after a lost response, a double click) goes to what the first one made and
+        writes nothing. The key is looked up before the form is validated: the first write may
+        have moved things on (a case now paid is no longer a choice on the payout form)."""
+        if request.method == "POST":
+            earlier = idempotency.already_made(request.user, idempotency.posted_key(request))
+            if earlier is not None:
+                return self.replayed(request, earlier)
+
+        def run(data):
+            key = data.pop(idempotency.FIELD, "")
+            made, created = idempotency.once(request.user, key, lambda: make(data))
+            if not created:
+                return self.replayed(request, made)
+            return self.done(request, message(made), url(made) if url else None)
+
+        return self.service_form(request, form_class, run, **kwargs)
+
+    def replayed(self, request, made):
+        messages.info(request, idempotency.replay_message())
+        opts = made._meta
+        return HttpResponseRedirect(
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[made.pk])
+        )
 
     def done(self, request, message, url=None):
         messages.success(request, message)
@@ -131,11 +163,13 @@ class FundIncomeAdmin(ServiceAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
 
-        def run(data):
-            income = services.fund_income_record(user=request.user, origin="admin", **data)
-            return self.done(request, _("Income recorded: %(income)s.") % {"income": income})
-
-        return self.service_form(request, FundIncomeForm, run, title=_("Record fund income"))
+        return self.money_form(
+            request,
+            FundIncomeForm,
+            lambda data: services.fund_income_record(user=request.user, origin="admin", **data),
+            message=lambda income: _("Income recorded: %(income)s.") % {"income": income},
+            title=_("Record fund income"),
+        )
 
 
 class BatchItemInline(admin.TabularInline):
@@ -268,16 +302,14 @@ class PaymentBatchAdmin(ServiceAdmin):
     def paid_view(self, request, pk):
         batch = self._batch(request, pk)
 
-        def run(data):
-            services.batch_mark_paid(batch=batch, user=request.user, source="admin", **data)
-            return self.done(
-                request, _("Batch %(ref)s is paid.") % {"ref": batch.reference}, self._back(batch)
-            )
-
-        return self.service_form(
+        return self.money_form(
             request,
             MarkPaidForm,
-            run,
+            lambda data: services.batch_mark_paid(
+                batch=batch, user=request.user, source="admin", **data
+            ),
+            message=lambda paid: _("Batch %(ref)s is paid.") % {"ref": paid.reference},
+            url=self._back,
             title=_("Mark %(ref)s paid") % {"ref": batch.reference},
             obj=batch,
             submit=_("Mark paid"),
@@ -348,11 +380,13 @@ class DisbursementAdmin(ServiceAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
 
-        def run(data):
-            payout = services.disbursement_record(user=request.user, source="admin", **data)
-            return self.done(request, _("Payout recorded: %(payout)s.") % {"payout": payout})
-
-        return self.service_form(request, PayoutForm, run, title=_("Record a payout"))
+        return self.money_form(
+            request,
+            PayoutForm,
+            lambda data: services.disbursement_record(user=request.user, source="admin", **data),
+            message=lambda payout: _("Payout recorded: %(payout)s.") % {"payout": payout},
+            title=_("Record a payout"),
+        )
 
     def reverse_view(self, request, pk):
         payout = get_object_or_404(self.get_queryset(request), pk=pk)
@@ -360,14 +394,13 @@ class DisbursementAdmin(ServiceAdmin):
         if not wf.role_has(request.user, "reverse"):
             raise PermissionDenied
 
-        def run(data):
-            services.disbursement_reverse(payout=payout, user=request.user, source="admin", **data)
-            return self.done(request, _("Payout reversed."))
-
-        return self.service_form(
+        return self.money_form(
             request,
             ReversalForm,
-            run,
+            lambda data: services.disbursement_reverse(
+                payout=payout, user=request.user, source="admin", **data
+            ),
+            message=lambda reversal: _("Payout reversed."),
             title=_("Reverse payout %(payout)s") % {"payout": payout},
             obj=payout,
             submit=_("Reverse"),

@@ -14,9 +14,18 @@ class NotAllowed(PermissionDenied):
 
 
 class Conflict(Exception):
-    """Someone else changed the case after this user loaded it."""
+    """Someone else changed the case after this user loaded it (or holds its lock).
+
+    With `application` (the current row) the message says who changed it, when, and what to
+    do (relief.conflicts); the pages show it on the form or the case page.
+    """
 
     default_message = _("This case was changed by someone else. Reload the page and try again.")
 
-    def __init__(self, message=None):
+    def __init__(self, message=None, *, application=None):
+        self.application = application
+        if message is None and application is not None:
+            from relief.conflicts import conflict_text
+
+            message = conflict_text(application)
         super().__init__(message or self.default_message)

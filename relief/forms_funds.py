@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relief import workflow as wf
+from relief.idempotency import IdempotentFormMixin
 from relief.models import (
     OPEN_BATCH_STATES,
     DonationCampaign,
@@ -45,7 +46,7 @@ class ServiceForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class FundIncomeForm(ServiceForm):
+class FundIncomeForm(IdempotentFormMixin, ServiceForm):
     town = forms.ModelChoiceField(label=_("town federation"), queryset=None)
     source = forms.ChoiceField(
         label=_("fund source"),
@@ -69,8 +70,31 @@ class FundIncomeForm(ServiceForm):
         self.fields["town"].queryset = unions_in_scope(user).filter(level=Level.TOWN)
 
 
-class PayoutForm(ServiceForm):
-    application = CaseChoiceField(label=_("application"), queryset=None)
+class PayoutCaseField(CaseChoiceField):
+    """Offers the approved cases; a case in the user's scope that has moved on since the form
+    was loaded (paid in full by someone else) is explained, who and when, not "invalid"."""
+
+    in_scope = None
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as exc:
+            if exc.code != "invalid_choice" or self.in_scope is None:
+                raise
+            try:
+                moved_on = self.in_scope.filter(pk=int(value)).first()
+            except (TypeError, ValueError):
+                moved_on = None
+            if moved_on is None:  # outside the scope: it does not exist for this user
+                raise
+            from relief.conflicts import stale_text
+
+            raise ValidationError(stale_text(moved_on, "disburse"), code="stale") from None
+
+
+class PayoutForm(IdempotentFormMixin, ServiceForm):
+    application = PayoutCaseField(label=_("application"), queryset=None)
     amount = forms.DecimalField(label=_("amount"), **MONEY)
     paid_on = forms.DateField(label=_("paid on"), initial=timezone.localdate)
     method = forms.ChoiceField(label=_("method"), choices=PaymentMethod.choices)
@@ -85,13 +109,14 @@ class PayoutForm(ServiceForm):
         self.fields["application"].queryset = applications_for_user(user).filter(
             state=wf.S_APPROVED
         )
+        self.fields["application"].in_scope = applications_for_user(user)
 
 
 class ReasonForm(ServiceForm):
     reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ReversalForm(ReasonForm):
+class ReversalForm(IdempotentFormMixin, ReasonForm):
     reversed_on = forms.DateField(label=_("returned by the bank on"), initial=timezone.localdate)
 
 
@@ -113,7 +138,7 @@ class BatchForm(ServiceForm):
         )
 
 
-class MarkPaidForm(ServiceForm):
+class MarkPaidForm(IdempotentFormMixin, ServiceForm):
     bank_paid_on = forms.DateField(label=_("paid by the bank on"), initial=timezone.localdate)
 
 

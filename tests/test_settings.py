@@ -224,6 +224,8 @@ def test_it_parses_a_full_postgres_url():
     assert db["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 10, "timeout": 10}
     # With the pool Django must not keep its own persistent connections.
     assert db["CONN_MAX_AGE"] == 0
+    # Pooled connections are checked before use (a restart's broken ones are replaced).
+    assert db["CONN_HEALTH_CHECKS"] is True
 
 
 # Explicit ids: a bare "postgres" id would count as the postgres marker in tests/conftest.py.

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from relief import services
 from relief import workflow as wf
+from relief.idempotency import FIELD as IDEMPOTENCY_FIELD
+from relief.idempotency import IdempotentFormMixin
 from relief.models import FundSource, PaymentMethod
 from relief.models.visit import AttachmentKind, FollowUpMethod
 
@@ -23,7 +25,9 @@ class ActionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def service_kwargs(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+        return {
+            k: v for k, v in self.cleaned_data.items() if k not in ("version", IDEMPOTENCY_FIELD)
+        }
 
 
 class CommentForm(ActionForm):
@@ -53,7 +57,7 @@ class OptionalCommentAmountForm(AmountForm):
     )
 
 
-class DisbursementForm(ActionForm):
+class DisbursementForm(IdempotentFormMixin, ActionForm):
     amount = forms.DecimalField(
         label=_("amount (yuan)"), max_digits=12, decimal_places=2, min_value=0.01
     )

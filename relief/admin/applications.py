@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from relief import idempotency
 from relief import workflow as wf
 from relief.admin.actions import ACTIONS, available_actions, label
 from relief.admin.base import (
@@ -32,7 +33,7 @@ from relief.admin.imports import (
     ServiceImportExportMixin,
 )
 from relief.admin_search import TokenSearchMixin
-from relief.errors import Conflict
+from relief.conflicts import handle_conflicts, stale_text
 from relief.models import (
     Application,
     ApplicationState,
@@ -387,9 +388,23 @@ class ApplicationAdmin(
         obj = self.get_object(request, unquote(object_id))
         if spec is None or obj is None:
             raise Http404
-        # The workflow table decides, whatever was posted: no form, no service call.
-        if not wf.role_may(request.user, action, obj.state):
+        # The workflow table decides, whatever was posted: no form, no service call. A role
+        # that never takes this step is refused (403); a step the role takes but the case has
+        # moved past (approved, paid by someone else) is explained on the case page.
+        if not wf.role_has(request.user, action):
             raise PermissionDenied
+        case_url = reverse("admin:relief_application_change", args=[obj.pk])
+        # A money form sent again with the key of one already recorded (a retry after a lost
+        # response): say so and write nothing. Before the state check: the first payout may
+        # have moved the case on.
+        if request.method == "POST" and idempotency.already_made(
+            request.user, idempotency.posted_key(request)
+        ):
+            messages.info(request, idempotency.replay_message())
+            return HttpResponseRedirect(case_url)
+        if not wf.role_may(request.user, action, obj.state):
+            messages.error(request, stale_text(obj, action))
+            return HttpResponseRedirect(reverse("admin:relief_application_change", args=[obj.pk]))
         extra = {"application": obj} if getattr(spec.form, "needs_application", False) else {}
         form = spec.form(
             request.POST or None, request.FILES or None, initial={"version": obj.version}, **extra
@@ -397,18 +412,30 @@ class ApplicationAdmin(
         if request.method == "POST" and form.is_valid():
             obj.version = form.cleaned_data["version"]
             try:
-                spec.service(
-                    application=obj, user=request.user, source="admin", **form.service_kwargs()
-                )
+                with handle_conflicts(form) as outcome:
+                    _made, created = idempotency.once(
+                        request.user,
+                        form.cleaned_data.get(idempotency.FIELD, ""),
+                        lambda: spec.service(
+                            application=obj,
+                            user=request.user,
+                            source="admin",
+                            **form.service_kwargs(),
+                        ),
+                    )
+                    if not created:
+                        messages.info(request, idempotency.replay_message())
+                        return HttpResponseRedirect(case_url)
             except ValidationError as exc:
                 _errors_to_form(form, exc)
-            except Conflict as exc:
-                form.add_error(None, str(exc))
             else:
-                messages.success(request, _("%(action)s: done.") % {"action": label(action)})
-                return HttpResponseRedirect(
-                    reverse("admin:relief_application_change", args=[obj.pk])
-                )
+                # On a conflict the form is shown again with the message (who changed the case
+                # and when); it keeps the version it was loaded with, so only a reload retries.
+                if outcome.conflict is None:
+                    messages.success(request, _("%(action)s: done.") % {"action": label(action)})
+                    return HttpResponseRedirect(
+                        reverse("admin:relief_application_change", args=[obj.pk])
+                    )
         context = {
             **self.admin_site.each_context(request),
             "title": f"{label(action)} · {obj.reference}",

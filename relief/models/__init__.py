@@ -5,6 +5,7 @@ from relief.models.disbursement import Disbursement, FundSource, PaymentMethod
 from relief.models.donations import DonationCampaign, DonationCollection, Donor
 from relief.models.funds import FundAccount, FundIncome
 from relief.models.hardship_file import HardshipFile
+from relief.models.idempotency import IdempotencyKey
 from relief.models.meeting import Decision, ReviewDecision, ReviewMeeting
 from relief.models.policy import HardshipCategory, Policy
 from relief.models.proposed_change import ProposalStatus, ProposedChange
@@ -32,6 +33,7 @@ __all__ = [
     "HardshipFile",
     "HomeVisit",
     "HouseholdMember",
+    "IdempotencyKey",
     "PaymentBatch",
     "PaymentMethod",
     "Policy",

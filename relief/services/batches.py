@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from privacy import access
 from privacy.models import AccessKind
 from relief import workflow as wf
+from relief.conflicts import set_lock_timeout
 from relief.errors import NotAllowed, OutOfScope
 from relief.models import (
     OPEN_BATCH_STATES,
@@ -52,6 +53,7 @@ def _require_officer(user) -> None:
 
 def _lock_batch(batch: PaymentBatch, user, *states) -> PaymentBatch:
     _require_officer(user)
+    set_lock_timeout()
     locked = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
     if states and locked.state not in states:
         raise ValidationError(

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from relief.conflicts import set_lock_timeout
 from relief.errors import NotAllowed, OutOfScope
 from relief.models import FundAccount, FundIncome, FundSource
 from relief.models.money import clean_amount, yuan
@@ -38,6 +39,8 @@ def source_label(source: str) -> str:
 
 def lock_account(town, source: str, year: int, *, create: bool = False) -> FundAccount | None:
     """The account row, locked; None when it does not exist and `create` is false."""
+    # A lock not obtained in time is a Conflict for the page to explain (relief.conflicts).
+    set_lock_timeout()
     if create:
         # INSERT ... ON CONFLICT DO NOTHING: two first incomes at once do not collide.
         FundAccount.objects.bulk_create(

@@ -192,7 +192,6 @@ def test_the_services_refusals_show_on_the_form(client, people, cases):
         ),
         ("erin", "verified", "recommend", {"amount": "5000", "comment": "x"}),
         ("erin", "submitted", "return_for_info", {"comment": "x"}),
-        ("carol", "submitted", "recommend", {"amount": "5000", "comment": "x"}),
         ("carol", "submitted", "mark_disbursed", {}),
         ("carol", "submitted", "submit", {}),
     ],

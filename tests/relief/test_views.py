@@ -7,8 +7,11 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 
 from relief import services
+from relief.conflicts import conflict_text
 from relief.models import Application, AuditEntry, HardshipCategory, Worker
 from tests.factories import WorkerFactory, case_in_state, category, file_case, make_id_number
 from tests.searching import search
@@ -544,7 +547,10 @@ def test_a_stale_form_is_refused_without_losing_the_input(client, people):
     response = client.post(reverse("relief:case_edit", args=[app.pk]), data)
     assert response.status_code == 400
     html = html_of(response)
-    assert "该申请已被他人修改，请刷新页面后重试。" in html
+    # Who changed the case and when, from the audit trail (relief.conflicts, issue 12).
+    with translation.override("zh-hans"):
+        expected = conflict_text(Application.objects.get(pk=app.pk))
+    assert escape(expected) in html
     assert "我的修改" in html
     app.refresh_from_db()
     assert app.narrative != "我的修改"

@@ -385,6 +385,13 @@ POLICY: dict[str, Entry] = {
         caseworker=(NOT_ALLOWED, redirect("/login/")),
         **staff((NOT_ALLOWED, redirect("/login/"))),
     ),
+    # For the load balancer: no sign-in, GET only, no personal data (relief.views.health).
+    "healthz": row(
+        Page(),
+        anonymous=(OK, NOT_ALLOWED),
+        caseworker=(OK, NOT_ALLOWED),
+        **staff((OK, NOT_ALLOWED)),
+    ),
     "i18n/setlang/": row(
         Page(), anonymous=redirect("/"), caseworker=redirect("/"), **staff(redirect("/"))
     ),
