@@ -1,3 +1,4 @@
+from axes.models import AccessLog
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
@@ -11,6 +12,10 @@ from unions.admin_scope import NotFoundOutsideScope
 from unions.models import Union, User
 from unions.selectors import unions_in_scope
 from unions.services import union_create, union_update, user_set_role
+
+# Successful sign-ins are not logged by axes (settings.AXES_DISABLE_ACCESS_LOG): no empty page.
+if admin.site.is_registered(AccessLog):
+    admin.site.unregister(AccessLog)
 
 
 @admin.register(Union)

@@ -30,10 +30,11 @@ from tests.factories import (
     file_case,
     fund,
     make_id_number,
+    tiny_pdf,
     walk,
 )
 
-PDF = b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n"
+PDF = tiny_pdf()
 TODAY = dt.date.today()
 
 # Names and numbers of the other town's workers: no page that alice or carol may open shows
