@@ -130,6 +130,7 @@ AXES_RESET_ON_SUCCESS = True
 # Successful sign-ins are not recorded by axes (the privacy app logs who read what); failures
 # are, in the admin's access attempts and failure log.
 AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -121,10 +121,7 @@ def test_a_png_signature_followed_by_html_is_refused(people, media):
 @pytest.mark.parametrize("name", list(HOSTILE_PDFS))
 def test_a_pdf_that_runs_or_opens_something_is_refused(people, media, name):
     message = refused(people, f"{name}.pdf", HOSTILE_PDFS[name])
-    assert message == (
-        f"{name}.pdf contains scripts, actions or embedded files; print it to a plain PDF "
-        "and upload that."
-    )
+    assert message == f"{name}.pdf 含有脚本、自动操作或嵌入文件；请将其打印为普通 PDF 后再上传。"
 
 
 @pytest.mark.parametrize(
