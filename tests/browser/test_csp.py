@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import case_in_state
+from tests.factories import case_in_state, file_case
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,15 +62,24 @@ def test_the_caseworkers_pages_run_under_the_csp(watched, live_server, people):
     case = case_in_state(
         "submitted", caseworker=people.alice, reviewer=people.carol, officer=people.erin
     )
+    draft = file_case(people.alice)
     sign_in(page, live_server, people.alice)
     visit_all(
         page,
         console,
         live_server,
-        ["/", "/cases/", "/cases/new/", f"/cases/{case.pk}/", "/account/password/", "/reports/"],
+        [
+            "/",
+            "/cases/",
+            "/cases/new/",
+            f"/cases/{case.pk}/",
+            f"/cases/{draft.pk}/edit/",
+            "/account/password/",
+            "/reports/",
+        ],
     )
     # case-form.js (a static file) still runs: it shows the "add a member" button.
-    page.goto(live_server.url + "/cases/new/")
+    page.goto(f"{live_server.url}/cases/{draft.pk}/edit/")
     expect(page.locator("[data-add-member]")).to_be_visible()
     # The language switcher submits itself on change (static/js/site.js, no onchange=).
     page.goto(live_server.url + "/")
