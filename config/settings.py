@@ -186,10 +186,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Sent on every response (config.security.PermissionsPolicyMiddleware): the site uses no camera
 # (photos are chosen with the file input), microphone, location, payment or USB.
-PERMISSIONS_POLICY = (
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
-    "interest-cohort=(), browsing-topics=()"
-)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 # Content Security Policy (django-csp): scripts, styles, images and fonts only from the site
 # itself, no inline script or style anywhere (templates keep theirs in static/). Django's
 # admin needs nothing more (checked by tests/browser/test_csp.py in Chromium).

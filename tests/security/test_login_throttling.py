@@ -99,3 +99,14 @@ def test_town_reviewers_and_caseworkers_cannot_see_or_unlock(client, people, who
     )
     assert response.status_code == expected
     assert AccessAttempt.objects.exists()
+
+
+def test_the_attempts_are_searched_by_post_like_every_admin_list(client, people):
+    fail_until_locked(client, "/login/", "alice")
+    officer = client.__class__()
+    officer.force_login(people.erin)
+    url = reverse("admin:axes_accessattempt_changelist")
+    response = officer.post(url, {"_search": "1", "q": "alice"})
+    assert response.status_code == 303
+    assert "alice" not in response.url  # the term stays in the session, not the address
+    assert "alice" in officer.get(response.url).content.decode()
