@@ -18,6 +18,8 @@ SYSTEM_PACKAGES := python3-venv python3-dev libpango-1.0-0 libpangoft2-1.0-0 \
 
 .PHONY: demo test install system-packages venv messages check clean
 
+# DEBUG is off unless set (config/settings.py); the demo is the one place it is on.
+demo: export DEBUG = 1
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
@@ -48,6 +50,7 @@ messages: install
 	$(PY) manage.py makemessages --locale zh_Hans --no-obsolete --ignore '$(VENV)/*'
 	$(PY) manage.py compilemessages --locale zh_Hans --ignore '$(VENV)/*'
 
+check: export DEBUG = 1
 check: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

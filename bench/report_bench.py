@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "sqlite:////tmp/relief_bench.sqlite3")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "1")  # a development run: DEBUG is off unless set
 YEAR = 2024
 SURNAMES = "梁陈李黄何张罗冯区潘陆邓杜吴林周"
 GIVEN = "志明丽华建国美娟伟强秀珍永康家俊嘉怡国华少芳"

@@ -1,6 +1,6 @@
 """What the payout-sum trigger costs the ledger import's bulk path (PostgreSQL).
 
-    DATABASE_URL=postgres://... .venv/bin/python manage.py shell -c \
+    DEBUG=1 DATABASE_URL=postgres://... .venv/bin/python manage.py shell -c \
         "exec(open('bench/trigger_cost.py').read())"
 
 Run after bench_import_ledger.py has prepared the database (demo unions, user "bench") and a

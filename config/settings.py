@@ -1,9 +1,12 @@
 """Project settings, driven by environment variables (see README: Configuration).
 
-With nothing set the project runs for development: SQLite in the project directory, DEBUG on
-and a development secret. Production sets DEBUG=0, SECRET_KEY and DATABASE_URL at least.
+DEBUG is off unless DEBUG=1 is set (`make demo` and the test settings, config/settings_test.py,
+set it): a forgotten variable must not show tracebacks full of personal data. With DEBUG=1 and
+nothing else set the project runs for development: SQLite in the project directory and a
+development secret. Production sets SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL at least.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -13,7 +16,7 @@ from config.env import env_bool, env_int, env_list, env_path, env_str, parse_dat
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DEBUG", default=True)
+DEBUG = env_bool("DEBUG", default=False)
 
 _DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"
 SECRET_KEY = env_str("SECRET_KEY") or ""
@@ -37,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "csp",
     "import_export",
     "unions",
     "relief",
@@ -60,6 +65,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.security.IdleTimeoutMiddleware",
+    "config.security.NoStoreMiddleware",
+    "config.security.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Late, as axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
     # Last, so its process_exception runs first: conflicts become a message, a database
     # outage a 503 with Retry-After (relief.middleware).
     "relief.middleware.DatabaseFaultMiddleware",
@@ -109,6 +120,26 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "unions.User"
+# Sign-in throttling (django-axes) on /login/ and /admin/login/: after LOGIN_FAILURE_LIMIT
+# wrong passwords for one username from one address, that pair is locked for
+# LOGIN_LOCKOUT_MINUTES (or until a district officer or an administrator deletes the attempt in
+# the admin: 登录尝试). Locking the pair, not the username alone, keeps a stranger from locking
+# a colleague out; the address alone would lock a whole office behind one NAT.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", default=60, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.security.axes_client_ip"
+AXES_RESET_ON_SUCCESS = True
+# Successful sign-ins are not recorded by axes (the privacy app logs who read what); failures
+# are, in the admin's access attempts and failure log.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -151,17 +182,51 @@ STORAGES = {
 # such a proxy: clients could then forge both headers.
 BEHIND_HTTPS_PROXY = env_bool("BEHIND_HTTPS_PROXY", default=False)
 
+# Sessions end at SESSION_COOKIE_AGE after sign-in whatever the user does (the absolute limit:
+# the session's expiry is set once, at sign-in, since it is not saved on every request), and
+# after SESSION_IDLE_TIMEOUT seconds without a request (config.security.IdleTimeoutMiddleware).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", default=8 * 3600, minimum=300)
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", default=30 * 60, minimum=60)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Sent on every response (config.security.PermissionsPolicyMiddleware): the site uses no camera
+# (photos are chosen with the file input), microphone, location, payment or USB.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+# Content Security Policy (django-csp): scripts, styles, images and fonts only from the site
+# itself, no inline script or style anywhere (templates keep theirs in static/). Django's
+# admin needs nothing more (checked by tests/browser/test_csp.py in Chromium).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=0, minimum=0)
+    # Behind a proxy that terminates HTTPS, BEHIND_HTTPS_PROXY=1 tells Django the request was
+    # HTTPS, so this redirect does not loop.
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
     if BEHIND_HTTPS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if not SECURE_HSTS_PRELOAD:
+        # Asking browsers to preload the domain is its owner's decision (hard to undo, binds
+        # every subdomain); an intranet name cannot be preloaded at all.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 LOGGING = {
     "version": 1,

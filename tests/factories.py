@@ -1,5 +1,6 @@
 """factory_boy factories. Unions go through the services so their tree paths are real."""
 
+import io
 from types import SimpleNamespace
 
 import factory
@@ -245,3 +246,44 @@ def walk(app, state, *, caseworker, reviewer, officer, paid_on=None, amount=None
             app = services.application_withdraw(application=app, user=caseworker)
     assert app.state == state
     return app
+
+
+def tiny_png(size=(2, 2)) -> bytes:
+    """A real PNG (attachments are decoded on upload, relief.uploads)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+def tiny_jpeg(size=(2, 2)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (30, 30, 200)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def tiny_pdf(padding: int = 0) -> bytes:
+    """A real one-page PDF; `padding` characters of metadata make it larger."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    if padding:
+        writer.add_metadata({"/Subject": "x" * padding})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def pdf_of_size(size: int) -> bytes:
+    """A real PDF of exactly `size` bytes."""
+    padding = 1000
+    for _attempt in range(5):  # a few bytes of the file depend on its size: converge
+        data = tiny_pdf(padding=padding)
+        if len(data) == size:
+            return data
+        padding += size - len(data)
+    raise AssertionError(f"no PDF of {size} bytes")

@@ -319,8 +319,17 @@ def show_settings(**env: str) -> dict:
     return json.loads(proc.stdout)
 
 
-def test_it_runs_for_development_with_nothing_set():
-    shown = show_settings()
+def test_debug_is_off_when_nothing_is_set():
+    # Off by default: then a secret key is required, so nothing set means no start at all.
+    proc = run_settings("from django.conf import settings; settings.DEBUG")
+    assert proc.returncode != 0
+    assert "SECRET_KEY: must be set when DEBUG is off" in proc.stderr
+    shown = show_settings(SECRET_KEY="k" * 50)
+    assert shown["debug"] is False
+
+
+def test_it_runs_for_development_with_debug_set():
+    shown = show_settings(DEBUG="1")
     assert shown["debug"] is True
     assert shown["engine"] == "django.db.backends.sqlite3"
     assert shown["name"] == str(PROJECT_ROOT / "db.sqlite3")
@@ -359,14 +368,14 @@ def test_a_bad_debug_value_names_debug():
 
 
 def test_a_postgres_database_url_gives_the_postgresql_engine_with_a_pool():
-    shown = show_settings(DATABASE_URL="postgres://relief:pw@db.internal:5432/relief")
+    shown = show_settings(DEBUG="1", DATABASE_URL="postgres://relief:pw@db.internal:5432/relief")
     assert shown["engine"] == "django.db.backends.postgresql"
     assert shown["name"] == "relief"
     assert shown["options"]["pool"]["max_size"] == 10
 
 
 def test_a_sqlite_database_url_gives_immediate_transactions():
-    shown = show_settings(DATABASE_URL="sqlite:///var/relief.sqlite3")
+    shown = show_settings(DEBUG="1", DATABASE_URL="sqlite:///var/relief.sqlite3")
     assert shown["engine"] == "django.db.backends.sqlite3"
     assert shown["name"] == str(PROJECT_ROOT / "var" / "relief.sqlite3")
     assert shown["options"]["transaction_mode"] == "IMMEDIATE"
@@ -374,7 +383,57 @@ def test_a_sqlite_database_url_gives_immediate_transactions():
 
 def test_a_bad_database_url_names_database_url():
     proc = run_settings(
-        "from django.conf import settings; settings.DATABASES", DATABASE_URL="mysql://h/db"
+        "from django.conf import settings; settings.DATABASES",
+        DEBUG="1",
+        DATABASE_URL="mysql://h/db",
     )
     assert proc.returncode != 0
     assert "DATABASE_URL: unsupported scheme" in proc.stderr
+
+
+PRODUCTION = {"DEBUG": "0", "SECRET_KEY": "p" * 20 + "Qz8#kL2$vN5@wR9!xT4&yU7*aB3^cD6(" + "e" * 20}
+
+SHOW_SECURITY = (
+    "import json, django; from django.conf import settings; "
+    "print(json.dumps({k: getattr(settings, k, None) for k in ("
+    "'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SECURE_HSTS_SECONDS', "
+    "'SECURE_HSTS_INCLUDE_SUBDOMAINS', 'SECURE_SSL_REDIRECT', 'SESSION_IDLE_TIMEOUT', "
+    "'SECURE_REFERRER_POLICY', 'DEBUG')}))"
+)
+
+
+def test_production_defaults_are_secure():
+    proc = run_settings(SHOW_SECURITY, **PRODUCTION)
+    assert proc.returncode == 0, proc.stderr
+    shown = json.loads(proc.stdout)
+    assert shown["DEBUG"] is False
+    assert shown["SESSION_COOKIE_SECURE"] is True
+    assert shown["CSRF_COOKIE_SECURE"] is True
+    assert shown["SECURE_HSTS_SECONDS"] >= 365 * 24 * 3600
+    assert shown["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+    assert shown["SECURE_SSL_REDIRECT"] is True
+    assert shown["SESSION_IDLE_TIMEOUT"] == 30 * 60
+    assert shown["SECURE_REFERRER_POLICY"] == "same-origin"
+
+
+def test_the_idle_timeout_is_configurable():
+    proc = run_settings(SHOW_SECURITY, DEBUG="1", SESSION_IDLE_TIMEOUT="600")
+    assert json.loads(proc.stdout)["SESSION_IDLE_TIMEOUT"] == 600
+
+
+def test_check_deploy_passes_with_the_readme_production_settings():
+    """The README's production settings pass `check --deploy` at warning level (CI runs it)."""
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=PROJECT_ROOT,
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/tmp"),
+            **PRODUCTION,
+            "ALLOWED_HOSTS": "relief.example.org",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

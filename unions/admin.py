@@ -1,3 +1,5 @@
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
@@ -11,6 +13,22 @@ from unions.admin_scope import NotFoundOutsideScope
 from unions.models import Union, User
 from unions.selectors import unions_in_scope
 from unions.services import union_create, union_update, user_set_role
+
+# Sign-in throttling (django-axes): its admins, with the project's POSTed search (usernames and
+# addresses stay out of the URLs, like every other search) and 404 for a missing row.
+# Successful sign-ins are not logged by axes (settings.AXES_DISABLE_ACCESS_LOG): no empty page.
+for _model, _axes_admin in (
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+    (AccessLog, None),
+):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    if _axes_admin is not None:
+        admin.site.register(
+            _model,
+            type(_axes_admin.__name__, (NotFoundOutsideScope, TokenSearchMixin, _axes_admin), {}),
+        )
 
 
 @admin.register(Union)

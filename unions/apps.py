@@ -11,7 +11,14 @@ class UnionsConfig(AppConfig):
     # a `role_permissions` attribute on their own AppConfig (see unions.roles).
     role_permissions = {
         "town_reviewer": ["unions.view_union"],
-        "district_officer": ["unions.view_union"],
+        # Sign-in throttling (django-axes): the district reads the failed attempts and unlocks
+        # a locked user by deleting their attempt; administrators can as superusers.
+        "district_officer": [
+            "unions.view_union",
+            "axes.view_accessattempt",
+            "axes.delete_accessattempt",
+            "axes.view_accessfailurelog",
+        ],
     }
 
     def ready(self):

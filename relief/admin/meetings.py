@@ -48,7 +48,7 @@ class DecisionForm(forms.Form):
         max_digits=12,
         decimal_places=2,
         required=False,
-        widget=forms.NumberInput(attrs={"style": "width: 8em", "step": "0.01"}),
+        widget=forms.NumberInput(attrs={"class": "amount-input", "step": "0.01"}),  # no style=: CSP
     )
     comment = forms.CharField(
         label=gettext_lazy("comment or reason"),

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from relief import uploads
 from relief.models import Application, Attachment, FollowUp, HomeVisit
 from relief.services.audit import audit, diff, snapshot
 from relief.services.locking import lock_application
@@ -136,6 +137,8 @@ def attachment_add(
                 % {"name": upload.name}
             }
         )
+    # The first bytes only say what the file claims to be; this decodes or parses it.
+    uploads.verify(upload, sniffed[0])
     if home_visit is not None and home_visit.application_id != locked.pk:
         raise ValidationError({"home_visit": _("That home visit belongs to another case.")})
     attachment = Attachment(

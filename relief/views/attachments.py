@@ -20,8 +20,10 @@ from relief.views.cases import render_case
 from relief.views.common import Invalid, call_service, caseworker_required, posted_version
 from unions.selectors import scope_q
 
-# Shown in the browser (phones open them directly); anything else is downloaded.
-INLINE_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/webp"}
+# Shown in the browser (phones open photos directly): only images Pillow decoded on upload
+# (relief.uploads). PDFs, even checked ones, and HEIC photos are downloaded: a browser's PDF
+# viewer is a program of its own, and HEIC cannot be decoded here.
+INLINE_TYPES = {"image/jpeg", "image/png", "image/webp"}
 
 
 def store_attachments(form, application, user) -> list[Attachment]:
@@ -105,4 +107,8 @@ def attachment_download(request, pk):
         filename=attachment.original_name,
     )
     response["Cache-Control"] = "private, no-store"
+    # Whatever the file turns out to be, a browser must neither guess another type nor run
+    # anything in it with the site's rights (the sandbox gives it a unique origin).
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
     return response

@@ -7,14 +7,14 @@ from playwright.sync_api import Page, expect
 
 from relief.models import Application, Worker
 from tests.browser.conftest import PHONE
-from tests.factories import case_in_state, make_id_number
+from tests.factories import case_in_state, make_id_number, tiny_png
 
 # live_server needs committed data: each test runs in real transactions and the tables are
 # emptied afterwards (conftest's _seeded puts the migrations' categories and policy back).
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "pw-for-tests-1"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = tiny_png()
 
 
 def sign_in(page: Page, live_server, user, next_path: str = "/"):

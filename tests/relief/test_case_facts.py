@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from relief import services
 from relief.errors import Conflict
 from relief.models import Application, Policy
-from tests.factories import case_in_state
+from tests.factories import case_in_state, tiny_pdf
 
-PDF = b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n"
+PDF = tiny_pdf()
 
 # Payouts here are about cases, not balances: the towns have money.
 pytestmark = pytest.mark.usefixtures("well_funded")

@@ -18,7 +18,17 @@ from django.db import IntegrityError, transaction
 from relief import services
 from relief.errors import Conflict, NotAllowed, OutOfScope
 from relief.models import Application, Attachment, AuditEntry, Policy
-from tests.factories import WorkerFactory, case_in_state, caseworker, file_case, make_id_number
+from tests.factories import (
+    WorkerFactory,
+    case_in_state,
+    caseworker,
+    file_case,
+    make_id_number,
+    pdf_of_size,
+    tiny_jpeg,
+    tiny_pdf,
+    tiny_png,
+)
 from tests.relief.helpers import dated_case, footprint, message_of
 
 SEEDED_POLICY = "佛山市南海区西樵镇总工会临时救助办法"
@@ -677,9 +687,10 @@ def test_hukou_never_blocks_anything(people, hukou):
 # --- attachments ------------------------------------------------------------------------
 
 MB = 1024 * 1024
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01"
+# Real files: attachments are decoded or parsed on upload (relief.uploads).
+PDF = tiny_pdf()
+JPEG = tiny_jpeg()
+PNG = tiny_png()
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00\xb8\x00"
 
 
@@ -708,7 +719,7 @@ def attach(app, user, name, content, claimed="application/pdf"):
         pytest.param("梁志明诊断书.pdf", PDF, "application/pdf", id="pdf"),
         pytest.param("住院账单.JPG", JPEG, "image/jpeg", id="jpeg"),
         pytest.param("家中照片.png", PNG, "image/png", id="png"),
-        pytest.param("诊断书.pdf", b"%PDF-" + b"0" * (10 * MB - 5), "application/pdf", id="10MB"),
+        pytest.param("诊断书.pdf", pdf_of_size(10 * MB), "application/pdf", id="10MB"),
     ],
 )
 def test_an_attachment_of_a_known_type_is_stored(people, media, name, content, content_type):

@@ -13,11 +13,20 @@ from django.utils.html import escape
 from relief import services
 from relief.conflicts import conflict_text
 from relief.models import Application, AuditEntry, HardshipCategory, Worker
-from tests.factories import WorkerFactory, case_in_state, category, file_case, make_id_number
+from tests.factories import (
+    WorkerFactory,
+    case_in_state,
+    category,
+    file_case,
+    make_id_number,
+    tiny_pdf,
+    tiny_png,
+)
 from tests.searching import search
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+# Real files: attachments are decoded or parsed on upload (relief.uploads).
+PNG = tiny_png()
+PDF = tiny_pdf()
 
 
 @pytest.fixture(autouse=True)

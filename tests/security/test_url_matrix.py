@@ -156,7 +156,15 @@ class Obj:
         return fill(route, values), {}
 
 
-UNSCOPED_KINDS = {"group", "policy", "category", "task_result", "access_log"}
+UNSCOPED_KINDS = {
+    "group",
+    "policy",
+    "category",
+    "task_result",
+    "access_log",
+    "access_attempt",
+    "access_failure",
+}
 
 
 @dataclass
@@ -372,6 +380,10 @@ NOTICE = {
     "ends": f"{YEAR}-01-08",
 }
 
+# A superuser's POST on axes' read-only change page saves nothing but the admin's history.
+AXES_SAVED = redirect("/admin/axes/accessattempt/", writes=True)
+AXES_FAILURE_SAVED = redirect("/admin/axes/accessfailurelog/", writes=True)
+
 # ---------------------------------------------------------------------------------------
 # THE POLICY
 # ---------------------------------------------------------------------------------------
@@ -392,6 +404,9 @@ POLICY: dict[str, Entry] = {
         caseworker=(OK, NOT_ALLOWED),
         **staff((OK, NOT_ALLOWED)),
     ),
+    # Everyone changes their own password (an empty POST is the form again, with its errors).
+    "account/password/": signed_in_page(Page()),
+    "account/password/done/": signed_in_page(Page(), value=GET_ONLY),
     "i18n/setlang/": row(
         Page(), anonymous=redirect("/"), caseworker=redirect("/"), **staff(redirect("/"))
     ),
@@ -485,7 +500,7 @@ POLICY: dict[str, Entry] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": admin_row(
         ViewOnSite(), **staff(NOT_FOUND), out=dict.fromkeys(("district", "superuser"), NOT_FOUND)
     ),
-    "admin/^(?P<app_label>unions|auth|relief|privacy|django_tasks_database)/$": admin_row(
+    "admin/^(?P<app_label>axes|unions|auth|relief|privacy|django_tasks_database)/$": admin_row(
         Page("/admin/relief/"), **staff(OK), id="admin/app_index"
     ),
     "admin/(?P<url>.*)$": admin_row(
@@ -569,6 +584,35 @@ POLICY: dict[str, Entry] = {
         change=staff(DENIED, district=(OK, DENIED), superuser=(OK, DENIED)),
         history=staff(DENIED, district=OK, superuser=OK),
         delete=staff(DENIED),
+    ),
+    # Sign-in throttling (django-axes): district officers and administrators read the attempts
+    # and unlock a user by deleting theirs; the failure log is read-only for the district.
+    **admin_model(
+        "axes/accessattempt",
+        "access_attempt",
+        changelist=staff(DENIED, district=OK, superuser=OK),
+        add=staff(DENIED),
+        change=staff(DENIED, district=(OK, DENIED), superuser=(OK, AXES_SAVED)),
+        history=staff(DENIED, district=OK, superuser=OK),
+        delete=staff(
+            DENIED,
+            # Django goes back to the list only for users who may change rows; else the index.
+            district=(OK, redirect("/admin/", writes=True)),
+            superuser=(OK, redirect("/admin/axes/accessattempt/", writes=True)),
+        ),
+    ),
+    **admin_model(
+        "axes/accessfailurelog",
+        "access_failure",
+        changelist=staff(DENIED, district=OK, superuser=OK),
+        add=staff(DENIED),
+        change=staff(DENIED, district=(OK, DENIED), superuser=(OK, AXES_FAILURE_SAVED)),
+        history=staff(DENIED, district=OK, superuser=OK),
+        delete=staff(
+            DENIED,
+            district=DENIED,
+            superuser=(OK, redirect("/admin/axes/accessfailurelog/", writes=True)),
+        ),
     ),
     **reviewer_readonly_admin("relief/auditentry", "audit_entry"),
     **admin_model(

@@ -14,6 +14,7 @@ import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
 
+from axes.models import AccessAttempt, AccessFailureLog
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tasks_db.models import DBTaskResult
@@ -30,10 +31,11 @@ from tests.factories import (
     file_case,
     fund,
     make_id_number,
+    tiny_pdf,
     walk,
 )
 
-PDF = b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n"
+PDF = tiny_pdf()
 TODAY = dt.date.today()
 
 # Names and numbers of the other town's workers: no page that alice or carol may open shows
@@ -174,6 +176,25 @@ def build_world() -> SimpleNamespace:
         # One access-log row (the log has no scope: only district officers read it).
         "access_log": access.record(
             None, AccessKind.FULL_ID, obj=objects["in"]["worker"], user=people.erin
+        ),
+        # Sign-in throttling (django-axes): a locked attempt and one failure, as a wrong
+        # password leaves them.
+        "access_attempt": AccessAttempt.objects.create(
+            username="alice",
+            ip_address="192.0.2.10",
+            user_agent="test",
+            path_info="/login/",
+            failures_since_start=5,
+            get_data="",
+            post_data="username=alice",
+            http_accept="text/html",
+        ),
+        "access_failure": AccessFailureLog.objects.create(
+            username="alice",
+            ip_address="192.0.2.10",
+            user_agent="test",
+            path_info="/login/",
+            locked_out=True,
         ),
     }
     secrets = [s for worker in OUT_WORKERS for s in worker] + [
