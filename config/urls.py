@@ -39,3 +39,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),
 ]
+
+# A database outage met in a middleware (sessions, the signed-in user) is a 503 as well.
+handler500 = "relief.views.errors.server_error"
