@@ -41,6 +41,32 @@ def _post_and_check(client, url, data):
     return response
 
 
+def payout_body(app) -> dict:
+    """A complete, valid admin payout of 100 yuan on `app` (the fuzz changes some fields)."""
+    return {
+        "application": app.pk,
+        "amount": "100.00",
+        "paid_on": dt.date.today().isoformat(),
+        "method": "bank",
+        "fund_source": "district",
+        "fund_year": "",
+        "voucher_no": "PZ-1",
+    }
+
+
+def income_body(people) -> dict:
+    """A complete, valid district allocation to 西樵."""
+    return {
+        "town": people.carol.union.pk,
+        "source": "district",
+        "year": str(dt.date.today().year),
+        "amount": "1000.00",
+        "received_on": dt.date.today().isoformat(),
+        "document_no": "南工字〔2026〕1号",
+        "note": "",
+    }
+
+
 PAYOUT_FIELDS = ["amount", "paid_on", "method", "fund_source", "fund_year", "voucher_no"]
 
 
@@ -49,16 +75,7 @@ PAYOUT_FIELDS = ["amount", "paid_on", "method", "fund_source", "fund_year", "vou
 def test_fuzz_the_admin_payout_form(client, people, well_funded, changes):
     app = approved_case(people)
     client.force_login(people.erin)
-    data = {
-        "application": app.pk,
-        "amount": "100.00",
-        "paid_on": dt.date.today().isoformat(),
-        "method": "bank",
-        "fund_source": "district",
-        "fund_year": "",
-        "voucher_no": "PZ-1",
-        **changes,
-    }
+    data = {**payout_body(app), **changes}
     _post_and_check(client, reverse("admin:relief_disbursement_add"), data)
 
 
@@ -69,16 +86,7 @@ INCOME_FIELDS = ["source", "year", "amount", "received_on", "document_no", "note
 @given(changes=st.dictionaries(st.sampled_from(INCOME_FIELDS), form_value, min_size=1, max_size=3))
 def test_fuzz_the_fund_income_form(client, people, changes):
     client.force_login(people.erin)
-    data = {
-        "town": people.carol.union.pk,
-        "source": "district",
-        "year": str(dt.date.today().year),
-        "amount": "1000.00",
-        "received_on": dt.date.today().isoformat(),
-        "document_no": "南工字〔2026〕1号",
-        "note": "",
-        **changes,
-    }
+    data = {**income_body(people), **changes}
     _post_and_check(client, reverse("admin:relief_fundincome_add"), data)
 
 
@@ -109,24 +117,8 @@ def test_the_fuzzed_forms_accept_their_baseline(client, people, well_funded):
     """The unfuzzed bodies above are complete and valid: the fuzz starts from a real write."""
     app = approved_case(people)
     client.force_login(people.erin)
-    payout = {
-        "application": app.pk,
-        "amount": "100.00",
-        "paid_on": dt.date.today().isoformat(),
-        "method": "bank",
-        "fund_source": "district",
-        "fund_year": "",
-        "voucher_no": "PZ-1",
-    }
+    payout = payout_body(app)
     assert client.post(reverse("admin:relief_disbursement_add"), payout).status_code == 302
-    income = {
-        "town": people.carol.union.pk,
-        "source": "district",
-        "year": str(dt.date.today().year),
-        "amount": "1000.00",
-        "received_on": dt.date.today().isoformat(),
-        "document_no": "南工字〔2026〕1号",
-        "note": "",
-    }
+    income = income_body(people)
     assert client.post(reverse("admin:relief_fundincome_add"), income).status_code == 302
     assert Disbursement.objects.filter(application=app, amount="100.00").exists()
