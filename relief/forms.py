@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from relief.idcard import normalize_id_number, validate_id_number
+from relief.idcard import clean_card_number, normalize_id_number, validate_id_number
 from relief.models import ApplicationState, HardshipCategory, Worker
 from relief.models.money import yuan
 from relief.models.visit import AttachmentKind
@@ -80,10 +80,7 @@ def card_input(label, help_text=""):
 
 
 def clean_card(value: str) -> str:
-    card = (value or "").replace(" ", "").strip()
-    if card and not (card.isdigit() and 12 <= len(card) <= 30):
-        raise ValidationError(_("A bank card number has 12 to 30 digits."))
-    return card
+    return clean_card_number(value)
 
 
 class WorkerForm(forms.ModelForm):

@@ -10,9 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from relief import workflow as wf
 from relief.errors import NotAllowed
-from relief.idcard import mask_card
+from relief.idcard import clean_card_number, mask_card
 from relief.models import Application, BatchItem, BatchState
 from relief.services.audit import audit
 from relief.services.locking import lock_application
@@ -64,12 +63,16 @@ def payout_account_change(
     reason = (reason or "").strip()
     bank_name = (bank_name or "").strip()
     bank_branch = (bank_branch or "").strip()
-    bank_card = (bank_card or "").replace(" ", "").strip()
     errors = {}
     if not reason:
         errors["reason"] = _("This field is required.")
-    if not (bank_card.isdigit() and 12 <= len(bank_card) <= 30):
-        errors["bank_card"] = _("A bank card number has 12 to 30 digits.")
+    try:
+        bank_card = clean_card_number(bank_card)
+    except ValidationError as exc:
+        errors["bank_card"] = exc.messages[0]
+    else:
+        if not bank_card:
+            errors["bank_card"] = _("This field is required.")
     if not bank_name:
         errors["bank_name"] = _("This field is required.")
     if errors:
@@ -102,7 +105,3 @@ def payout_account_change(
         source=source,
     )
     return locked
-
-
-def case_may_change_account(user, application: Application) -> bool:
-    return wf.role_may(user, "payout_account", application.state)

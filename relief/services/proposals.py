@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relief.errors import NotAllowed
-from relief.idcard import mask_card
+from relief.idcard import clean_card_number, mask_card
 from relief.models import Application, ProposalStatus, ProposedChange
 from relief.services.audit import audit
 from relief.services.locking import lock_application
@@ -30,11 +30,12 @@ def _clean(data: dict) -> dict:
     if unknown:
         raise TypeError(f"proposal: unknown fields {sorted(unknown)}")
     values = {k: (data.get(k) or "").strip() for k in PROPOSAL_FIELDS}
-    values["bank_card"] = values["bank_card"].replace(" ", "")
     errors = {}
+    try:
+        values["bank_card"] = clean_card_number(values["bank_card"])
+    except ValidationError as exc:
+        errors["bank_card"] = exc.messages[0]
     card = values["bank_card"]
-    if card and not (card.isdigit() and 12 <= len(card) <= 30):
-        errors["bank_card"] = _("A bank card number has 12 to 30 digits.")
     if card and not values["bank_name"]:
         errors["bank_name"] = _("Name the bank of the new card.")
     if (values["bank_name"] or values["bank_branch"]) and not card:

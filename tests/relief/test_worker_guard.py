@@ -609,3 +609,19 @@ def test_the_reviewer_sees_the_proposal_masked_and_decides_it_in_the_admin(
         "declined",
         "",
     )
+
+
+def test_card_numbers_typed_in_full_width_digits_are_stored_as_ascii(people, dl_worker):
+    app = file_case(people.alice, dl_worker)
+    wide = NEW_CARD.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    services.application_propose(
+        application=app, user=people.alice, data={"bank_name": "建设银行", "bank_card": wide}
+    )
+    assert ProposedChange.objects.get(application=app).bank_card == NEW_CARD
+    with pytest.raises(ValidationError) as refused:
+        services.application_propose(
+            application=app,
+            user=people.alice,
+            data={"bank_name": "建设银行", "bank_card": "٦٢١٧" * 4},
+        )
+    assert "bank_card" in refused.value.message_dict
