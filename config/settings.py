@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "relief",
     "reports",
     "privacy",
+    "backups",
     "django_tasks_db",
 ]
 

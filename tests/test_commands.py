@@ -100,6 +100,9 @@ def test_the_discovery_finds_the_project_commands_and_only_them():
         "load_demo",
         "payout_report",
         "worker_statement",
+        "backup",
+        "restore",
+        "verify_backup",
     } <= set(COMMANDS)
     assert "db_worker" not in COMMANDS  # django_tasks_db's, not ours
     assert "migrate" not in COMMANDS
