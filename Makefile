@@ -11,10 +11,16 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
+# PostgreSQL's pg_dump/pg_restore for `manage.py backup` and `restore`. They must be at least
+# the server's version: Debian 12's postgresql-client is 15, like its server; for another
+# server version set e.g. PG_CLIENT=postgresql-client-16 (from apt.postgresql.org).
+PG_CLIENT ?= postgresql-client
+
 # Debian package names: WeasyPrint's Pango, HarfBuzz's subsetter (fast font embedding),
-# a CJK font for Chinese PDFs, Chromium for the browser tests, gettext for translations.
+# a CJK font for Chinese PDFs, Chromium for the browser tests, gettext for translations,
+# the PostgreSQL client programs for backups.
 SYSTEM_PACKAGES := python3-venv python3-dev libpango-1.0-0 libpangoft2-1.0-0 \
-	libharfbuzz-subset0 fonts-noto-cjk chromium gettext
+	libharfbuzz-subset0 fonts-noto-cjk chromium gettext $(PG_CLIENT)
 
 .PHONY: demo test install system-packages venv messages check clean
 
