@@ -162,6 +162,20 @@ def label(name: str) -> str:
     return BUTTON_LABELS.get(name) or wf.TRANSITION_LABELS[name]
 
 
+# How each step shows on the case page: the steps that move the case on are the primary
+# buttons, the ones that send it back or end it are marked as such, the rest (a file, a
+# follow-up, the payout account) are plain. Primary first, the ones that turn back last.
+FORWARD = {"submit", "resubmit", "verify", "recommend", "approve", "disburse", "close"}
+BACKWARD = {"withdraw", "return_for_info", "reject", "send_back"}
+KIND_ORDER = {"primary": 0, "secondary": 1, "danger": 2}
+
+
+def step_kind(name: str) -> str:
+    if name in FORWARD:
+        return "primary"
+    return "danger" if name in BACKWARD else "secondary"
+
+
 def available_actions(user, application) -> list[tuple[str, str]]:
     """(name, label) of the steps this user may take on this case now, in table order."""
     return [(name, label(name)) for name in ACTIONS if wf.role_may(user, name, application.state)]
