@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from relief import services
 from relief import workflow as wf
+from relief.error_links import error_links
 from relief.errors import Conflict
 from relief.forms import (
     RELATIONS,
@@ -99,6 +100,11 @@ class CaseForms:
     def is_valid(self) -> bool:
         results = [f.is_valid() for f in self.all()]  # every form, for every message
         return all(results)
+
+    def error_links(self):
+        # A message about the household as a whole links to its section.
+        targets = {self.household.prefix: "household-title"} if self.household is not None else None
+        return error_links(*self.all(), formset_targets=targets)
 
     def error_count(self) -> int:
         count = 0
