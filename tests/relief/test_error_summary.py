@@ -1,5 +1,5 @@
 """Issue 13, item 13: the error summary on top of a refused form links to each field in error
-(the intake and the correction form; the home-visit form: test_visit_page.py). The browser side (a link focuses
+(the intake, the correction form and the home-visit form). The browser side (a link focuses
 its input) is in tests/browser/test_phone_forms.py."""
 
 import re
@@ -67,6 +67,23 @@ def test_the_correction_form_summary_links_too(client, people):
     response = client.post(reverse("relief:case_edit", args=[app.pk]), data)
     assert response.status_code == 400
     assert list(summary_links(response.content.decode())) == ["id_household_monthly_income"]
+
+
+def test_the_visit_form_summary_links_too(client, people):
+    app = case_in_state(
+        "submitted", caseworker=people.alice, reviewer=people.carol, officer=people.erin
+    )
+    client.force_login(people.carol)
+    url = reverse("relief:visit_new", args=[app.pk])
+    form = client.get(url).context["form"]
+    response = client.post(url, {"version": form["version"].value(), "visitors": "梁慧敏"})
+    assert response.status_code == 400
+    assert set(summary_links(response.content.decode())) == {
+        "id_visit_date",
+        "id_findings",
+        "id_verified_household_income",
+        "id_verified_monthly_expenses",
+    }
 
 
 def test_a_message_about_the_whole_form_is_listed_without_a_link(people):
