@@ -74,7 +74,13 @@ def card_input(label, help_text=""):
         max_length=40,
         help_text=help_text,
         widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+            # Never copied into the phone's storage with the rest of the form (form-draft.js).
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "data-draft-skip": "",
+            }
         ),
     )
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from relief import search_tokens, services
+from relief import form_drafts, search_tokens, services
 from relief import workflow as wf
 from relief.errors import Conflict
 from relief.forms import AttachmentForm, CaseFilterForm, CommentForm
@@ -127,6 +127,8 @@ def render_case(request, application, *, attachment_form=None, status=200):
         if request.user.is_staff
         else "",
         "show_visits": show_visits,
+        # Forms the server now has: the phone's kept copies of them go (relief.form_drafts).
+        "drafts_saved": form_drafts.pop_saved(request),
     }
     return render(request, "relief/case_detail.html", context, status=status)
 

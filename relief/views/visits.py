@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from relief import idempotency, services
+from relief import form_drafts, idempotency, services
 from relief import workflow as wf
 from relief.conflicts import handle_conflicts, stale_text
 from relief.error_links import error_links
@@ -57,6 +57,7 @@ def visit_new(request, pk):
         earlier = idempotency.already_made(user, key)
         if isinstance(earlier, HomeVisit) and earlier.application_id == case.pk:
             # Sent again after a lost answer: the first one is on file.
+            form_drafts.mark_saved(request, key)
             messages.info(request, idempotency.replay_message())
             return redirect(case_page)
     if not wf.role_may(user, "home_visit", case.state):
@@ -92,8 +93,10 @@ def visit_new(request, pk):
                     form.add_error(None, message)
             else:
                 if outcome.conflict is None:
+                    form_drafts.mark_saved(request, key)
                     messages.success(request, _("The home visit is recorded."))
-                    # The case page of the site: it shows the visit and links to the admin.
+                    # The case page of the site: it shows the visit and clears the copy the
+                    # phone kept of this form; it links back to the admin.
                     return redirect(case_page)
     return render(
         request,
