@@ -54,6 +54,35 @@ class IdleTimeoutMiddleware:
         return self.get_response(request)
 
 
+class SignOutClearsStorageMiddleware:
+    """Signing out (the site's button or the admin's) empties the browser's storage for this
+    site: `Clear-Site-Data: "storage"`.
+
+    The intake and home-visit forms keep what is typed in the phone's storage until the server
+    has it (static/js/form-draft.js), so a lost signal loses nothing; on a shared phone, none
+    of it (names, ID numbers, a household's illnesses) may outlive a sign-out. Every user's
+    copies go, not only the signing-out user's: whoever signs out leaves the phone clean. The
+    script also clears them on the site's sign-out button, for browsers without the header.
+    An automatic sign-out after idle time does not clear them: that is the lost-signal case.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        signing_out = request.method == "POST" and request.user.is_authenticated
+        response = self.get_response(request)
+        match = request.resolver_match
+        if (
+            signing_out
+            and match is not None
+            and match.url_name == "logout"
+            and not request.user.is_authenticated
+        ):
+            response["Clear-Site-Data"] = '"storage"'
+        return response
+
+
 class NoStoreMiddleware:
     """Nothing a signed-in user is shown may be kept by a browser or a proxy cache.
 

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.security.IdleTimeoutMiddleware",
     "config.security.NoStoreMiddleware",
+    "config.security.SignOutClearsStorageMiddleware",
     "config.security.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     # Late, as axes asks: it turns a refused sign-in into the lockout page.

@@ -74,7 +74,13 @@ def card_input(label, help_text=""):
         max_length=40,
         help_text=help_text,
         widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+            # Never copied into the phone's storage with the rest of the form (form-draft.js).
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "data-draft-skip": "",
+            }
         ),
     )
 
@@ -336,22 +342,26 @@ class AttachmentForm(forms.Form):
         self.fields["files"].required = require_file
 
     def clean_files(self):
-        files = self.cleaned_data["files"]
-        errors = []
-        for upload in files:
-            if upload.size > MAX_ATTACHMENT_BYTES:
-                errors.append(_("%(name)s is larger than 10 MB.") % {"name": upload.name})
-                continue
-            head = upload.read(16)
-            upload.seek(0)
-            if sniff_type(head) is None:
-                errors.append(
-                    _("%(name)s is not a PDF, JPEG, PNG, HEIC or WebP file.")
-                    % {"name": upload.name}
-                )
-        if errors:
-            raise ValidationError(errors)
-        return files
+        return check_uploads(self.cleaned_data["files"])
+
+
+def check_uploads(files):
+    """Size and type by the first bytes, before anything is stored (the service checks again
+    and decodes the file: relief.uploads)."""
+    errors = []
+    for upload in files:
+        if upload.size > MAX_ATTACHMENT_BYTES:
+            errors.append(_("%(name)s is larger than 10 MB.") % {"name": upload.name})
+            continue
+        head = upload.read(16)
+        upload.seek(0)
+        if sniff_type(head) is None:
+            errors.append(
+                _("%(name)s is not a PDF, JPEG, PNG, HEIC or WebP file.") % {"name": upload.name}
+            )
+    if errors:
+        raise ValidationError(errors)
+    return files
 
 
 class CommentForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from relief.views import attachments, cases, intake
+from relief.views import attachments, cases, intake, visits
 
 app_name = "relief"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("cases/<int:pk>/submit/", cases.case_submit, name="case_submit"),
     path("cases/<int:pk>/resubmit/", cases.case_resubmit, name="case_resubmit"),
     path("cases/<int:pk>/withdraw/", cases.case_withdraw, name="case_withdraw"),
+    path("cases/<int:pk>/visit/", visits.visit_new, name="visit_new"),
     path("cases/<int:pk>/attachments/", attachments.attachment_add, name="attachment_add"),
     path("attachments/<int:pk>/", attachments.attachment_download, name="attachment_download"),
 ]

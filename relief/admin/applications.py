@@ -1,14 +1,12 @@
 """Cases in the admin: the scoped list, the case page with its buttons, imports and exports.
 
-Nothing here sets a state or an amount: the buttons and the home-visit inline call the
-services, the ledger import calls relief.services.ledger.
+Nothing here sets a state or an amount: the buttons call the services (a home visit is
+recorded on its own page, relief.views.visits), the ledger import calls relief.services.ledger.
 """
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -46,33 +44,35 @@ from relief.models import (
     ReviewDecision,
 )
 from relief.selectors import applications_for_user, workers_for_user
-from relief.services import home_visit_record
 
 
 class HomeVisitInline(ReadOnlyInline):
-    """Visits on file are read-only; a new one is added through home_visit_record."""
+    """Visits on file, read-only. A visit is recorded on its own page (relief.views.visits),
+    which works on a phone: an editable row here made the case page 1,390 px wide."""
 
     model = HomeVisit
-    formfield_overrides = {
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 36})},
-        models.CharField: {"widget": forms.TextInput(attrs={"size": 16})},
-    }
     fields = [
         "visit_date",
         "visitors",
         "findings",
         "verified_household_income",
         "verified_monthly_expenses",
+        "photos",
     ]
 
-    def get_readonly_fields(self, request, obj=None):
-        return []
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("attachments")
 
-    def has_add_permission(self, request, obj=None):
-        return obj is not None and wf.role_may(request.user, "home_visit", obj.state)
-
-    def get_extra(self, request, obj=None, **kwargs):
-        return 1 if self.has_add_permission(request, obj) else 0
+    @admin.display(description=gettext_lazy("Photos"))
+    def photos(self, obj):
+        return format_html_join(
+            " ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("relief:attachment_download", args=[a.pk]), a.original_name)
+                for a in obj.attachments.all()
+            ),
+        )
 
 
 class AttachmentInline(ReadOnlyInline):
@@ -238,7 +238,7 @@ class ApplicationAdmin(
             )
         return obj
 
-    # --- permissions: viewing by group and scope; the only "change" is adding a home visit.
+    # --- permissions: viewing by group and scope; every change is a button (a service form).
 
     def has_add_permission(self, request):
         return False
@@ -247,32 +247,7 @@ class ApplicationAdmin(
         return False
 
     def has_change_permission(self, request, obj=None):
-        return obj is not None and wf.role_may(request.user, "home_visit", obj.state)
-
-    def save_model(self, request, obj, form, change):
-        """Never saved from the form: every field is read-only here."""
-
-    def construct_change_message(self, request, form, formsets, add=False):
-        # Runs before save_related; the audit trail, not the admin log, records what was added.
-        return []
-
-    def save_related(self, request, form, formsets, change):
-        for formset in formsets:
-            self.save_formset(request, form, formset, change)
-
-    def save_formset(self, request, form, formset, change):
-        if formset.model is not HomeVisit:
-            return
-        for visit_form in formset.extra_forms:
-            if not visit_form.has_changed():
-                continue
-            data = {k: visit_form.cleaned_data[k] for k in HomeVisitInline.fields}
-            try:
-                home_visit_record(
-                    application=form.instance, user=request.user, source="admin", **data
-                )
-            except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
+        return False
 
     # --- columns
 
@@ -469,7 +444,8 @@ def case_steps(user, obj, actions) -> list[dict]:
             {
                 "name": "home_visit",
                 "label": _("Record a home visit"),
-                "url": "#home_visits-group",
+                # Its own page, made for a phone (relief.views.visits); back here afterwards.
+                "url": reverse("relief:visit_new", args=[obj.pk]) + "?back=admin",
                 "kind": "secondary",
             }
         )

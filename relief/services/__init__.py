@@ -32,7 +32,12 @@ from relief.services.ledger import ledger_import
 from relief.services.meetings import review_meeting_record
 from relief.services.payout_accounts import payout_account_change
 from relief.services.proposals import application_propose
-from relief.services.visits import attachment_add, follow_up_record, home_visit_record
+from relief.services.visits import (
+    attachment_add,
+    follow_up_record,
+    home_visit_record,
+    home_visit_record_with_files,
+)
 from relief.services.workers import (
     household_replace,
     worker_create,
@@ -68,6 +73,7 @@ __all__ = [
     "hardship_file_close",
     "hardship_file_reopen",
     "home_visit_record",
+    "home_visit_record_with_files",
     "household_replace",
     "ledger_import",
     "payout_account_change",

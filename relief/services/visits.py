@@ -169,3 +169,33 @@ def attachment_add(
         attachment.file.storage.delete(attachment.file.name)
         raise
     return attachment
+
+
+@transaction.atomic
+def home_visit_record_with_files(
+    *, application: Application, user, uploads=(), source: str = "web", **visit
+) -> HomeVisit:
+    """A visit and the photos taken on it, in one transaction: all of it or nothing.
+
+    `uploads` are (file, kind) pairs; each goes through attachment_add (type, size, decoding).
+    """
+    made = home_visit_record(application=application, user=user, source=source, **visit)
+    stored = []
+    try:
+        for upload, kind in uploads:
+            stored.append(
+                attachment_add(
+                    application=application,
+                    user=user,
+                    upload=upload,
+                    kind=kind,
+                    home_visit=made,
+                    source=source,
+                )
+            )
+    except BaseException:
+        # The rows roll back with the transaction; the files they had written go too.
+        for attachment in stored:
+            attachment.file.storage.delete(attachment.file.name)
+        raise
+    return made

@@ -12,15 +12,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from relief import search_tokens, services
+from relief import form_drafts, search_tokens, services
 from relief import workflow as wf
 from relief.errors import Conflict
 from relief.forms import AttachmentForm, CaseFilterForm, CommentForm
 from relief.idcard import normalize_id_number
-from relief.models import Application, Attachment, ProposedChange
+from relief.models import Application, Attachment, HomeVisit, ProposedChange
 from relief.selectors import application_for_user, applications_for_user, timeline
 from relief.services.workers import workers_editable_by
-from relief.views.common import caseworker_required, posted_version
+from relief.views.common import caseworker_required, is_caseworker, posted_version
 from relief.views.presenters import last_comment, state_summary, timeline_rows
 from unions.selectors import scope_q
 
@@ -84,16 +84,23 @@ def case_actions(user, application) -> dict:
     state = application.state
     return {
         name: wf.role_may(user, name, state)
-        for name in ("edit", "submit", "resubmit", "withdraw", "attach")
+        for name in ("edit", "submit", "resubmit", "withdraw", "attach", "home_visit")
     }
 
 
 def render_case(request, application, *, attachment_form=None, status=200):
+    # The home visits are the town's record: shown to the town and the district.
+    show_visits = not is_caseworker(request.user)
     prefetch_related_objects(
         [application],
         "worker__household",
         Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
         "disbursements",
+        *(
+            [Prefetch("home_visits", queryset=HomeVisit.objects.prefetch_related("attachments"))]
+            if show_visits
+            else []
+        ),
     )
     rows = timeline_rows(timeline(application))
     actions = case_actions(request.user, application)
@@ -119,6 +126,9 @@ def render_case(request, application, *, attachment_form=None, status=200):
         "admin_url": reverse("admin:relief_application_change", args=[application.pk])
         if request.user.is_staff
         else "",
+        "show_visits": show_visits,
+        # Forms the server now has: the phone's kept copies of them go (relief.form_drafts).
+        "drafts_saved": form_drafts.pop_saved(request),
     }
     return render(request, "relief/case_detail.html", context, status=status)
 

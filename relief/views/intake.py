@@ -4,6 +4,7 @@ The ID number is posted, never put in a URL, so it stays out of logs and browser
 """
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.shortcuts import redirect, render
@@ -11,8 +12,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from relief import services
+from relief import form_drafts, idempotency, services
 from relief import workflow as wf
+from relief.error_links import error_links
 from relief.errors import Conflict
 from relief.forms import (
     RELATIONS,
@@ -23,7 +25,7 @@ from relief.forms import (
     ProposalForm,
     WorkerForm,
 )
-from relief.models import Policy
+from relief.models import Application, Policy
 from relief.selectors import application_for_user, applications_for_user, prior_relief, timeline
 from relief.services.proposals import pending_proposal
 from relief.services.workers import MEMBER_FIELDS, workers_editable_by
@@ -83,6 +85,10 @@ class CaseForms:
             }
         self.case = ApplicationForm(data, initial=initial, policy=policy)
         self.attachments = AttachmentForm(data, files, prefix="attach")
+        # The form's one-time key: sent again (a lost answer, a copy the phone kept), the
+        # same form files nothing twice (relief.idempotency).
+        posted = (data.get(idempotency.FIELD) or "").strip()[:64] if data is not None else ""
+        self.key = posted or idempotency.new_key()
 
     proposed_card = ""
 
@@ -99,6 +105,11 @@ class CaseForms:
     def is_valid(self) -> bool:
         results = [f.is_valid() for f in self.all()]  # every form, for every message
         return all(results)
+
+    def error_links(self):
+        # A message about the household as a whole links to its section.
+        targets = {self.household.prefix: "household-title"} if self.household is not None else None
+        return error_links(*self.all(), formset_targets=targets)
 
     def error_count(self) -> int:
         count = 0
@@ -182,6 +193,41 @@ def save_case(request, forms: CaseForms, *, action, worker=None, id_number="", c
     return case
 
 
+class _Refused(Exception):
+    """save_case refused (its messages are on the forms): the form's key is freed."""
+
+
+def save_case_once(request, forms: CaseForms, **kwargs):
+    """save_case, at most once per form key; None if refused."""
+
+    def make():
+        case = save_case(request, forms, **kwargs)
+        if case is None:
+            raise _Refused
+        return case
+
+    try:
+        case, _created = idempotency.once(request.user, forms.key, make)
+    except _Refused:
+        return None
+    except ValidationError as exc:  # the key is another user's (a form copied between them)
+        forms.case.add_error(None, exc.messages)
+        return None
+    form_drafts.mark_saved(request, forms.key)
+    return case
+
+
+def _replayed(request, case=None):
+    """A form sent again after the server had it: the case it made, with a message."""
+    key = idempotency.posted_key(request)
+    earlier = idempotency.already_made(request.user, key)
+    if not isinstance(earlier, Application) or (case is not None and earlier.pk != case.pk):
+        return None
+    form_drafts.mark_saved(request, key)
+    messages.info(request, idempotency.replay_message())
+    return redirect("relief:case_detail", pk=earlier.pk)
+
+
 def _policy_today():
     return Policy.in_force(timezone.localdate())
 
@@ -223,6 +269,11 @@ def case_new(request):
         return render(
             request, "relief/case_new.html", _intake_context(request, id_form=IdNumberForm())
         )
+    # Before anything else: a re-sent intake (also its ID-number step, sent by the copy the
+    # phone kept) answers with the case the first one filed.
+    replay = _replayed(request)
+    if replay is not None:
+        return replay
     id_form = IdNumberForm(request.POST)
     if not id_form.is_valid():
         return render(request, "relief/case_new.html", _intake_context(request, id_form=id_form))
@@ -249,7 +300,7 @@ def case_new(request):
     )
     action = "submit" if request.POST.get("action") == "submit" else "draft"
     if forms.is_valid():
-        case = save_case(request, forms, action=action, worker=worker, id_number=number)
+        case = save_case_once(request, forms, action=action, worker=worker, id_number=number)
         if case is not None:
             messages.success(
                 request,
@@ -276,6 +327,11 @@ def case_new(request):
 def case_edit(request, pk):
     """Correct a draft or a returned case, with the reviewer's comment on top."""
     case = application_for_user(request.user, pk)
+    if request.method == "POST":
+        # Sent again after the server had it (it may have moved the case on since).
+        replay = _replayed(request, case)
+        if replay is not None:
+            return replay
     if not wf.role_may(request.user, "edit", case.state):
         messages.error(request, _("This case can no longer be changed here."))
         return redirect("relief:case_detail", pk=pk)
@@ -298,7 +354,7 @@ def case_edit(request, pk):
         action = then if request.POST.get("action") == then else "save"
         if forms.is_valid():
             case.version = posted_version(request)
-            saved = save_case(request, forms, action=action, worker=case.worker, case=case)
+            saved = save_case_once(request, forms, action=action, worker=case.worker, case=case)
             if saved is not None:
                 messages.success(
                     request,

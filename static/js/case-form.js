@@ -121,6 +121,4 @@
   document.querySelectorAll("[data-formset]").forEach(setUpFormset);
   document.querySelectorAll("input[data-cap]").forEach(setUpCapCheck);
   document.querySelectorAll("form[data-case-form]").forEach(guardDoubleSubmit);
-  var summary = document.getElementById("error-summary");
-  if (summary) summary.focus();
 })();

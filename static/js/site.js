@@ -9,3 +9,53 @@
     });
   });
 })();
+
+/* The copies of forms kept in this browser while they are typed (form-draft.js): every page
+   removes those the server has confirmed (the case page names their one-time keys), those older
+   than three days, and all of them when someone signs out here (the sign-out answer also
+   carries Clear-Site-Data, for when this script does not run). */
+(function () {
+  "use strict";
+  var PREFIX = "relief-draft:";
+  var MAX_AGE_MS = 3 * 24 * 3600 * 1000;
+  var store;
+  try {
+    store = window.localStorage;
+  } catch (e) {
+    return;
+  }
+  if (!store) return;
+
+  function draftKeys() {
+    var keys = [];
+    for (var i = 0; i < store.length; i += 1) {
+      var key = store.key(i);
+      if (key && key.indexOf(PREFIX) === 0) keys.push(key);
+    }
+    return keys;
+  }
+
+  var saved = [];
+  document.querySelectorAll("[data-drafts-saved]").forEach(function (el) {
+    saved = saved.concat(el.getAttribute("data-drafts-saved").split(" "));
+  });
+  var now = Date.now();
+  draftKeys().forEach(function (key) {
+    var draft = null;
+    try {
+      draft = JSON.parse(store.getItem(key));
+    } catch (e) {
+      draft = null;
+    }
+    if (!draft || !draft.at || now - draft.at > MAX_AGE_MS ||
+        (draft.key && saved.indexOf(draft.key) !== -1)) {
+      store.removeItem(key);
+    }
+  });
+
+  document.querySelectorAll("form[action$='/logout/']").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      draftKeys().forEach(function (key) { store.removeItem(key); });
+    });
+  });
+})();

@@ -111,6 +111,7 @@ def test_the_admin_runs_under_the_csp(watched, live_server, people, who):
     ]
     more = {
         "carol": [
+            f"/cases/{case.pk}/visit/",  # the home-visit form (issue 13, item 5)
             "/admin/relief/application/import/",
             "/admin/relief/application/export/",
             "/admin/relief/reviewmeeting/add/",

@@ -442,6 +442,15 @@ POLICY: dict[str, Entry] = {
         post=BAD,  # no file
         reviewers=(NOT_ALLOWED, DENIED),
     ),
+    # The town's home visit (入户核实), on its own page: scope first (404), then the role; an
+    # empty POST is the form again with its errors.
+    "cases/<int:pk>/visit/": row(
+        Obj("case_submitted"),
+        caseworker=DENIED,
+        town=(OK, BAD),
+        district=DENIED,
+        superuser=DENIED,
+    ),
     # A download (GET only: each one is written to the access log).
     "attachments/<int:pk>/": signed_in_page(Obj("attachment"), value=GET_ONLY),
     # Money is the towns' and the district's business.
@@ -532,8 +541,8 @@ POLICY: dict[str, Entry] = {
         "case_submitted",
         changelist=staff(OK),
         add=staff(DENIED),
-        # The only change is adding a home visit, the town's step in this state.
-        change=staff((OK, DENIED), town=OK),
+        # Read-only: every change is a button's form; a home visit has its own page.
+        change=staff((OK, DENIED)),
         history=staff(OK),
         delete=staff(DENIED),
         **{
