@@ -249,9 +249,7 @@ def test_sqlite_busy_is_a_conflict_only_on_sqlite():
         assert as_conflict(busy) is None
 
 
-def test_a_payout_that_waited_out_sqlites_busy_timeout_is_a_message_not_a_503(
-    client, people, tree
-):
+def test_a_payout_that_waited_out_sqlites_busy_timeout_is_a_message_not_a_503(client, people, tree):
     """SQLite (finding 6): BEGIN IMMEDIATE waited its timeout behind an import's write and
     failed with "database is locked": the form comes back saying the database was busy."""
     from django.db import connection
@@ -262,9 +260,12 @@ def test_a_payout_that_waited_out_sqlites_busy_timeout_is_a_message_not_a_503(
     fund(people.erin, tree.xq, "10000.00")
     client.force_login(people.erin)
     url = reverse("admin:relief_application_act", args=[app.pk, "disburse"])
-    with english(), mock.patch(
-        "relief.services.disbursements.lock_application",
-        side_effect=OperationalError("database is locked"),
+    with (
+        english(),
+        mock.patch(
+            "relief.services.disbursements.lock_application",
+            side_effect=OperationalError("database is locked"),
+        ),
     ):
         response = client.post(url, {**payout_form(app), "version": app.version})
     assert response.status_code == 200
