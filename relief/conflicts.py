@@ -1,8 +1,9 @@
 """One place that turns "someone else got there first" into words for the user.
 
-Three kinds of conflict reach the pages: the case changed after the form was loaded (its
+Four kinds of conflict reach the pages: the case changed after the form was loaded (its
 version moved on), the case's state moved on so the step no longer applies (approved, paid),
-and a row lock was not obtained in time (PostgreSQL `lock_timeout`). Each ends in the form again
+a row lock was not obtained in time (PostgreSQL `lock_timeout`), and SQLite's write lock was
+not obtained within its busy timeout ("database is locked"). Each ends in the form again
 or on the case page with a message saying what happened, by whom and when (from the audit
 trail) and what to do, never a 500 or a bare 403. A role that may never take the step still
 gets 403: that is not a conflict but a refusal.
@@ -39,6 +40,28 @@ def set_lock_timeout() -> None:
     ms = int(getattr(settings, "RELIEF_LOCK_TIMEOUT_MS", 5000))
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = {ms}")
+
+
+def is_sqlite_busy(exc: BaseException) -> bool:
+    """SQLite: another write transaction held the database longer than the busy timeout.
+
+    With transaction_mode IMMEDIATE (config.env.sqlite_options) a writer waits at BEGIN, up to
+    the `timeout` (20 s), then gets "database is locked": nothing of its own was written yet.
+    """
+    return (
+        isinstance(exc, OperationalError)
+        and connection.vendor == "sqlite"
+        and "database is locked" in str(exc)
+    )
+
+
+def sqlite_busy_conflict() -> Conflict:
+    return Conflict(
+        _(
+            "The database is busy with another change (an import, a batch payment) and this "
+            "one could not wait any longer. Nothing was saved: wait a moment and try again."
+        )
+    )
 
 
 def is_lock_timeout(exc: BaseException) -> bool:
@@ -111,6 +134,8 @@ def as_conflict(exc: BaseException) -> Conflict | None:
         return exc
     if is_lock_timeout(exc):
         return lock_timeout_conflict()
+    if is_sqlite_busy(exc):
+        return sqlite_busy_conflict()
     return None
 
 

@@ -10,11 +10,65 @@ from django.db import connection
 from django.db.models import JSONField
 
 
-def bulk_insert(model, rows: list[dict], *, want_ids: bool = True) -> list[int]:
-    """Insert `rows` ({attname: value}) into `model`'s table; return their ids in order."""
+def reserve_ids(model, count: int) -> list[int] | None:
+    """`count` primary keys from `model`'s sequence, before its rows are written (PostgreSQL).
+
+    Lets rows that point at these (audit entries at payouts) be written first: Django's
+    foreign keys are DEFERRABLE INITIALLY DEFERRED. None elsewhere (SQLite has no sequence).
+    """
+    if connection.vendor != "postgresql":
+        return None
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
+        return [r[0] for r in cursor.fetchall()]
+
+
+def check_foreign_keys_now(*, except_to=()) -> None:
+    """Run the deferred foreign-key checks now rather than at commit (PostgreSQL).
+
+    A long import checks what it wrote before it takes the short-lived fund-account locks, so
+    commit (inside those locks) has little left to check. Keys pointing at a table in
+    `except_to` (rows still to be written) stay deferred.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        # By name: SET CONSTRAINTS ALL IMMEDIATE would check the excepted keys too, and fail.
+        cursor.execute(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.conname) "
+            "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+            "WHERE c.contype = 'f' AND c.condeferrable "
+            "AND NOT (c.confrelid::regclass::text = ANY(%s))",
+            [[m._meta.db_table for m in except_to]],
+        )
+        names = [r[0] for r in cursor.fetchall()]
+        if names:
+            cursor.execute(f"SET CONSTRAINTS {', '.join(names)} IMMEDIATE")
+
+
+def defer_foreign_keys() -> None:
+    """Back to Django's default (checked at commit) for the rest of the transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def bulk_insert(
+    model, rows: list[dict], *, want_ids: bool = True, ids: list[int] | None = None
+) -> list[int]:
+    """Insert `rows` ({attname: value}) into `model`'s table; return their ids in order.
+
+    `ids` (from reserve_ids) gives the rows primary keys taken earlier.
+    """
     if not rows:
         return []
     if connection.vendor != "postgresql":
+        if ids is not None:
+            rows = [{model._meta.pk.attname: i, **row} for i, row in zip(ids, rows, strict=True)]
         objs = model.objects.bulk_create([model(**row) for row in rows], batch_size=2000)
         return [obj.pk for obj in objs]
     from psycopg.types.json import Jsonb
@@ -26,13 +80,9 @@ def bulk_insert(model, rows: list[dict], *, want_ids: bool = True) -> list[int]:
     json_fields = {f.attname for f in fields if isinstance(f, JSONField)}
     table = connection.ops.quote_name(meta.db_table)
     with connection.cursor() as cursor:
-        ids: list[int] = []
-        if want_ids:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, meta.pk.column, len(rows)],
-            )
-            ids = [r[0] for r in cursor.fetchall()]
+        if ids is None and want_ids:
+            ids = reserve_ids(model, len(rows))
+        if ids is not None:
             columns = [meta.pk.column, *columns]
         names = ", ".join(connection.ops.quote_name(c) for c in columns)
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
@@ -43,8 +93,8 @@ def bulk_insert(model, rows: list[dict], *, want_ids: bool = True) -> list[int]:
         ):
             for index, row in enumerate(rows):
                 values = [_value(row, f.attname, defaults, json_fields, Jsonb) for f in fields]
-                copy.write_row([ids[index], *values] if want_ids else values)
-    return ids
+                copy.write_row([ids[index], *values] if ids is not None else values)
+    return ids or []
 
 
 def _value(row, attname, defaults, json_fields, Jsonb):

@@ -46,8 +46,11 @@ def lock_account(town, source: str, year: int, *, create: bool = False) -> FundA
         FundAccount.objects.bulk_create(
             [FundAccount(town=town, source=source, year=year)], ignore_conflicts=True
         )
+    # Only the account row: FOR UPDATE over the join would lock the town's union row too, so
+    # payouts from other accounts of the town would queue behind each other, and an import
+    # whose rows point at the town (a share lock) would deadlock with a payout.
     return (
-        FundAccount.objects.select_for_update()
+        FundAccount.objects.select_for_update(of=("self",))
         .filter(town=town, source=source, year=year)
         .select_related("town")
         .first()

@@ -236,3 +236,39 @@ def test_a_case_paid_since_the_admin_payout_form_loaded_is_explained_not_invalid
     assert people.erin.get_full_name() in error
     assert Application.objects.get(pk=app.pk).get_state_display() in error
     assert Disbursement.objects.filter(application=app).count() == 1
+
+
+def test_sqlite_busy_is_a_conflict_only_on_sqlite():
+    from django.db import connection
+
+    busy = OperationalError("database is locked")
+    if connection.vendor == "sqlite":
+        with english():
+            assert "busy" in str(as_conflict(busy))
+    else:
+        assert as_conflict(busy) is None
+
+
+def test_a_payout_that_waited_out_sqlites_busy_timeout_is_a_message_not_a_503(client, people, tree):
+    """SQLite (finding 6): BEGIN IMMEDIATE waited its timeout behind an import's write and
+    failed with "database is locked": the form comes back saying the database was busy."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's busy timeout")
+    app = approved(people)
+    fund(people.erin, tree.xq, "10000.00")
+    client.force_login(people.erin)
+    url = reverse("admin:relief_application_act", args=[app.pk, "disburse"])
+    with (
+        english(),
+        mock.patch(
+            "relief.services.disbursements.lock_application",
+            side_effect=OperationalError("database is locked"),
+        ),
+    ):
+        response = client.post(url, {**payout_form(app), "version": app.version})
+    assert response.status_code == 200
+    [error] = response.context["form"].non_field_errors()
+    assert "busy" in error and "try again" in error
+    assert not Disbursement.objects.filter(application=app).exists()
