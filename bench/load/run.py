@@ -157,8 +157,16 @@ class Run:
     def start(self, cmd, **kwargs) -> subprocess.Popen:
         # A process group of its own, so stopping it stops its children (gunicorn's workers).
         process = subprocess.Popen(cmd, env=self.env, cwd=ROOT, start_new_session=True, **kwargs)
-        self.processes.append(process)
+        self.started(process)
         return process
+
+    def started(self, process: subprocess.Popen):
+        self.processes.append(process)
+        # For a caller's cleanup should this runner itself be killed (.ci/run's trap): the
+        # ids of the process groups it started, one a line.
+        if os.environ.get("LOAD_PID_FILE"):
+            with open(os.environ["LOAD_PID_FILE"], "a") as f:
+                f.write(f"{process.pid}\n")
 
     def stop(self, process: subprocess.Popen, sig=signal.SIGTERM):
         if process.poll() is None:
@@ -282,7 +290,7 @@ class Run:
         marker = self.log.stat().st_size if self.log.exists() else 0
         started = time.time()
         process = self.locust(cls, users, base, run, stop_file)
-        self.processes.append(process)
+        self.started(process)
         window = None
         if key == "import":
             time.sleep(self.args.baseline_seconds)  # payouts alone first
