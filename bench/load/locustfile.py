@@ -170,6 +170,17 @@ def barrier(name: str, parties: int, timeout: float = 120) -> None:
     event.wait(timeout)
 
 
+def fresh_connection(user: HttpUser) -> None:
+    """Drop the user's idle keep-alive connection before a post that waited at a barrier.
+
+    gunicorn closes a connection idle for 2 s (its keepalive); requests does not retry a POST
+    sent on a connection the server closed at that instant, and would report a dropped
+    connection that a browser (which retries that case) never shows. A tab that sat idle opens
+    a new connection anyway."""
+    for adapter in user.client.adapters.values():
+        adapter.close()
+
+
 _finished = itertools.count(1)
 _index: dict[str, itertools.count] = {}
 
@@ -215,8 +226,8 @@ class Scenario(HttpUser):
     def outcome(self, scenario: str, response, *, success: str = "success") -> str:
         status = response.status_code
         record = {"kind": "outcome", "scenario": scenario, "status": status, "user": self.n}
-        if status >= 500:
-            record.update(outcome="error", message=text(response.text)[:200])
+        if status >= 500 or not status:  # not status: the connection dropped, no answer
+            record.update(outcome="error", message=text(response.text or "")[:200])
         elif status in (301, 302, 303):
             page = self.client.get(response.headers["Location"], name=f"{scenario}: next").text
             shown = messages(page)
@@ -244,9 +255,10 @@ class Scenario(HttpUser):
         with self.client.post(
             path, data, name=name, allow_redirects=False, catch_response=True
         ) as response:
-            # A refusal the user is told about is the application working: only 5xx fail.
-            if response.status_code >= 500:
-                response.failure(f"{response.status_code}")
+            # A refusal the user is told about is the application working: only 5xx and
+            # dropped connections (status 0) fail.
+            if response.status_code >= 500 or not response.status_code:
+                response.failure(f"{response.status_code}: {response.error}")
             else:
                 response.success()
             return response
@@ -268,6 +280,7 @@ class Scenario(HttpUser):
         }
         if sync:
             barrier(scenario, self.users)
+            fresh_connection(self)
         return data, self.post("/admin/relief/disbursement/add/", data, f"{scenario}: post")
 
     def case_action(self, scenario, case, action, values, *, sync=True):
@@ -282,6 +295,7 @@ class Scenario(HttpUser):
             data["idempotency_key"] = field(page, "idempotency_key")
         if sync:
             barrier(scenario, self.users)
+            fresh_connection(self)
         return data, self.post(path, data, f"{scenario}: post")
 
 
@@ -382,6 +396,7 @@ class FileTwice(Scenario):
             "household-MAX_NUM_FORMS": "1000",
         }
         barrier("file_twice", self.users)
+        fresh_connection(self)
         response = self.post("/cases/new/", data, "file_twice: post")
         self.outcome("file_twice", response)
 
@@ -429,6 +444,7 @@ class Replay(Scenario):
         again = self.post(path, data, "replay: again")
         self.outcome("replay: again", again, success="duplicate")
         barrier("replay", self.users)
+        fresh_connection(self)
         # A double click: two posts at once; the browser shows the answer to the second.
         jar = self.client.cookies.copy()
         clicks = [gevent.spawn(self.post, path, data, "replay: double click") for _ in range(2)]

@@ -470,8 +470,8 @@ class Report:
             f"{a.import_rows:,}-row ledger import; machine load at the end "
             f"{os.getloadavg()[0]:.1f}; whole run {self.seconds:.0f} s.",
             "",
-            "| scenario | gunicorn | requests | 2xx/3xx | 4xx | 5xx | success | refused "
-            "(with message) | replayed | bare 4xx | POST p50 / p95 / p99 / max (ms) |",
+            "| scenario | gunicorn | requests | 2xx/3xx | 4xx | 5xx or no answer | success "
+            "| refused (with message) | replayed | bare 4xx | POST p50 / p95 / p99 / max (ms) |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         total = Counter()
