@@ -22,7 +22,7 @@ PG_CLIENT ?= postgresql-client
 SYSTEM_PACKAGES := python3-venv python3-dev libpango-1.0-0 libpangoft2-1.0-0 \
 	libharfbuzz-subset0 fonts-noto-cjk chromium gettext $(PG_CLIENT)
 
-.PHONY: demo test install system-packages venv messages check clean
+.PHONY: demo test install system-packages venv bench-install load-test messages check clean
 
 # DEBUG is off unless set (config/settings.py); the demo is the one place it is on.
 demo: export DEBUG = 1
@@ -49,6 +49,19 @@ $(VENV)/.install-stamp: pyproject.toml requirements.lock
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -c requirements.lock -e ".[test,prod]"
 	touch $@
+
+# The load test's tool (locust, the optional 'bench' group), kept out of the plain install.
+bench-install: $(VENV)/.bench-stamp
+
+$(VENV)/.bench-stamp: $(VENV)/.install-stamp
+	$(PIP) install --quiet -c requirements.lock -e ".[test,prod,bench]"
+	touch $@
+
+# Issue 12's load test in its small form (what CI runs) on its own PostgreSQL database, which
+# it re-creates and drops; the full form and its figures: bench/RESULTS.md.
+LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/relief_load_ci
+load-test: install bench-install
+	LOAD_DATABASE_URL=$(LOAD_DATABASE_URL) $(PY) bench/load/run.py --ci
 
 # Regenerate translation catalogs after changing user-facing strings, then translate and
 # commit locale/ (the compiled .mo files ship with the code).
