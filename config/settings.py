@@ -40,14 +40,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "axes",
+    "config.apps.AxesConfig",  # axes, named in Chinese
     "csp",
     "import_export",
     "unions",
     "relief",
     "reports",
     "privacy",
-    "django_tasks_db",
+    "config.apps.TasksDbConfig",  # django_tasks_db, named in Chinese
 ]
 
 # Background jobs (reports): django-tasks with its database backend; run the worker with

@@ -500,7 +500,7 @@ POLICY: dict[str, Entry] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": admin_row(
         ViewOnSite(), **staff(NOT_FOUND), out=dict.fromkeys(("district", "superuser"), NOT_FOUND)
     ),
-    "admin/^(?P<app_label>axes|unions|auth|relief|privacy|django_tasks_database)/$": admin_row(
+    "admin/^(?P<app_label>axes|django_tasks_database|unions|auth|relief|privacy)/$": admin_row(
         Page("/admin/relief/"), **staff(OK), id="admin/app_index"
     ),
     "admin/(?P<url>.*)$": admin_row(
