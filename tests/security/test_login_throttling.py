@@ -171,3 +171,25 @@ def test_the_attempts_are_searched_by_post_like_every_admin_list(client, people)
     assert response.status_code == 303
     assert "alice" not in response.url  # the term stays in the session, not the address
     assert "alice" in officer.get(response.url).content.decode()
+
+
+def test_the_officer_sees_which_lock_holds_and_unlocks_a_user_locked_from_many_addresses(
+    client, people
+):
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "/login/", "alice", "wrong", ip=f"198.51.100.{i % 2}")
+    assert sign_in(client, "/login/", "alice", PASSWORD).status_code == 429
+    officer = client.__class__()
+    officer.force_login(people.erin)
+    listing = officer.get(reverse("admin:axes_accessattempt_changelist")).content.decode()
+    rows = list(AccessAttempt.objects.values_list("pk", flat=True))
+    assert len(rows) >= 2
+    # Every row of the user says so: the user's count, not each row's (axes's own column).
+    assert listing.count("用户已锁定") == len(rows)
+    response = officer.post(
+        reverse("admin:axes_accessattempt_changelist"),
+        {"action": "delete_selected", "_selected_action": rows, "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.exists()
+    assert sign_in(client, "/login/", "alice", PASSWORD).status_code == 302
