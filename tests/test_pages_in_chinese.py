@@ -155,14 +155,3 @@ def test_the_page_is_all_chinese(world, db, route, roles):  # noqa: F811
         if words:
             found[role] = words
     assert not found, f"English on {route}: {found}"
-
-
-def test_the_admin_greets_people_by_their_name_not_their_username(client, people):
-    officer = people.erin
-    officer.full_name = "陈志强"
-    officer.save(update_fields=["full_name"])
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
-    client.force_login(officer)
-    html = client.get("/admin/").content.decode()
-    greeting = re.search(r"欢迎，\s*<strong>([^<]*)</strong>", html)
-    assert greeting and greeting.group(1) == "陈志强"
