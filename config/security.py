@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
+from config.throttling import ADDRESS, LOCKED_BY
 from privacy.access import client_ip
 
 # Seconds since the epoch of the session's last request; written at most once a minute, so an
@@ -131,10 +132,18 @@ def _locked_form(form_class, request, message):
 def lockout_response(request, original_response=None, credentials=None):
     """The sign-in page again, with a message saying why and for how long (HTTP 429)."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    message = _(
-        "Too many failed sign-in attempts for this user from this address. Sign-in is locked "
-        "for %(minutes)d minutes; a district officer or an administrator can unlock it sooner."
-    ) % {"minutes": minutes}
+    if getattr(request, LOCKED_BY, None) == ADDRESS:
+        text = _(
+            "Too many failed sign-in attempts from this network address. Sign-in from it is "
+            "locked for %(minutes)d minutes; a district officer or an administrator can unlock "
+            "it sooner."
+        )
+    else:
+        text = _(
+            "Too many failed sign-in attempts for this user. Sign-in is locked for %(minutes)d "
+            "minutes; a district officer or an administrator can unlock it sooner."
+        )
+    message = text % {"minutes": minutes}
     if request.path.startswith(_admin_login_path()):
         context = {
             **admin.site.each_context(request),

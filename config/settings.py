@@ -40,7 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "axes",
+    "config.apps.AxesConfig",  # axes, named in Chinese
     "csp",
     "import_export",
     "unions",
@@ -48,7 +48,7 @@ INSTALLED_APPS = [
     "reports",
     "privacy",
     "backups",
-    "django_tasks_db",
+    "config.apps.TasksDbConfig",  # django_tasks_db, named in Chinese
 ]
 
 # Background jobs (reports): django-tasks with its database backend; run the worker with
@@ -122,18 +122,27 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "unions.User"
-# Sign-in throttling (django-axes) on /login/ and /admin/login/: after LOGIN_FAILURE_LIMIT
-# wrong passwords for one username from one address, that pair is locked for
-# LOGIN_LOCKOUT_MINUTES (or until a district officer or an administrator deletes the attempt in
-# the admin: 登录尝试). Locking the pair, not the username alone, keeps a stranger from locking
-# a colleague out; the address alone would lock a whole office behind one NAT.
+# Sign-in throttling (django-axes) on /login/ and /admin/login/, counted two ways
+# (config.throttling):
+# - a username is locked after LOGIN_FAILURE_LIMIT wrong passwords from any addresses, so
+#   spreading guesses over many machines does not help;
+# - an address is locked after LOGIN_ADDRESS_FAILURE_LIMIT wrong passwords across usernames, so
+#   one machine cannot try a few passwords on every account. It is much larger because a town
+#   federation or an enterprise puts all its staff behind one NAT address: one person's typos
+#   must not lock their colleagues out; a success clears that user's failures from the count.
+# A lock lasts LOGIN_LOCKOUT_MINUTES, or until a district officer or an administrator deletes
+# the attempts in the admin (登录尝试).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+AXES_HANDLER = "config.throttling.UserOrAddressHandler"
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=5, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int(
+    "LOGIN_ADDRESS_FAILURE_LIMIT", default=6 * AXES_FAILURE_LIMIT, minimum=AXES_FAILURE_LIMIT
+)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", default=60, minimum=1))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "config.security.axes_client_ip"
 AXES_RESET_ON_SUCCESS = True

@@ -41,6 +41,8 @@ from relief.models import (
     PaymentBatch,
 )
 from relief.services.batches import batch_check_funds
+from relief.services.donations import CAMPAIGN_ROLES
+from relief.services.funds import INCOME_ROLES
 from unions.models import Role
 from unions.selectors import scope_q
 
@@ -57,6 +59,13 @@ class ServiceAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
     """Read-only lists; additions and actions go through forms that call the services."""
 
     service_form_template = "admin/relief/service_form.html"
+    # The case roles whose services this admin's add form calls. A superuser administers people
+    # and unions and has no case role: offering them 增加 would only lead to a refusal (and an
+    # empty list of cases to choose from).
+    add_roles: frozenset = frozenset()
+
+    def has_add_permission(self, request):
+        return has_role(request.user, *self.add_roles) and super().has_add_permission(request)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -147,6 +156,7 @@ class FundAccountAdmin(ServiceAdmin):
 
 @admin.register(FundIncome)
 class FundIncomeAdmin(ServiceAdmin):
+    add_roles = frozenset().union(*INCOME_ROLES.values())
     list_display = ["received_on", "account", "amount", "document_no", "note", "recorded_by"]
     list_filter = [
         "account__year",
@@ -199,6 +209,7 @@ class BatchItemInline(admin.TabularInline):
 
 @admin.register(PaymentBatch)
 class PaymentBatchAdmin(ServiceAdmin):
+    add_roles = frozenset({Role.DISTRICT_OFFICER})  # relief.services.batches._require_officer
     list_display = ["reference", "title", "fund_source", "fund_year", "state", "bank_paid_on"]
     list_filter = ["state", "fund_source", "fund_year"]
     readonly_fields = [
@@ -336,6 +347,7 @@ class PaymentBatchAdmin(ServiceAdmin):
 
 @admin.register(Disbursement)
 class DisbursementAdmin(ServiceAdmin):
+    add_roles = frozenset(wf.ACTIONS["disburse"])
     list_display = [
         "paid_on",
         "application",
@@ -423,6 +435,7 @@ class DonorInline(admin.TabularInline):
 
 @admin.register(DonationCampaign)
 class DonationCampaignAdmin(ServiceAdmin):
+    add_roles = frozenset(CAMPAIGN_ROLES)
     list_display = ["town", "year", "starts_on", "ends_on"]
     list_filter = ["year", ("town", admin.RelatedOnlyFieldListFilter)]
     readonly_fields = ["town", "year", "starts_on", "ends_on", "created_by", "created_at"]
@@ -445,6 +458,7 @@ class DonationCampaignAdmin(ServiceAdmin):
 
 @admin.register(DonationCollection)
 class DonationCollectionAdmin(ServiceAdmin):
+    add_roles = frozenset(CAMPAIGN_ROLES)
     list_display = ["collected_on", "union", "campaign", "donor_count", "amount", "receipt_numbers"]
     list_filter = [
         "campaign__year",
@@ -480,6 +494,7 @@ class DonationCollectionAdmin(ServiceAdmin):
 
 @admin.register(HardshipFile)
 class HardshipFileAdmin(ServiceAdmin):
+    add_roles = frozenset({Role.TOWN_REVIEWER})  # relief.services.hardship_files._lock
     list_display = ["worker", "is_open", "reason", "changed_by", "changed_at"]
     list_filter = ["is_open"]
     list_select_related = ["worker", "changed_by"]

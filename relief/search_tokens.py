@@ -120,7 +120,13 @@ def store_posted_search(request, namespace: str, keep) -> HttpResponseSeeOther:
     of names to take from the POST."""
     term = (request.POST.get(SEARCH_VAR) or "").strip()
     if isinstance(keep, list | tuple):
-        params = {name: request.POST[name] for name in keep if request.POST.get(name)}
+        # Filters are choices and years; a value that could hold an ID number is no filter
+        # (only a hand-made POST sends one) and never goes into the address.
+        params = {
+            name: request.POST[name]
+            for name in keep
+            if request.POST.get(name) and not looks_like_id_number(request.POST[name])
+        }
     else:
         params = keep
     token = remember(request, namespace, term) if term else None

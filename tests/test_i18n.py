@@ -1,5 +1,7 @@
 """The UI is Chinese by default and switches to English through /i18n/setlang/."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -126,3 +128,13 @@ def test_the_home_page_sends_anonymous_visitors_to_sign_in(client, db):
     response = client.get("/")
     assert response.status_code == 302
     assert response.url == "/login/?next=/"
+
+
+def test_the_admin_greets_people_by_their_name_not_their_username(client, people):
+    officer = people.erin
+    officer.full_name = "陈志强"
+    officer.save(update_fields=["full_name"])
+    client.force_login(officer)
+    html = client.get("/admin/").content.decode()
+    greeting = re.search(r"欢迎，\s*<strong>([^<]*)</strong>", html)
+    assert greeting and greeting.group(1) == "陈志强"

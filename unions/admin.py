@@ -1,38 +1,114 @@
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
+from django.db.models import OuterRef, Subquery, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
 
 from relief.admin_search import TokenSearchMixin
 from unions.admin_scope import NotFoundOutsideScope
+from unions.admin_words import (
+    NoLinkRowsOnDelete,
+    PasswordChangeForm,
+    PermissionLabels,
+    SafeAutocomplete,
+)
 from unions.models import Union, User
 from unions.selectors import unions_in_scope
 from unions.services import union_create, union_update, user_set_role
 
+
 # Sign-in throttling (django-axes): its admins, with the project's POSTed search (usernames and
 # addresses stay out of the URLs, like every other search) and 404 for a missing row.
 # Successful sign-ins are not logged by axes (settings.AXES_DISABLE_ACCESS_LOG): no empty page.
-for _model, _axes_admin in (
-    (AccessAttempt, AccessAttemptAdmin),
-    (AccessFailureLog, AccessFailureLogAdmin),
-    (AccessLog, None),
+class ThrottleStatus:
+    """The attempts list says whether the user or the address is locked, counted as
+    config.throttling counts (axes's own column judges each row alone)."""
+
+    def get_queryset(self, request):
+        since = timezone.now() - settings.AXES_COOLOFF_TIME
+        recent = AccessAttempt.objects.filter(attempt_time__gte=since)
+
+        def total(field):
+            return Subquery(
+                recent.filter(**{field: OuterRef(field)})
+                .values(field)
+                .annotate(total=Sum("failures_since_start"))
+                .values("total")[:1]
+            )
+
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(user_failures=total("username"), address_failures=total("ip_address"))
+        )
+
+    @admin.display(description=_("status"))
+    def status(self, obj):
+        if (obj.user_failures or 0) >= settings.AXES_FAILURE_LIMIT:
+            return _("User locked")
+        if (obj.address_failures or 0) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+            return _("Address locked")
+        return _("%(count)d attempts left") % {
+            "count": settings.AXES_FAILURE_LIMIT - (obj.user_failures or 0)
+        }
+
+
+for _model, _axes_admin, _mixins in (
+    (AccessAttempt, AccessAttemptAdmin, (ThrottleStatus,)),
+    (AccessFailureLog, AccessFailureLogAdmin, ()),
+    (AccessLog, None, ()),
 ):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     if _axes_admin is not None:
         admin.site.register(
             _model,
-            type(_axes_admin.__name__, (NotFoundOutsideScope, TokenSearchMixin, _axes_admin), {}),
+            type(
+                _axes_admin.__name__,
+                (*_mixins, NotFoundOutsideScope, TokenSearchMixin, _axes_admin),
+                {},
+            ),
         )
 
 
+# Background jobs (django-tasks-db): the same read-only admin, its columns named in Chinese.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
+
+
+@admin.register(DBTaskResult)
+class TaskResultAdmin(NotFoundOutsideScope, DBTaskResultAdmin):
+    list_display = ["task_label", "status", "enqueued_at", "started_at", "finished_at"]
+    list_filter = ["status"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The id heads the page (its title); its label would read "Id".
+        return [f for f in super().get_readonly_fields(request, obj) if f != "id"]
+
+    @admin.display(description=_("job"))
+    def task_label(self, obj):
+        return obj.task_name
+
+    @admin.display(description=_("traceback"))
+    def formatted_traceback(self, obj):
+        return super().formatted_traceback(obj)
+
+    @admin.display(description=_("run after"))
+    def display_run_after(self, obj):
+        return super().display_run_after(obj)
+
+
 @admin.register(Union)
-class UnionAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
+class UnionAdmin(SafeAutocomplete, NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
     list_display = ["name", "code", "level", "kind", "parent", "is_active"]
     list_filter = ["level", "kind", "is_active"]
     search_fields = ["name", "code"]
@@ -88,9 +164,17 @@ class UserAdminAddForm(RoleUnionCheck, AdminUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(NotFoundOutsideScope, TokenSearchMixin, BaseUserAdmin):
+class UserAdmin(
+    SafeAutocomplete,
+    PermissionLabels,
+    NoLinkRowsOnDelete,
+    NotFoundOutsideScope,
+    TokenSearchMixin,
+    BaseUserAdmin,
+):
     form = UserAdminForm
     add_form = UserAdminAddForm
+    change_password_form = PasswordChangeForm
     list_display = ["username", "full_name", "role", "union", "is_active", "last_login"]
     list_filter = ["role", "is_active", "is_staff", "union__level"]
     search_fields = ["username", "full_name", "phone", "union__name"]
@@ -156,5 +240,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(NotFoundOutsideScope, TokenSearchMixin, BaseGroupAdmin):
+class GroupAdmin(
+    PermissionLabels, NoLinkRowsOnDelete, NotFoundOutsideScope, TokenSearchMixin, BaseGroupAdmin
+):
     pass

@@ -156,6 +156,10 @@ class User(AbstractUser):
     def get_full_name(self):
         return self.full_name or super().get_full_name() or self.username
 
+    def get_short_name(self):
+        # The admin greets users with this (欢迎，陈志强), not with their username.
+        return self.full_name or super().get_short_name() or self.username
+
     def clean(self):
         super().clean()
         if self.role and self.union_id is None:

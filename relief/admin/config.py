@@ -6,6 +6,7 @@ from django.db.models import Q
 from relief.admin.base import NotFoundOutsideScope, ReadOnlyAdmin
 from relief.admin_search import TokenSearchMixin
 from relief.models import AuditEntry, HardshipCategory, Policy
+from unions.admin_words import NoLinkRowsOnDelete
 from unions.selectors import scope_q
 
 
@@ -58,6 +59,8 @@ class PolicyAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(HardshipCategory)
-class HardshipCategoryAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
+class HardshipCategoryAdmin(
+    NoLinkRowsOnDelete, NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin
+):
     list_display = ["name", "order", "is_active"]
     list_editable = ["order", "is_active"]

@@ -61,7 +61,25 @@ class DecisionForm(forms.Form):
         self.fields["application"].queryset = applications
 
 
-DecisionFormSet = forms.formset_factory(DecisionForm, extra=0)
+# A meeting decides on the cases of one town's agenda; a POST claiming more rows than this is
+# refused with a message instead of building (and querying for) thousands of forms.
+MAX_CASES_PER_MEETING = 500
+DecisionFormSet = forms.formset_factory(
+    DecisionForm,
+    extra=0,
+    max_num=MAX_CASES_PER_MEETING,
+    absolute_max=MAX_CASES_PER_MEETING,
+    validate_max=True,
+)
+
+
+def _case_pk(value) -> int | None:
+    """The case a row names, if it can be one (a hidden field: the POST may say anything)."""
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    return pk if 0 < pk < 2**63 else None
 
 
 class DecisionInline(ReadOnlyInline):
@@ -121,7 +139,7 @@ class ReviewMeetingAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmi
                     reverse("admin:relief_reviewmeeting_change", args=[meeting.pk])
                 )
         rows = [
-            (form, form.initial.get("application") or form["application"].value())
+            (form, _case_pk(form.initial.get("application") or form["application"].value()))
             for form in formset
         ]
         cases = {a.pk: a for a in scoped.filter(pk__in=[pk for _form, pk in rows if pk])}
@@ -131,7 +149,7 @@ class ReviewMeetingAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmi
             "opts": self.opts,
             "meeting_form": meeting_form,
             "formset": formset,
-            "rows": [(form, cases.get(int(pk)) if pk else None) for form, pk in rows],
+            "rows": [(form, cases.get(pk)) for form, pk in rows],
             "media": self.media + meeting_form.media,
         }
         return TemplateResponse(request, "admin/relief/reviewmeeting/add.html", context)

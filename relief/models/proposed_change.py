@@ -63,6 +63,8 @@ class ProposedChange(models.Model):
     def masked_card(self) -> str:
         return mask_card(self.bank_card)
 
+    masked_card.fget.short_description = _("card number")
+
     def summary(self) -> str:
         """What was proposed, the card masked: "电话 139…; 建设银行 大沥支行 **** 3456"."""
         parts = []

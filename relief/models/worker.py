@@ -67,6 +67,10 @@ class Worker(models.Model):
     def masked_card(self) -> str:
         return mask_card(self.bank_card)
 
+    # Column and field names where the admin shows these (a property has no verbose_name).
+    masked_id_number.fget.short_description = _("ID number")
+    masked_card.fget.short_description = _("card number")
+
     @property
     def birth_date(self):
         return birth_date_of(self.id_number)
@@ -141,3 +145,6 @@ class HouseholdMember(models.Model):
             return self.age
         today = timezone.localdate()
         return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+    masked_id_number.fget.short_description = _("ID number")
+    current_age.fget.short_description = _("age")

@@ -19,6 +19,14 @@ from relief import services
 from relief.models import Attachment
 from tests.factories import file_case, tiny_jpeg, tiny_pdf, tiny_png
 
+
+def tiny_heic() -> bytes:
+    """A real HEIC photo (HEVC-coded), as an iPhone's camera writes, made by pillow-heif."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "red").save(out, "HEIF")
+    return out.getvalue()
+
+
 PNG_THEN_HTML = b"\x89PNG\r\n\x1a\n" + b"<html><body><script>alert(document.cookie)</script>"
 
 # The issue's PDF, written by hand: a catalogue whose /OpenAction is a JavaScript action (no
@@ -133,6 +141,13 @@ def test_a_pdf_that_runs_or_opens_something_is_refused(people, media, name):
         pytest.param(tiny_png()[:40], id="truncated-png"),
         pytest.param(b"RIFF\x10\x00\x00\x00WEBP<html></html>", id="webp-then-html"),
         pytest.param(b"\x00\x00\x00\x18ftypheic<html><script>", id="heic-then-html"),
+        # Well-formed boxes (what the old structural check accepted) around no picture.
+        pytest.param(
+            b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"
+            + b"\x00\x00\x00\x10free<html>\x00\x00",
+            id="heic-boxes-without-a-picture",
+        ),
+        pytest.param(tiny_heic()[:-40], id="truncated-heic"),
     ],
 )
 def test_files_whose_content_is_not_what_their_first_bytes_claim_are_refused(
@@ -153,10 +168,20 @@ def test_a_decompression_bomb_is_refused(people, media):
         (tiny_png(), "image/png"),
         (tiny_jpeg(), "image/jpeg"),
         (tiny_pdf(), "application/pdf"),
+        (tiny_heic(), "image/heic"),
     ],
 )
 def test_real_files_are_stored_with_their_type(people, media, content, content_type):
     assert attach(people, "file", content).content_type == content_type
+
+
+def test_a_heic_photo_is_decoded_and_downloaded_not_shown(client, people, media):
+    attachment = attach(people, "IMG_0001.HEIC", tiny_heic())
+    with Image.open(attachment.file.open("rb")) as image:
+        assert (image.format, image.size) == ("HEIF", (64, 48))
+    response = download(client, people, attachment)
+    assert response["Content-Type"] == "image/heic"
+    assert response["Content-Disposition"].startswith("attachment;")
 
 
 def download(client, people, attachment):

@@ -1,6 +1,7 @@
 """Issue 11, finding 3: repeated wrong passwords lock sign-in (django-axes), on both sign-in
-pages, for one username from one address; a district officer or an administrator unlocks it
-in the admin, where the attempts are listed."""
+pages: a username after LOGIN_FAILURE_LIMIT failures from any addresses, an address after
+LOGIN_ADDRESS_FAILURE_LIMIT failures across usernames (config.throttling); a district officer
+or an administrator unlocks it in the admin, where the attempts are listed."""
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog
@@ -42,14 +43,74 @@ def test_wrong_passwords_then_the_right_one_is_refused_with_a_message(client, pe
     assert "_auth_user_id" not in client.session
 
 
-def test_the_same_user_from_another_address_and_another_user_are_not_locked(client, people):
-    fail_until_locked(client, "/login/", "alice", ip="192.0.2.10")
-    assert sign_in(client, "/login/", "alice", PASSWORD, ip="192.0.2.10").status_code == 429
-    other_address = sign_in(client, "/login/", "alice", PASSWORD, ip="198.51.100.7")
-    assert other_address.status_code == 302
+def test_a_user_is_locked_after_failures_from_any_addresses(client, people):
+    """Guesses spread over many machines (a botnet) add up for the account."""
+    limit = settings.AXES_FAILURE_LIMIT
+    for i in range(limit - 1):
+        assert sign_in(client, "/login/", "alice", "wrong", ip=f"198.51.100.{i}").status_code == 200
+    locked = sign_in(client, "/login/", "alice", "wrong", ip="203.0.113.9")
+    assert locked.status_code == 429
+    for ip in ("192.0.2.10", "203.0.113.77"):
+        response = sign_in(client, "/login/", "alice", PASSWORD, ip=ip)
+        assert response.status_code == 429
+        assert "该用户登录失败次数过多" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # The address that failed is not locked for the others: one user's typos lock one user.
+    assert sign_in(client, "/login/", "bob", PASSWORD, ip="203.0.113.9").status_code == 302
+
+
+def test_an_address_is_locked_after_failures_across_usernames(client, people):
+    """One machine trying a few passwords on every account (password spraying)."""
+    assert settings.LOGIN_ADDRESS_FAILURE_LIMIT == 30
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    per_user = settings.AXES_FAILURE_LIMIT - 1  # never enough to lock any one of them
+    names = [f"guess{i}" for i in range(limit // per_user + 1)]
+    tried = 0
+    for name in names:
+        for _ in range(per_user):
+            if tried == limit - 1:
+                break
+            assert sign_in(client, "/login/", name, "wrong").status_code == 200
+            tried += 1
+    last = sign_in(client, "/admin/login/", "someone-else", "wrong")
+    assert last.status_code == 429
+    response = sign_in(client, "/login/", "bob", PASSWORD)
+    assert response.status_code == 429
+    assert "从此网络地址登录失败次数过多" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # The users themselves are not locked: from another address they sign in.
+    assert sign_in(client, "/login/", "bob", PASSWORD, ip="198.51.100.7").status_code == 302
+
+
+def test_one_office_behind_a_nat_is_not_locked_by_one_persons_typos(client, people):
+    """Below the address limit, colleagues of a locked user sign in from the same address;
+    those who mistyped and then signed in no longer count against the address."""
+    for _ in range(4):
+        for name in ("carol", "dave"):
+            sign_in(client, "/login/", name, "typo")
+        for name in ("carol", "dave"):
+            assert sign_in(client, "/login/", name, PASSWORD).status_code == 302
+            client.logout()
+    fail_until_locked(client, "/login/", "alice")
+    assert sign_in(client, "/login/", "alice", PASSWORD).status_code == 429
+    assert sign_in(client, "/login/", "bob", PASSWORD).status_code == 302
+
+
+def test_a_success_clears_only_this_users_failures_from_this_address(client, people):
+    """Signing in does not wipe the failures of the address (a valid account would otherwise
+    reset the count between rounds of guesses at the others), nor the user's from elsewhere."""
+    for _ in range(3):
+        sign_in(client, "/login/", "alice", "wrong", ip="203.0.113.9")  # someone else, elsewhere
+    sign_in(client, "/login/", "bob", "wrong")
+    sign_in(client, "/login/", "alice", "typo")
+    assert sign_in(client, "/login/", "alice", PASSWORD).status_code == 302
     client.logout()
-    other_user = sign_in(client, "/login/", "bob", PASSWORD, ip="192.0.2.10")
-    assert other_user.status_code == 302
+    assert sorted(AccessAttempt.objects.values_list("username", "ip_address")) == [
+        ("alice", "203.0.113.9"),
+        ("bob", "192.0.2.10"),
+    ]
+    sign_in(client, "/login/", "alice", "wrong", ip="203.0.113.9")
+    assert sign_in(client, "/login/", "alice", "wrong").status_code == 429
 
 
 def test_a_success_before_the_limit_starts_the_count_again(client, people):
@@ -110,3 +171,25 @@ def test_the_attempts_are_searched_by_post_like_every_admin_list(client, people)
     assert response.status_code == 303
     assert "alice" not in response.url  # the term stays in the session, not the address
     assert "alice" in officer.get(response.url).content.decode()
+
+
+def test_the_officer_sees_which_lock_holds_and_unlocks_a_user_locked_from_many_addresses(
+    client, people
+):
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "/login/", "alice", "wrong", ip=f"198.51.100.{i % 2}")
+    assert sign_in(client, "/login/", "alice", PASSWORD).status_code == 429
+    officer = client.__class__()
+    officer.force_login(people.erin)
+    listing = officer.get(reverse("admin:axes_accessattempt_changelist")).content.decode()
+    rows = list(AccessAttempt.objects.values_list("pk", flat=True))
+    assert len(rows) >= 2
+    # Every row of the user says so: the user's count, not each row's (axes's own column).
+    assert listing.count("用户已锁定") == len(rows)
+    response = officer.post(
+        reverse("admin:axes_accessattempt_changelist"),
+        {"action": "delete_selected", "_selected_action": rows, "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.exists()
+    assert sign_in(client, "/login/", "alice", PASSWORD).status_code == 302

@@ -509,7 +509,7 @@ POLICY: dict[str, Entry] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": admin_row(
         ViewOnSite(), **staff(NOT_FOUND), out=dict.fromkeys(("district", "superuser"), NOT_FOUND)
     ),
-    "admin/^(?P<app_label>axes|unions|auth|relief|privacy|django_tasks_database)/$": admin_row(
+    "admin/^(?P<app_label>axes|django_tasks_database|unions|auth|relief|privacy)/$": admin_row(
         Page("/admin/relief/"), **staff(OK), id="admin/app_index"
     ),
     "admin/(?P<url>.*)$": admin_row(
@@ -669,7 +669,8 @@ POLICY: dict[str, Entry] = {
         "relief/fundincome",
         "fund_income",
         changelist=staff(OK),
-        add=staff(OK),  # the services decide which source each role may record
+        # The services decide which source each role may record; a superuser has no case role.
+        add=staff(OK, superuser=DENIED),
         change=staff((OK, DENIED)),
         history=staff(OK),
         delete=staff(DENIED),
@@ -679,7 +680,7 @@ POLICY: dict[str, Entry] = {
         "batch",
         # Batches are the district's: towns do not see them at all.
         changelist=staff(OK, town=DENIED),
-        add=staff(OK, town=DENIED),
+        add=staff(OK, town=DENIED, superuser=DENIED),
         change=staff((OK, DENIED), town=DENIED),
         history=staff(OK, town=DENIED),
         delete=staff(DENIED),
@@ -705,7 +706,7 @@ POLICY: dict[str, Entry] = {
         "relief/disbursement",
         "payout",
         changelist=staff(OK),
-        add=staff(OK, town=DENIED),  # payouts are recorded by the district
+        add=staff(DENIED, district=OK),  # payouts are recorded by the district
         change=staff((OK, DENIED)),
         history=staff(OK),
         delete=staff(DENIED),
@@ -721,7 +722,7 @@ POLICY: dict[str, Entry] = {
         "relief/donationcampaign",
         "campaign",
         changelist=staff(OK),
-        add=staff(OK),
+        add=staff(OK, superuser=DENIED),
         change=staff((OK, DENIED)),
         history=staff(OK),
         delete=staff(DENIED),
@@ -730,7 +731,7 @@ POLICY: dict[str, Entry] = {
         "relief/donationcollection",
         "collection",
         changelist=staff(OK),
-        add=staff(OK),
+        add=staff(OK, superuser=DENIED),
         change=staff((OK, DENIED)),
         history=staff(OK),
         delete=staff(DENIED),
@@ -739,7 +740,7 @@ POLICY: dict[str, Entry] = {
         "relief/hardshipfile",
         "hardship_file",
         changelist=staff(OK),
-        add=staff(OK, district=DENIED),  # towns close and reopen files
+        add=staff(DENIED, town=OK),  # towns close and reopen files
         change=staff((OK, DENIED)),
         history=staff(OK),
         delete=staff(DENIED),
