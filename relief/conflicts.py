@@ -82,7 +82,7 @@ def lock_timeout_conflict() -> Conflict:
     )
 
 
-def _when(at) -> str:
+def when_text(at) -> str:
     local = timezone.localtime(at)
     if local.date() == timezone.localdate():
         return local.strftime("%H:%M")
@@ -105,7 +105,7 @@ def last_change_text(application) -> str:
     label = wf.TRANSITION_LABELS.get(entry.action, entry.action)
     return _("This case was changed by %(who)s at %(when)s (%(what)s); it is now “%(state)s”.") % {
         "who": entry.actor.get_full_name(),
-        "when": _when(entry.at),
+        "when": when_text(entry.at),
         "what": label,
         "state": state,
     }
@@ -126,6 +126,57 @@ def stale_text(application, action: str) -> str:
         _("“%(action)s” is not possible any more; nothing was saved. Open the case to see it.")
         % {"action": wf.TRANSITION_LABELS.get(action, action)},
     )
+
+
+def _batch_entry(batch):
+    """The audit entry of the step that moved the batch on: export, payment or cancellation.
+
+    Batches store no actor for these steps; every one of them writes an entry on each of the
+    batch's cases naming the batch (its reference in the comment, or the payout's voucher).
+    """
+    from django.db.models import Q
+
+    from relief.models import AuditEntry
+
+    actions = {"exported": ["batch_export"], "paid": ["disburse"], "cancelled": ["batch_cancel"]}
+    return (
+        AuditEntry.objects.filter(
+            application__batch_items__batch=batch, action__in=actions.get(batch.state, [])
+        )
+        .filter(
+            Q(comment__startswith=batch.reference) | Q(disbursement__voucher_no=batch.reference)
+        )
+        .select_related("actor")
+        .order_by("-at", "-pk")
+        .first()
+    )
+
+
+def batch_state_text(batch) -> str:
+    """A batch step refused because the batch moved on: who moved it, when, what to do."""
+    entry = _batch_entry(batch)
+    done = {
+        "paid": _("marked paid"),
+        "cancelled": _("cancelled"),
+        "exported": _("exported to the bank"),
+    }
+    todo = {
+        "paid": _("Nothing was changed: its payouts are recorded on each case."),
+        "cancelled": _("Nothing was changed: put the cases still to be paid into a new batch."),
+        "exported": _("Nothing was changed: open the batch to see it as it is now."),
+        "draft": _("Nothing was changed: export the bank file first, then mark the batch paid."),
+    }
+    if entry is None or batch.state not in done:
+        head = _("This batch is “%(state)s”: that is not possible now.") % {
+            "state": batch.get_state_display()
+        }
+    else:
+        head = _("This batch was %(what)s by %(who)s at %(when)s.") % {
+            "what": done[batch.state],
+            "who": entry.actor.get_full_name() or entry.actor.get_username(),
+            "when": when_text(entry.at),
+        }
+    return f"{head} {todo.get(batch.state, '')}".strip()
 
 
 def as_conflict(exc: BaseException) -> Conflict | None:

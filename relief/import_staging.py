@@ -25,7 +25,15 @@ _FILE_ID_LENGTH = 64  # hex characters of secrets.token_hex(32)
 
 
 class StagedImportMissing(Exception):
-    """No staged file for this key in this session (unknown, used, expired or vanished)."""
+    """No staged file for this key in this session (unknown, used, expired or vanished).
+
+    `record` is the session's record when the key was known (already confirmed, or its file
+    gone): its `digest` lets the confirm page say who imported the file and when.
+    """
+
+    def __init__(self, record: dict | None = None):
+        super().__init__()
+        self.record = record
 
 
 def staging_dir() -> Path:
@@ -53,7 +61,7 @@ def purge_expired(now: float | None = None) -> None:
             pass
 
 
-def stage(request, data: bytes, *, model: str, name: str, resource: int) -> str:
+def stage(request, data: bytes, *, model: str, name: str, resource: int, digest: str = "") -> str:
     """Keep data for this session; return the key the confirm form carries."""
     purge_expired()
     file_id = secrets.token_hex(32)
@@ -65,19 +73,31 @@ def stage(request, data: bytes, *, model: str, name: str, resource: int) -> str:
         oldest = min(staged, key=lambda k: staged[k]["at"])
         _remove(staged.pop(oldest))
     key = secrets.token_urlsafe(32)
-    staged[key] = {"file": file_id, "model": model, "name": name, "resource": resource}
+    staged[key] = {
+        "file": file_id,
+        "model": model,
+        "name": name,
+        "resource": resource,
+        "digest": digest,
+    }
     staged[key]["at"] = time.time()
     request.session[SESSION_KEY] = staged
     return key
 
 
 def take(request, key, *, model: str) -> tuple[bytes, dict]:
-    """The staged bytes and their record, removed from the session and the disk (one use)."""
+    """The staged bytes and their record; the file is deleted (one use).
+
+    The record stays in the session, marked taken, so that a confirm sent again (the first
+    one's response was lost) is recognised: StagedImportMissing carries it.
+    """
     staged = dict(request.session.get(SESSION_KEY) or {})
     record = staged.get(key) if isinstance(key, str) else None
     if record is None or record.get("model") != model:
         raise StagedImportMissing
-    del staged[key]
+    if record.get("taken"):
+        raise StagedImportMissing(record)
+    staged[key] = {**record, "taken": True}
     request.session[SESSION_KEY] = staged
     path = _path(record["file"])
     try:
@@ -85,7 +105,7 @@ def take(request, key, *, model: str) -> tuple[bytes, dict]:
             raise StagedImportMissing
         return path.read_bytes(), record
     except FileNotFoundError:
-        raise StagedImportMissing from None
+        raise StagedImportMissing(record) from None
     finally:
         path.unlink(missing_ok=True)
 

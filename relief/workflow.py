@@ -81,6 +81,7 @@ TRANSITION_LABELS = {
     "edit": _("Edit"),
     "attach": _("Add attachment"),
     "import": _("Imported"),
+    "reimport": _("File imported again"),
     "disburse": _("Payout recorded"),
     "reverse": _("Payout reversed"),
     "batch": _("Payment batch"),

@@ -32,6 +32,13 @@ from relief import import_staging
 from relief.admin.base import is_reviewer
 from relief.idcard import mask_id_number
 from relief.models import Disbursement
+from relief.services.import_once import (
+    AlreadyImported,
+    earlier_import,
+    file_digest,
+    import_file_once,
+    import_key,
+)
 from relief.services.ledger import (
     FUND_SOURCE_WORDS,
     LEDGER_COLUMNS,
@@ -71,8 +78,11 @@ class _TableFormat:
         return "rb"
 
     def create_dataset(self, in_stream, **kwargs):
-        table = read_table_bytes(bytes(in_stream), f"upload{self.suffix}")
+        data = bytes(in_stream)
+        table = read_table_bytes(data, f"upload{self.suffix}")
         dataset = tablib.Dataset(headers=table.headers)
+        # The import's key (relief.services.import_once) comes from the bytes.
+        dataset.relief_digest = file_digest(data)
         for _number, cells in table.rows:
             dataset.append([cells.get(h, "") for h in table.headers])
         dataset.relief_table = table
@@ -173,6 +183,8 @@ class ImportSummary:
     errors: list
     counts: list[tuple[str, int]]
     dry_run: bool
+    # Set when the file was imported before: who and when, and nothing was written.
+    already: str = ""
 
 
 class ServiceResource(resources.Resource):
@@ -180,6 +192,7 @@ class ServiceResource(resources.Resource):
 
     columns: list[str] = []
     service = None
+    kind = ""  # relief.services.import_once.TARGETS
 
     def __init__(self, **kwargs):
         super().__init__()
@@ -204,12 +217,25 @@ class ServiceResource(resources.Resource):
                     for i, row in enumerate(dataset, 2)
                 ],
             )
-        outcome = type(self).service(
-            table=table,
-            user=kwargs["user"],
-            file_name=kwargs.get("file_name") or "upload",
-            dry_run=dry_run,
-        )
+        arguments = {
+            "table": table,
+            "user": kwargs["user"],
+            "file_name": kwargs.get("file_name") or "upload",
+            "dry_run": dry_run,
+        }
+        digest = getattr(dataset, "relief_digest", None)
+        if digest is None:  # not read from a file: nothing to key it by
+            return self.to_result(table, type(self).service(**arguments), dry_run)
+        try:
+            outcome = import_file_once(
+                type(self).service, kind=self.kind, digest=digest, **arguments
+            )
+        except AlreadyImported as exc:
+            result = Result()
+            result.diff_headers = list(self.columns)
+            result.relief = ImportSummary([], [], dry_run, already=str(exc))
+            result.append_base_error(Error(ValidationError(str(exc))))
+            return result
         return self.to_result(table, outcome, dry_run)
 
     def counts(self, outcome) -> list[tuple[str, int]]:
@@ -250,6 +276,7 @@ class LedgerResource(ServiceResource):
     display_name = gettext_lazy("Historical ledger (one row per case and payout)")
     columns = LEDGER_COLUMNS
     service = staticmethod(ledger_import)
+    kind = "ledger"
 
     def counts(self, outcome):
         return [
@@ -265,6 +292,7 @@ class WorkerResource(ServiceResource):
     display_name = gettext_lazy("Workers")
     columns = list(WORKER_COLUMNS)
     service = staticmethod(workers_import)
+    kind = "workers"
 
     def counts(self, outcome):
         return [
@@ -278,6 +306,7 @@ class HouseholdResource(ServiceResource):
     display_name = gettext_lazy("Household members (replace each listed worker's household)")
     columns = list(HOUSEHOLD_COLUMNS)
     service = staticmethod(household_import)
+    kind = "household"
 
     def counts(self, outcome):
         return [
@@ -459,12 +488,14 @@ class ServiceImportExportMixin(ImportExportMixin):
             return {}
         upload = import_form.cleaned_data["import_file"]
         upload.seek(0)
+        data = upload.read()
         key = import_staging.stage(
             request,
-            upload.read(),
+            data,
             model=self.model._meta.label,
             name=upload.name,
             resource=self._resource_index(import_form.cleaned_data.get("resource")),
+            digest=file_digest(data),
         )
         return {"key": key}
 
@@ -488,7 +519,12 @@ class ServiceImportExportMixin(ImportExportMixin):
             data, record = import_staging.take(
                 request, request.POST.get("key"), model=self.model._meta.label
             )
-        except import_staging.StagedImportMissing:
+        except import_staging.StagedImportMissing as exc:
+            earlier = self._earlier_import(request, exc.record)
+            if earlier is not None:
+                # The confirm was sent again (its first response was lost): say so.
+                messages.warning(request, f"{earlier.text()} {self.already_hint()}")
+                return self._back_to_import()
             messages.error(
                 request,
                 _(
@@ -512,7 +548,21 @@ class ServiceImportExportMixin(ImportExportMixin):
         )
         return self.process_result(result, request)
 
+    def _earlier_import(self, request, record):
+        if not record or not record.get("digest"):
+            return None
+        classes = self.get_import_resource_classes(request)
+        kind = classes[self._resource_index(record.get("resource"))].kind
+        return earlier_import(import_key(record["digest"], kind))
+
+    @staticmethod
+    def already_hint() -> str:
+        return _("Check the imported records; there is nothing more to do.")
+
     def process_result(self, result, request):
+        if result.relief.already:
+            messages.warning(request, f"{result.relief.already} {self.already_hint()}")
+            return self._back_to_import()
         if result.relief.errors:
             # The data changed between preview and confirm: nothing was written.
             for error in result.relief.errors[:20]:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from privacy import access
 from privacy.models import AccessKind
 from relief import workflow as wf
-from relief.conflicts import set_lock_timeout
+from relief.conflicts import batch_state_text, last_change_text, set_lock_timeout
 from relief.errors import NotAllowed, OutOfScope
 from relief.models import (
     OPEN_BATCH_STATES,
@@ -56,10 +56,8 @@ def _lock_batch(batch: PaymentBatch, user, *states) -> PaymentBatch:
     set_lock_timeout()
     locked = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
     if states and locked.state not in states:
-        raise ValidationError(
-            _("This batch is “%(state)s”: that is not possible now.")
-            % {"state": locked.get_state_display()}
-        )
+        # Someone else exported, paid or cancelled it: say who and when (relief.conflicts).
+        raise ValidationError(batch_state_text(locked))
     return locked
 
 
@@ -312,8 +310,11 @@ def batch_mark_paid(
         app = apps[item.application_id]
         if not wf.role_may(user, "disburse", app.state):
             raise ValidationError(
-                _("%(case)s is “%(state)s”: it can no longer be paid in this batch.")
-                % {"case": _label(app), "state": app.get_state_display()}
+                "{} {}".format(
+                    _("%(case)s is “%(state)s”: it can no longer be paid in this batch.")
+                    % {"case": _label(app), "state": app.get_state_display()},
+                    last_change_text(app),
+                )
             )
         try:
             item.disbursement = record_payout(

@@ -205,9 +205,10 @@ def test_workers_and_their_households_are_imported_with_preview(client, people, 
     assert not response.context["result"].relief.errors
     confirm(client, WORKER_PROCESS, response)
     assert list(liang.household.values_list("name", flat=True)) == ["梁秀英", "梁嘉豪"]
-    # Importing the same file again replaces each household: nothing doubles.
+    # The same file again is recognised (issue 12): nothing is written, nothing doubles.
     response = preview(client, WORKER_IMPORT, path, resource="1")
-    confirm(client, WORKER_PROCESS, response)
+    assert "confirm_form" not in response.context
+    assert response.context["result"].relief.already
     assert HouseholdMember.objects.count() == 3
 
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from config.commands import ProjectCommand, unreadable_file
+from relief.services.import_once import AlreadyImported, file_digest, import_file_once
 from relief.services.ledger import ledger_import, may_import
 from unions.tabular import TableError, read_table
 
@@ -25,6 +26,10 @@ class Command(ProjectCommand):
             "python manage.py import_ledger ledger.csv --user xq-reviewer",
             gettext_lazy("import within a town reviewer's scope, recorded as that reviewer"),
         ),
+        (
+            'python manage.py import_ledger ledger.xlsx --force "上次导入后台账已更正"',
+            gettext_lazy("import a file that was already imported, on purpose (audited)"),
+        ),
     ]
 
     def add_arguments(self, parser):
@@ -38,16 +43,46 @@ class Command(ProjectCommand):
                 "the account recorded as importer (default: the first active superuser)"
             ),
         )
+        parser.add_argument(
+            "--force",
+            metavar="REASON",
+            help=gettext_lazy(
+                "import a file that was already imported, saying why (the reason is audited)"
+            ),
+        )
 
-    def handle(self, *args, file, dry_run, user, **options):
+    def handle(self, *args, file, dry_run, user, force=None, **options):
+        if force is not None and not force.strip():
+            raise CommandError(_("--force needs a reason: say why the file is imported again."))
         actor = self._actor(user)
         try:
             table = read_table(file)
+            digest = file_digest(Path(file).read_bytes())
         except TableError as exc:
             raise CommandError(str(exc)) from exc
         except OSError as exc:
             raise unreadable_file(file, exc) from exc
-        result = ledger_import(table=table, user=actor, file_name=Path(file).name, dry_run=dry_run)
+        try:
+            result = import_file_once(
+                ledger_import,
+                kind="ledger",
+                digest=digest,
+                user=actor,
+                force_reason=force,
+                table=table,
+                file_name=Path(file).name,
+                dry_run=dry_run,
+            )
+        except AlreadyImported as exc:
+            raise CommandError(
+                "{} {}".format(
+                    exc,
+                    _(
+                        "Check the imported cases; to import the file again on purpose, run "
+                        'the command again with --force "the reason".'
+                    ),
+                )
+            ) from None
         if result.errors:
             for error in result.errors:
                 self.stderr.write(str(error))
