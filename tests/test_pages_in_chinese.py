@@ -64,6 +64,8 @@ LATIN = {
 WORD = re.compile(r"[A-Za-z]{2,}")
 # Masked data (Fa****, 44068********1234): what is left of user data.
 MASKED = re.compile(r"\w*\*{2,}\w*")
+# Identifiers the system makes (a background task's UUID): their hex letters are not words.
+UUID = re.compile(r"\b[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\b", re.IGNORECASE)
 READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
 
 
@@ -119,7 +121,7 @@ def english_words(html: str) -> list[str]:
     allowed = LATIN | _user_words()
     found = set()
     for line in visible_text(html).splitlines():
-        line = MASKED.sub(" ", line)
+        line = UUID.sub(" ", MASKED.sub(" ", line))
         words = [w for w in WORD.findall(line) if w not in allowed]
         if words:
             found.add(f"{' '.join(words)} <- {line.strip()[:80]}")
