@@ -126,8 +126,8 @@ def actions_on_page(client, app) -> set[str]:
     response = client.get(change_url(app))
     assert response.status_code == 200
     return {
-        urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
-        for _label, url in response.context["case_actions"]
+        urlsplit(step["url"]).path.rstrip("/").rsplit("/", 1)[-1]
+        for step in response.context["case_steps"]
     }
 
 
