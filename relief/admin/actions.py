@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from relief import services
 from relief import workflow as wf
+from relief.forms_funds import fund_field, fund_kwargs, offer_funds
 from relief.idempotency import FIELD as IDEMPOTENCY_FIELD
 from relief.idempotency import IdempotentFormMixin
-from relief.models import FundSource, PaymentMethod
+from relief.models import PaymentMethod
 from relief.models.visit import AttachmentKind, FollowUpMethod
 
 
@@ -58,16 +59,33 @@ class OptionalCommentAmountForm(AmountForm):
 
 
 class DisbursementForm(IdempotentFormMixin, ActionForm):
+    """A payout of this case: the accounts of its town that have money, any year, with the
+    oldest one that can pay what is outstanding chosen (relief.forms_funds.offer_funds)."""
+
+    needs_application = True
+    error_fields = {"fund_source": "fund", "fund_year": "fund"}
     amount = forms.DecimalField(
         label=_("amount (yuan)"), max_digits=12, decimal_places=2, min_value=0.01
     )
     paid_on = forms.DateField(label=_("paid on"), initial=timezone.localdate)
     method = forms.ChoiceField(label=_("method"), choices=PaymentMethod.choices)
-    fund_source = forms.ChoiceField(label=_("fund source"), choices=FundSource.choices)
+    fund = fund_field()
     voucher_no = forms.CharField(label=_("voucher number"), max_length=50, required=False)
     comment = forms.CharField(
         label=_("comment"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        outstanding = application.outstanding_amount
+        self.initial.setdefault("amount", outstanding)
+        default = offer_funds(self.fields["fund"], application.union.parent, outstanding)
+        self.initial.setdefault("fund", default)
+
+    def service_kwargs(self) -> dict:
+        data = super().service_kwargs()
+        data.update(fund_kwargs(data.pop("fund")))
+        return data
 
 
 class VerifyForm(CommentForm):
