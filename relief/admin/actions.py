@@ -46,16 +46,41 @@ class ReasonForm(ActionForm):
 
 
 class AmountForm(ActionForm):
+    """Recommend: the amount starts at the request; the page shows the request, the caps and
+    what the worker already has this year (relief.services.caps.amount_context)."""
+
+    needs_application = True
+    shows_amounts = True
     amount = forms.DecimalField(
         label=_("amount (yuan)"), max_digits=12, decimal_places=2, min_value=0.01
     )
+    amount_reason = forms.CharField(
+        label=_("reason for an amount above the request"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Required when the amount is more than the requested amount; kept in the trail."
+        ),
+    )
     comment = forms.CharField(label=_("comment"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("amount", self.starting_amount(application))
+
+    def starting_amount(self, application):
+        return application.requested_amount
 
 
 class OptionalCommentAmountForm(AmountForm):
+    """Approve: the amount starts at the town's recommendation."""
+
     comment = forms.CharField(
         label=_("comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+
+    def starting_amount(self, application):
+        return application.recommended_amount or application.requested_amount
 
 
 class DisbursementForm(IdempotentFormMixin, ActionForm):

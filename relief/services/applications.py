@@ -13,7 +13,7 @@ from relief.errors import NotAllowed
 from relief.models import Application, HardshipCategory, Policy, ReferenceCounter, Worker
 from relief.models.money import to_money, yuan
 from relief.services.audit import AMOUNT_FIELDS, audit, diff, snapshot
-from relief.services.caps import check_amount_within_caps
+from relief.services.caps import check_amount_within_caps, check_reason_above_request
 from relief.services.locking import lock_application
 from unions.models import Role
 
@@ -302,13 +302,23 @@ def application_verify(
 
 
 @transaction.atomic
-def application_recommend(*, application, user, amount: Decimal, comment: str, source: str = "web"):
-    """The town's recommended amount, within the policy's caps, with the review's reasons."""
+def application_recommend(
+    *,
+    application,
+    user,
+    amount: Decimal,
+    comment: str,
+    amount_reason: str = "",
+    source: str = "web",
+):
+    """The town's recommended amount, within the policy's caps, with the review's reasons; an
+    amount above the request also needs `amount_reason`, kept in the trail."""
     amount = to_money(amount)
 
     def check(locked):
         _has_home_visit(locked)
         check_amount_within_caps(locked, amount, field="amount")
+        return check_reason_above_request(locked, amount, amount_reason)
 
     return _transition(
         application,
@@ -337,9 +347,16 @@ def application_reject(*, application, user, reason: str, source: str = "web"):
 
 @transaction.atomic
 def application_approve(
-    *, application, user, amount: Decimal, comment: str = "", source: str = "web"
+    *,
+    application,
+    user,
+    amount: Decimal,
+    comment: str = "",
+    amount_reason: str = "",
+    source: str = "web",
 ):
-    """The district's approved amount; it may differ from the town's recommendation.
+    """The district's approved amount; it may differ from the town's recommendation (above
+    the request only with `amount_reason`, kept in the trail).
 
     Approval also fixes the case's payout account (收款账户): the one the town confirmed at
     verification, or else the worker's card on file now.
@@ -350,7 +367,8 @@ def application_approve(
 
     def check(locked):
         check_amount_within_caps(locked, amount, field="amount")
-        return fix_payout_account(locked)
+        reason = check_reason_above_request(locked, amount, amount_reason)
+        return {**(fix_payout_account(locked) or {}), **reason}
 
     return _transition(
         application,

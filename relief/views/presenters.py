@@ -70,6 +70,8 @@ class TimelineRow:
     amounts: list = field(default_factory=list)  # (label, old text, new text)
     fields: list = field(default_factory=list)  # labels of other changed fields
     attachment: str = ""
+    # Why an amount is above the request (recommend, approve).
+    amount_reason: str = ""
 
     @property
     def at(self):
@@ -103,13 +105,17 @@ def timeline_rows(entries) -> list[TimelineRow]:
                 if _is_zero(new) and _is_zero(old):
                     continue  # e.g. "paid 0.00" on a new case
                 row.amounts.append((str(label), _money(old), _money(new)))
+        if "amount_reason" in changes:
+            row.amount_reason = changes["amount_reason"][1] or ""
         if entry.action == "attach" and "attachment" in changes:
             row.attachment = changes["attachment"][1] or ""
         elif entry.action not in WHOLE_RECORD_ACTIONS:
             row.fields = [
                 _field_label(k)
                 for k in changes
-                if k not in AMOUNT_LABELS and k != "attachment" and not k.endswith("_at")
+                if k not in AMOUNT_LABELS
+                and k not in ("attachment", "amount_reason")
+                and not k.endswith("_at")
             ]
         rows.append(row)
     return rows
