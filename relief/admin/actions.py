@@ -181,6 +181,7 @@ ACTIONS = {
     "withdraw": Action(CommentForm, services.application_withdraw),
     "verify": Action(VerifyForm, services.application_verify),
     "return_for_info": Action(RequiredCommentForm, services.application_return),
+    "return_verified": Action(RequiredCommentForm, services.application_return_verified),
     "recommend": Action(AmountForm, services.application_recommend),
     "reject": Action(ReasonForm, services.application_reject),
     "approve": Action(OptionalCommentAmountForm, services.application_approve),

@@ -238,6 +238,18 @@ class Application(FSMModelMixin, models.Model):
         self.approved_at = timezone.now()
 
     @transition(
+        state,
+        source=S.VERIFIED,
+        target=S.RETURNED,
+        permission=wf.fsm_permission("return_verified"),
+    )
+    def return_verified(self):
+        # Found missing at the review meeting: the caseworker completes it and resubmits, and
+        # the town verifies again (the home visits on file stay).
+        self.returned_at = timezone.now()
+        self.verified_at = None
+
+    @transition(
         state, source=S.RECOMMENDED, target=S.VERIFIED, permission=wf.fsm_permission("send_back")
     )
     def send_back(self):

@@ -264,6 +264,20 @@ def application_return(*, application, user, comment: str, source: str = "web"):
     )
 
 
+@transaction.atomic
+def application_return_verified(*, application, user, comment: str, source: str = "web"):
+    """A verified case back to the caseworker (the review meeting found something missing);
+    the comment says what. After resubmission the town verifies it again."""
+    return _transition(
+        application,
+        user,
+        "return_verified",
+        comment=comment,
+        comment_required=True,
+        source=source,
+    )
+
+
 def _has_home_visit(application: Application) -> None:
     if not application.home_visits.exists():
         raise ValidationError(

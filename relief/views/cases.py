@@ -108,9 +108,7 @@ def render_case(request, application, *, attachment_form=None, status=200):
         "proposal": ProposedChange.objects.filter(application=application).first(),
         "summary": state_summary(application),
         "timeline": rows,
-        "returned": last_comment(rows, "return_for_info")
-        if application.state == wf.S_RETURNED
-        else None,
+        "returned": last_comment(rows, wf.RETURNS) if application.state == wf.S_RETURNED else None,
         "rejected": last_comment(rows, "reject") if application.state == wf.S_REJECTED else None,
         "actions": actions,
         "any_action": any(actions.values()),

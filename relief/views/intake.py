@@ -281,7 +281,7 @@ def case_edit(request, pk):
         return redirect("relief:case_detail", pk=pk)
     returned = None
     if case.state == wf.S_RETURNED:
-        returned = last_comment(timeline_rows(timeline(case)), "return_for_info")
+        returned = last_comment(timeline_rows(timeline(case)), wf.RETURNS)
     then = "resubmit" if case.state == wf.S_RETURNED else "submit"
     status = 200
     editable = workers_editable_by(request.user).filter(pk=case.worker_id).exists()

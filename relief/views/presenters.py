@@ -121,9 +121,10 @@ def timeline_rows(entries) -> list[TimelineRow]:
     return rows
 
 
-def last_comment(rows: list[TimelineRow], action: str) -> TimelineRow | None:
+def last_comment(rows: list[TimelineRow], action: str | tuple) -> TimelineRow | None:
+    actions = (action,) if isinstance(action, str) else action
     for row in reversed(rows):
-        if row.action == action:
+        if row.action in actions:
             return row
     return None
 

@@ -135,7 +135,12 @@ def test_buttons_follow_the_workflow_table(client, people, cases):
         "reject",
         "attach",
     }
-    assert actions_on_page(client, cases["xq_verified"]) == {"recommend", "reject", "attach"}
+    assert actions_on_page(client, cases["xq_verified"]) == {
+        "recommend",
+        "return_verified",
+        "reject",
+        "attach",
+    }
     assert actions_on_page(client, cases["xq_recommended"]) == {"attach"}
     client.force_login(people.erin)
     assert actions_on_page(client, cases["xq_recommended"]) == {"approve", "send_back", "reject"}
