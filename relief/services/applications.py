@@ -92,14 +92,15 @@ def application_create(
     user,
     worker: Worker,
     categories,
-    narrative: str,
-    requested_amount: Decimal,
-    household_monthly_income: Decimal = Decimal("0"),
-    monthly_medical_expenses: Decimal = Decimal("0"),
+    narrative: str = "",
+    requested_amount: Decimal | None = None,
+    household_monthly_income: Decimal | None = Decimal("0"),
+    monthly_medical_expenses: Decimal | None = Decimal("0"),
     application_date=None,
     source: str = "web",
 ) -> Application:
-    """File a draft case for a worker at the caseworker's own grassroots union."""
+    """File a draft case for a worker at the caseworker's own grassroots union. A draft may
+    leave the facts empty (categories, situation, amounts): submitting checks them."""
     if not user.is_active or user.role != Role.CASEWORKER or user.union is None:
         raise NotAllowed(_("Only caseworkers of a grassroots union file cases."))
     worker = Worker.objects.select_for_update().get(pk=worker.pk)
@@ -120,8 +121,6 @@ def application_create(
     application.full_clean(exclude=["reference", "categories"])
     _check_requested(application)
     categories = list(categories)
-    if not categories:
-        raise ValidationError({"categories": _("Choose at least one hardship category.")})
     application.reference = _next_reference(user.union, application_date.year)
     try:
         with transaction.atomic():
@@ -158,12 +157,20 @@ def application_update(
         setattr(locked, name, value.strip() if isinstance(value, str) else value)
     if "application_date" in data:
         locked.policy = _policy_for(locked.application_date)
+    categories = list(categories) if categories is not None else None
+    if locked.state != wf.S_DRAFT:
+        # A returned case was complete when it was submitted and stays so (only drafts may
+        # be saved incomplete); checked before the model's CHECK would refuse it wordlessly.
+        missing = missing_for_submit(locked)
+        if categories:
+            missing.pop("categories", None)
+        elif categories is not None:
+            missing["categories"] = _("Choose at least one hardship category.")
+        if missing:
+            raise ValidationError(missing)
     locked.full_clean(exclude=["reference", "categories"])
     _check_requested(locked)
     if categories is not None:
-        categories = list(categories)
-        if not categories:
-            raise ValidationError({"categories": _("Choose at least one hardship category.")})
         locked.categories.set(categories)
     after = {**snapshot(locked, AUDITED_FIELDS), **_categories_snapshot(locked)}
     changes = diff(before, after)
@@ -211,14 +218,31 @@ def _transition(
     return locked
 
 
+def missing_for_submit(application: Application) -> dict[str, str]:
+    """{field: what to do} for each fact a draft still lacks before it can be submitted, in
+    the order of the form (relief.forms.DRAFT_OPTIONAL are the fields a draft may leave empty)."""
+    missing = {}
+    if application.pk is None or not application.categories.exists():
+        missing["categories"] = _("Choose at least one hardship category.")
+    if not (application.narrative or "").strip():
+        missing["narrative"] = _("Describe the worker's situation.")
+    if application.household_monthly_income is None:
+        missing["household_monthly_income"] = _(
+            "Enter the household's monthly income (0 if there is none)."
+        )
+    if application.monthly_medical_expenses is None:
+        missing["monthly_medical_expenses"] = _(
+            "Enter the monthly medical expenses (0 if there are none)."
+        )
+    if application.requested_amount is None:
+        missing["requested_amount"] = _("Enter the requested amount.")
+    return missing
+
+
 def _ready_to_submit(application: Application) -> None:
-    errors = {}
-    if not application.narrative:
-        errors["narrative"] = _("Describe the worker's situation.")
-    if not application.categories.exists():
-        errors["categories"] = _("Choose at least one hardship category.")
-    if errors:
-        raise ValidationError(errors)
+    missing = missing_for_submit(application)
+    if missing:
+        raise ValidationError(missing)
     _check_requested(application)
 
 

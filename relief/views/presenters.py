@@ -178,3 +178,26 @@ def state_summary(application: Application) -> str:
     if state == S.WITHDRAWN:
         return _("Withdrawn on %(date)s.") % {"date": _date(application.withdrawn_at)}
     return application.get_state_display()
+
+
+@dataclass(frozen=True)
+class MissingItem:
+    label: str
+    message: str
+    url: str
+
+
+def missing_items(application: Application, form_url: str = "") -> list[MissingItem]:
+    """What a draft still lacks before it can be submitted, each linking to its field on the
+    form at `form_url` (the same page when empty)."""
+    from relief.services.applications import missing_for_submit
+
+    return [
+        MissingItem(
+            label=_field_label(name).capitalize(),
+            message=str(message),
+            # The categories are check boxes: the first one takes the focus.
+            url=f"{form_url}#id_{name}{'_0' if name == 'categories' else ''}",
+        )
+        for name, message in missing_for_submit(application).items()
+    ]
