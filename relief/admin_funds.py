@@ -40,6 +40,7 @@ from relief.models import (
     HardshipFile,
     PaymentBatch,
 )
+from relief.selectors import applications_for_user
 from relief.services.batches import batch_check_funds
 from relief.services.donations import CAMPAIGN_ROLES
 from relief.services.funds import INCOME_ROLES
@@ -49,7 +50,9 @@ from unions.selectors import scope_q
 
 def _form_errors(form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
+        aliases = getattr(form, "error_fields", {})
         for field, errors in exc.error_dict.items():
+            field = aliases.get(field, field)
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
@@ -73,12 +76,13 @@ class ServiceAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def service_form(self, request, form_class, run, *, title, obj=None, submit=None, extra=None):
+    def service_form(self, request, form_class, run, *, title, obj=None, submit=None, **options):
         """Show `form_class`; on a valid POST call `run(cleaned_data)`; its ValidationErrors
         go back onto the form, next to the field they name."""
         kwargs = (
             {"user": request.user} if "user" in form_class.__init__.__code__.co_varnames else {}
         )
+        kwargs.update(options.get("form_kwargs") or {})
         form = form_class(request.POST or None, **kwargs)
         if request.method == "POST" and form.is_valid():
             try:
@@ -98,7 +102,7 @@ class ServiceAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
             "form": form,
             "original": obj,
             "submit_label": submit or _("Save"),
-            **(extra or {}),
+            **(options.get("extra") or {}),
         }
         return TemplateResponse(request, self.service_form_template, context)
 
@@ -392,12 +396,24 @@ class DisbursementAdmin(ServiceAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
 
+        # Opened for one case (?application=, as the case page links it): that case and its
+        # town's fund accounts, the sensible one chosen.
+        case = None
+        wanted = request.GET.get("application", "")
+        if wanted.isdigit():
+            case = (
+                applications_for_user(request.user)
+                .filter(pk=int(wanted), state=wf.S_APPROVED)
+                .select_related("union__parent")
+                .first()
+            )
         return self.money_form(
             request,
             PayoutForm,
             lambda data: services.disbursement_record(user=request.user, source="admin", **data),
             message=lambda payout: _("Payout recorded: %(payout)s.") % {"payout": payout},
             title=_("Record a payout"),
+            form_kwargs={"case": case},
         )
 
     def reverse_view(self, request, pk):

@@ -247,6 +247,15 @@ HouseholdFormSet = forms.formset_factory(
 )
 
 
+DRAFT_OPTIONAL = (
+    "categories",
+    "narrative",
+    "household_monthly_income",
+    "monthly_medical_expenses",
+    "requested_amount",
+)
+
+
 class ApplicationForm(forms.Form):
     """The case's facts. The cap is the policy's in force today; the service checks it again."""
 
@@ -265,9 +274,14 @@ class ApplicationForm(forms.Form):
     monthly_medical_expenses = money_field(_("monthly medical expenses"))
     requested_amount = money_field(_("requested amount"), minimum=Decimal("0.01"))
 
-    def __init__(self, *args, policy=None, **kwargs):
+    def __init__(self, *args, policy=None, draft=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.policy = policy
+        if draft:
+            # Saving a draft needs only the worker; submitting checks these
+            # (relief.services.applications.missing_for_submit).
+            for name in DRAFT_OPTIONAL:
+                self.fields[name].required = False
         if policy is not None:
             widget = self.fields["requested_amount"].widget
             cap = yuan(policy.max_per_payout)
@@ -279,7 +293,7 @@ class ApplicationForm(forms.Form):
 
     def clean_requested_amount(self):
         amount = self.cleaned_data["requested_amount"]
-        if self.policy is not None and amount > self.policy.max_per_payout:
+        if amount is not None and self.policy is not None and amount > self.policy.max_per_payout:
             raise ValidationError(
                 _("%(amount)s is above the cap of %(cap)s per payout set by %(policy)s.")
                 % {

@@ -18,6 +18,7 @@ from relief.models import (
 )
 from relief.models.money import yuan
 from relief.selectors import applications_for_user
+from relief.services.funds import fund_choices, parse_fund_key, pick_fund
 from unions.models import Level
 from unions.selectors import scope_q, unions_in_scope
 
@@ -93,23 +94,91 @@ class PayoutCaseField(CaseChoiceField):
             raise ValidationError(stale_text(moved_on, "disburse"), code="stale") from None
 
 
+AUTO_FUND = _("Automatic: the oldest account with enough money")
+
+
+def fund_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("fund account"),
+        required=False,
+        help_text=_(
+            "The accounts of the case's town with money available (income less payouts and "
+            "open payment batches), oldest first."
+        ),
+    )
+
+
+def offer_funds(field, town, amount=None) -> str:
+    """Give `field` the town's fund accounts; return the key of the sensible default (the
+    oldest account that can pay `amount` whole), or "" when none can."""
+    choices = fund_choices([town])[town.pk]
+    field.choices = [("", AUTO_FUND), *((c.key, c.label) for c in choices)]
+    if not choices:
+        field.help_text = _(
+            "No fund account of %(town)s has money available: record its income first."
+        ) % {"town": town.name}
+    chosen = pick_fund(choices, amount) if amount is not None else None
+    return chosen.key if chosen is not None else ""
+
+
+def fund_kwargs(key: str) -> dict:
+    """The service's fund_source and fund_year for a chosen account ("" lets it choose)."""
+    parsed = parse_fund_key(key)
+    return {} if parsed is None else {"fund_source": parsed[0], "fund_year": parsed[1]}
+
+
 class PayoutForm(IdempotentFormMixin, ServiceForm):
+    """A payout of any approved case; opened from a case (?application=) it offers that case's
+    town's accounts with the default chosen, otherwise every town's, grouped by town."""
+
+    error_fields = {"fund_source": "fund", "fund_year": "fund"}
     application = PayoutCaseField(label=_("application"), queryset=None)
     amount = forms.DecimalField(label=_("amount"), **MONEY)
     paid_on = forms.DateField(label=_("paid on"), initial=timezone.localdate)
     method = forms.ChoiceField(label=_("method"), choices=PaymentMethod.choices)
-    fund_source = forms.ChoiceField(label=_("fund source"), choices=FundSource.choices)
-    fund_year = forms.IntegerField(
-        label=_("fund year"), required=False, help_text=_("Empty: the year of the payment.")
-    )
+    fund = fund_field()
     voucher_no = forms.CharField(label=_("voucher number"), required=False)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, case=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["application"].queryset = applications_for_user(user).filter(
-            state=wf.S_APPROVED
-        )
+        approved = applications_for_user(user).filter(state=wf.S_APPROVED)
+        self.fields["application"].queryset = approved
         self.fields["application"].in_scope = applications_for_user(user)
+        if case is not None:
+            self.initial.setdefault("application", case.pk)
+            self.initial.setdefault("amount", case.outstanding_amount)
+            default = offer_funds(self.fields["fund"], case.union.parent, case.outstanding_amount)
+            self.initial.setdefault("fund", f"{case.union.parent_id}:{default}" if default else "")
+            self.fields["fund"].choices = [
+                (f"{case.union.parent_id}:{k}" if k else k, label)
+                for k, label in self.fields["fund"].choices
+            ]
+            return
+        towns = list(unions_in_scope(user).filter(level=Level.TOWN).order_by("path"))
+        by_town = fund_choices(towns)
+        self.fields["fund"].choices = [("", AUTO_FUND)] + [
+            (town.name, [(f"{town.pk}:{c.key}", c.label) for c in by_town[town.pk]])
+            for town in towns
+            if by_town[town.pk]
+        ]
+
+    def clean(self):
+        data = super().clean()
+        key = data.pop("fund", "")
+        case = data.get("application")
+        if key and case is not None:
+            town_pk, _sep, key = key.partition(":")
+            if town_pk != str(case.union.parent_id):
+                self.add_error(
+                    "fund",
+                    _("This account is not %(town)s's: a case is paid from its own town's funds.")
+                    % {"town": case.union.parent.name},
+                )
+                return data
+        else:
+            key = ""
+        data.update(fund_kwargs(key))
+        return data
 
 
 class ReasonForm(ServiceForm):
@@ -121,9 +190,16 @@ class ReversalForm(IdempotentFormMixin, ReasonForm):
 
 
 class BatchForm(ServiceForm):
+    error_fields = {"fund_source": "fund", "fund_year": "fund"}
     title = forms.CharField(label=_("title"), help_text=_("For example the review meeting."))
-    fund_source = forms.ChoiceField(label=_("fund source"), choices=FundSource.choices)
-    fund_year = forms.IntegerField(label=_("fund year"), initial=_this_year)
+    fund = forms.ChoiceField(
+        label=_("fund account"),
+        required=False,
+        help_text=_(
+            "Source and year; each case is paid from its own town's account of that source and "
+            "year. Automatic: the oldest one that can pay every chosen case."
+        ),
+    )
     applications = CasesChoiceField(
         label=_("approved cases"), queryset=None, widget=forms.CheckboxSelectMultiple
     )
@@ -136,6 +212,34 @@ class BatchForm(ServiceForm):
             .exclude(batch_items__batch__state__in=OPEN_BATCH_STATES)
             .order_by("union__path", "reference")
         )
+        towns = list(unions_in_scope(user).filter(level=Level.TOWN).order_by("path"))
+        self.fields["fund"].choices = [("", AUTO_FUND), *batch_fund_options(towns)]
+
+    def clean(self):
+        data = super().clean()
+        data.update(fund_kwargs(data.pop("fund", "")))
+        return data
+
+
+def batch_fund_options(towns) -> list[tuple[str, str]]:
+    """(source, year) pairs some town can pay from, each with what every town has available."""
+    per_key: dict[tuple, list[str]] = {}
+    by_town = fund_choices(towns)
+    for town in towns:
+        for choice in by_town[town.pk]:
+            per_key.setdefault((choice.year, choice.source), []).append(
+                f"{town.name} {yuan(choice.available)}"
+            )
+    return [
+        (
+            f"{source}:{year}",
+            _("%(year)d %(source)s (%(towns)s)")
+            % {"year": year, "source": FundSource(source).label, "towns": "、".join(towns_)},
+        )
+        for (year, source), towns_ in sorted(
+            per_key.items(), key=lambda kv: (kv[0][0], FundSource.values.index(kv[0][1]))
+        )
+    ]
 
 
 class MarkPaidForm(IdempotentFormMixin, ServiceForm):

@@ -4,6 +4,7 @@ The FSM on Application declares sources and targets; this table adds the role (a
 reject, the role-dependent sources). Scope (which cases a user sees) is checked separately.
 """
 
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from unions.models import Role
@@ -30,6 +31,8 @@ ALLOWED = {
     "resubmit": {Role.CASEWORKER: {S_RETURNED}},
     "withdraw": {Role.CASEWORKER: {S_DRAFT, S_SUBMITTED, S_RETURNED}},
     "return_for_info": {Role.TOWN_REVIEWER: {S_SUBMITTED}},
+    # The review meeting finds something missing after the facts were verified.
+    "return_verified": {Role.TOWN_REVIEWER: {S_VERIFIED}},
     "verify": {Role.TOWN_REVIEWER: {S_SUBMITTED}},
     "recommend": {Role.TOWN_REVIEWER: {S_VERIFIED}},
     "reject": {
@@ -44,6 +47,9 @@ ALLOWED = {
     "payment_reversed": {Role.DISTRICT_OFFICER: {S_DISBURSED}},
     "close": {Role.TOWN_REVIEWER: {S_DISBURSED}},
 }
+
+# Both ways back to the caseworker; the case page shows the latest one's comment.
+RETURNS = ("return_for_info", "return_verified")
 
 # Actions that are not transitions but still depend on role and state.
 ACTIONS = {
@@ -68,6 +74,7 @@ TRANSITION_LABELS = {
     "resubmit": _("Resubmit"),
     "withdraw": _("Withdraw"),
     "return_for_info": _("Return for more information"),
+    "return_verified": _("Return to the caseworker"),
     "verify": _("Mark verified"),
     "recommend": _("Recommend"),
     "reject": _("Reject"),
@@ -120,6 +127,38 @@ def role_has(user, transition: str) -> bool:
         return False
     table = ALLOWED if transition in ALLOWED else ACTIONS
     return Role(user.role) in table.get(transition, {})
+
+
+# What to do instead when a step is refused because of the case's state (plain words).
+INSTEAD = {
+    ("recommend", S_SUBMITTED): _(
+        "Record a home visit and mark the case verified first, then recommend an amount."
+    ),
+    ("return_for_info", S_VERIFIED): _(
+        "A verified case goes back with “Return to the caseworker”."
+    ),
+    ("return_verified", S_SUBMITTED): _(
+        "A case not yet verified goes back with “Return for more information”."
+    ),
+    ("verify", S_VERIFIED): _("The case is verified already: recommend, return or reject it."),
+    ("approve", S_VERIFIED): _("The town has not recommended an amount yet."),
+}
+
+
+def what_to_do(user, action: str, state: str) -> str:
+    """Why `action` is not possible from `state` in words a reviewer acts on: the way round,
+    or the steps this user may take now."""
+    hint = INSTEAD.get((action, state))
+    if hint:
+        return str(hint)
+    possible = [
+        str(TRANSITION_LABELS[name])
+        for name in ALLOWED
+        if name not in ("mark_disbursed", "payment_reversed") and role_may(user, name, state)
+    ]
+    if possible:
+        return gettext_now("Possible now: %(steps)s.") % {"steps": "、".join(possible)}
+    return str(_("Your role has no step to take on this case now."))
 
 
 def fsm_permission(transition: str):

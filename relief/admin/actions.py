@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from relief import services
 from relief import workflow as wf
+from relief.forms_funds import fund_field, fund_kwargs, offer_funds
 from relief.idempotency import FIELD as IDEMPOTENCY_FIELD
 from relief.idempotency import IdempotentFormMixin
-from relief.models import FundSource, PaymentMethod
+from relief.models import PaymentMethod
 from relief.models.visit import AttachmentKind, FollowUpMethod
 
 
@@ -45,29 +46,71 @@ class ReasonForm(ActionForm):
 
 
 class AmountForm(ActionForm):
+    """Recommend: the amount starts at the request; the page shows the request, the caps and
+    what the worker already has this year (relief.services.caps.amount_context)."""
+
+    needs_application = True
+    shows_amounts = True
     amount = forms.DecimalField(
         label=_("amount (yuan)"), max_digits=12, decimal_places=2, min_value=0.01
     )
+    amount_reason = forms.CharField(
+        label=_("reason for an amount above the request"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Required when the amount is more than the requested amount; kept in the trail."
+        ),
+    )
     comment = forms.CharField(label=_("comment"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("amount", self.starting_amount(application))
+
+    def starting_amount(self, application):
+        return application.requested_amount
 
 
 class OptionalCommentAmountForm(AmountForm):
+    """Approve: the amount starts at the town's recommendation."""
+
     comment = forms.CharField(
         label=_("comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
 
+    def starting_amount(self, application):
+        return application.recommended_amount or application.requested_amount
+
 
 class DisbursementForm(IdempotentFormMixin, ActionForm):
+    """A payout of this case: the accounts of its town that have money, any year, with the
+    oldest one that can pay what is outstanding chosen (relief.forms_funds.offer_funds)."""
+
+    needs_application = True
+    error_fields = {"fund_source": "fund", "fund_year": "fund"}
     amount = forms.DecimalField(
         label=_("amount (yuan)"), max_digits=12, decimal_places=2, min_value=0.01
     )
     paid_on = forms.DateField(label=_("paid on"), initial=timezone.localdate)
     method = forms.ChoiceField(label=_("method"), choices=PaymentMethod.choices)
-    fund_source = forms.ChoiceField(label=_("fund source"), choices=FundSource.choices)
+    fund = fund_field()
     voucher_no = forms.CharField(label=_("voucher number"), max_length=50, required=False)
     comment = forms.CharField(
         label=_("comment"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        outstanding = application.outstanding_amount
+        self.initial.setdefault("amount", outstanding)
+        default = offer_funds(self.fields["fund"], application.union.parent, outstanding)
+        self.initial.setdefault("fund", default)
+
+    def service_kwargs(self) -> dict:
+        data = super().service_kwargs()
+        data.update(fund_kwargs(data.pop("fund")))
+        return data
 
 
 class VerifyForm(CommentForm):
@@ -138,6 +181,7 @@ ACTIONS = {
     "withdraw": Action(CommentForm, services.application_withdraw),
     "verify": Action(VerifyForm, services.application_verify),
     "return_for_info": Action(RequiredCommentForm, services.application_return),
+    "return_verified": Action(RequiredCommentForm, services.application_return_verified),
     "recommend": Action(AmountForm, services.application_recommend),
     "reject": Action(ReasonForm, services.application_reject),
     "approve": Action(OptionalCommentAmountForm, services.application_approve),
@@ -166,7 +210,7 @@ def label(name: str) -> str:
 # buttons, the ones that send it back or end it are marked as such, the rest (a file, a
 # follow-up, the payout account) are plain. Primary first, the ones that turn back last.
 FORWARD = {"submit", "resubmit", "verify", "recommend", "approve", "disburse", "close"}
-BACKWARD = {"withdraw", "return_for_info", "reject", "send_back"}
+BACKWARD = {"withdraw", "return_for_info", "return_verified", "reject", "send_back"}
 KIND_ORDER = {"primary": 0, "secondary": 1, "danger": 2}
 
 

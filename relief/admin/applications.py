@@ -44,6 +44,7 @@ from relief.models import (
     ReviewDecision,
 )
 from relief.selectors import applications_for_user, workers_for_user
+from relief.services.caps import amount_context
 
 
 class HomeVisitInline(ReadOnlyInline):
@@ -108,10 +109,17 @@ class AuditInline(ReadOnlyInline):
     model = AuditEntry
     fk_name = "application"
     verbose_name_plural = gettext_lazy("timeline")
-    fields = ["at", "actor", "action_label", "from_label", "to_label", "comment", "source"]
+    fields = ["at", "actor", "action_label", "from_label", "to_label", "comment_text", "source"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=gettext_lazy("comment"))
+    def comment_text(self, obj):
+        reason = (obj.changes or {}).get("amount_reason")
+        if reason and reason[1]:
+            return f"{obj.comment} ({_('Above the request because:')} {reason[1]})".strip()
+        return obj.comment
 
     @admin.display(description=gettext_lazy("action"))
     def action_label(self, obj):
@@ -422,6 +430,7 @@ class ApplicationAdmin(
                     )
         context = {
             **self.admin_site.each_context(request),
+            "amounts": amount_context(obj) if getattr(spec.form, "shows_amounts", False) else None,
             "title": f"{label(action)} · {obj.reference}",
             "opts": self.opts,
             "original": obj,

@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -14,14 +14,36 @@ from django.utils.translation import gettext_lazy
 from relief import workflow as wf
 from relief.admin.base import NotFoundOutsideScope, ReadOnlyInline, has_role
 from relief.admin_search import TokenSearchMixin
-from relief.models import Decision, ReviewDecision, ReviewMeeting
+from relief.models import (
+    Decision,
+    HomeVisit,
+    ProposalStatus,
+    ProposedChange,
+    ReviewDecision,
+    ReviewMeeting,
+)
 from relief.selectors import applications_for_user
-from relief.services.meetings import DecisionInput, MeetingErrors, review_meeting_record
+from relief.services.meetings import (
+    DecisionInput,
+    MeetingErrors,
+    decisions_for,
+    review_meeting_record,
+)
 from unions.models import Role
 from unions.selectors import scope_q
 
 # Cases a meeting decides on: awaiting the town's review, or verified and awaiting its advice.
 ON_THE_AGENDA = (wf.S_SUBMITTED, wf.S_VERIFIED)
+
+
+def _with_facts(cases):
+    """What decides a row's choices, in the list's one query."""
+    return cases.select_related("worker", "union").annotate(
+        has_visit=Exists(HomeVisit.objects.filter(application=OuterRef("pk"))),
+        proposal_pending=Exists(
+            ProposedChange.objects.filter(application=OuterRef("pk"), status=ProposalStatus.PENDING)
+        ),
+    )
 
 
 class MeetingForm(forms.ModelForm):
@@ -56,9 +78,34 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
     )
 
+    hint = ""
+
     def __init__(self, *args, applications=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["application"].queryset = applications
+
+    def offer(self, case) -> None:
+        """Only the decisions the case's state allows (relief.services.meetings.decisions_for)."""
+        allowed = decisions_for(
+            case, has_visit=case.has_visit, proposal_pending=case.proposal_pending
+        )
+        field = self.fields["decision"]
+        field.choices = [("", gettext_lazy("— not discussed —")), *allowed]
+        field.error_messages["invalid_choice"] = _(
+            "This case is “%(state)s”: choose one of %(choices)s."
+        ) % {
+            "state": case.get_state_display(),
+            "choices": "、".join(str(label) for _value, label in allowed),
+        }
+        if case.state == wf.S_SUBMITTED and not case.has_visit:
+            self.hint = _("No home visit on file yet: record it on the case page to recommend.")
+        elif case.state == wf.S_SUBMITTED and case.proposal_pending:
+            self.hint = _(
+                "A proposed payout account awaits confirmation: mark the case verified on its "
+                "page first to recommend."
+            )
+        elif case.state == wf.S_SUBMITTED:
+            self.hint = _("Recommending verifies the case first (the home visit is on file).")
 
 
 # A meeting decides on the cases of one town's agenda; a POST claiming more rows than this is
@@ -121,7 +168,11 @@ class ReviewMeetingAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmi
         if not self.has_add_permission(request):
             raise PermissionDenied
         scoped = applications_for_user(request.user)
-        agenda = list(scoped.filter(state__in=ON_THE_AGENDA).order_by("application_date", "pk"))
+        agenda = list(
+            scoped.filter(state__in=ON_THE_AGENDA)
+            .order_by("application_date", "pk")
+            .values("pk", "version")
+        )
         kwargs = {"form_kwargs": {"applications": scoped}}
         if request.method == "POST":
             meeting_form = MeetingForm(request.POST)
@@ -129,8 +180,19 @@ class ReviewMeetingAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmi
         else:
             meeting_form = MeetingForm(initial={"meeting_date": timezone.localdate()})
             formset = DecisionFormSet(
-                initial=[{"application": a.pk, "version": a.version} for a in agenda], **kwargs
+                initial=[{"application": a["pk"], "version": a["version"]} for a in agenda],
+                **kwargs,
             )
+        rows = [
+            (form, _case_pk(form.initial.get("application") or form["application"].value()))
+            for form in formset
+        ]
+        pks = {pk for _form, pk in rows if pk}
+        cases = {a.pk: a for a in _with_facts(scoped.filter(pk__in=pks))}
+        rows = [(form, cases.get(pk)) for form, pk in rows]
+        for form, case in rows:
+            if case is not None:
+                form.offer(case)
         if request.method == "POST" and meeting_form.is_valid() and formset.is_valid():
             meeting = self._record(request, meeting_form, formset)
             if meeting is not None:
@@ -138,18 +200,13 @@ class ReviewMeetingAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmi
                 return HttpResponseRedirect(
                     reverse("admin:relief_reviewmeeting_change", args=[meeting.pk])
                 )
-        rows = [
-            (form, _case_pk(form.initial.get("application") or form["application"].value()))
-            for form in formset
-        ]
-        cases = {a.pk: a for a in scoped.filter(pk__in=[pk for _form, pk in rows if pk])}
         context = {
             **self.admin_site.each_context(request),
             "title": _("Record a review meeting"),
             "opts": self.opts,
             "meeting_form": meeting_form,
             "formset": formset,
-            "rows": [(form, cases.get(pk)) for form, pk in rows],
+            "rows": rows,
             "media": self.media + meeting_form.media,
         }
         return TemplateResponse(request, "admin/relief/reviewmeeting/add.html", context)

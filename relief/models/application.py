@@ -47,14 +47,27 @@ class Application(FSMModelMixin, models.Model):
         verbose_name=_("hardship categories"),
         related_name="applications",
     )
-    narrative = models.TextField(_("situation"))
+    # A draft needs only the worker (ID number and name): the facts below may be left empty
+    # until it is submitted (relief.services.applications.missing_for_submit); a CHECK keeps
+    # every case past the draft complete.
+    narrative = models.TextField(_("situation"), blank=True)
     household_monthly_income = MoneyField(
-        _("household monthly income"), default=0, validators=[MinValueValidator(0)]
+        _("household monthly income"),
+        default=0,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
     )
     monthly_medical_expenses = MoneyField(
-        _("monthly medical expenses"), default=0, validators=[MinValueValidator(0)]
+        _("monthly medical expenses"),
+        default=0,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
     )
-    requested_amount = MoneyField(_("requested amount"), validators=[MinValueValidator(0.01)])
+    requested_amount = MoneyField(
+        _("requested amount"), null=True, blank=True, validators=[MinValueValidator(0.01)]
+    )
     recommended_amount = MoneyField(_("recommended amount"), null=True, blank=True)
     approved_amount = MoneyField(_("approved amount"), null=True, blank=True)
     # Kept by relief.services.disbursements in the same transaction as each payout, so the
@@ -114,7 +127,17 @@ class Application(FSMModelMixin, models.Model):
                 violation_error_message=_("This worker already has a case in progress."),
             ),
             models.CheckConstraint(
-                name="application_requested_positive", condition=Q(requested_amount__gt=0)
+                name="application_requested_positive",
+                condition=Q(requested_amount__isnull=True) | Q(requested_amount__gt=0),
+            ),
+            models.CheckConstraint(
+                name="application_facts_complete_after_draft",
+                condition=Q(state__in=[S.DRAFT, S.WITHDRAWN])
+                | Q(
+                    requested_amount__isnull=False,
+                    household_monthly_income__isnull=False,
+                    monthly_medical_expenses__isnull=False,
+                ),
             ),
             models.CheckConstraint(
                 name="application_recommended_positive",
@@ -126,7 +149,10 @@ class Application(FSMModelMixin, models.Model):
             ),
             models.CheckConstraint(
                 name="application_incomes_not_negative",
-                condition=Q(household_monthly_income__gte=0, monthly_medical_expenses__gte=0),
+                condition=(
+                    Q(household_monthly_income__isnull=True) | Q(household_monthly_income__gte=0)
+                )
+                & (Q(monthly_medical_expenses__isnull=True) | Q(monthly_medical_expenses__gte=0)),
             ),
             models.CheckConstraint(
                 name="application_paid_within_approved",
@@ -236,6 +262,18 @@ class Application(FSMModelMixin, models.Model):
     def approve(self, amount):
         self.approved_amount = amount
         self.approved_at = timezone.now()
+
+    @transition(
+        state,
+        source=S.VERIFIED,
+        target=S.RETURNED,
+        permission=wf.fsm_permission("return_verified"),
+    )
+    def return_verified(self):
+        # Found missing at the review meeting: the caseworker completes it and resubmits, and
+        # the town verifies again (the home visits on file stay).
+        self.returned_at = timezone.now()
+        self.verified_at = None
 
     @transition(
         state, source=S.RECOMMENDED, target=S.VERIFIED, permission=wf.fsm_permission("send_back")

@@ -13,7 +13,7 @@ from relief.errors import NotAllowed
 from relief.models import Application, HardshipCategory, Policy, ReferenceCounter, Worker
 from relief.models.money import to_money, yuan
 from relief.services.audit import AMOUNT_FIELDS, audit, diff, snapshot
-from relief.services.caps import check_amount_within_caps
+from relief.services.caps import check_amount_within_caps, check_reason_above_request
 from relief.services.locking import lock_application
 from unions.models import Role
 
@@ -92,14 +92,15 @@ def application_create(
     user,
     worker: Worker,
     categories,
-    narrative: str,
-    requested_amount: Decimal,
-    household_monthly_income: Decimal = Decimal("0"),
-    monthly_medical_expenses: Decimal = Decimal("0"),
+    narrative: str = "",
+    requested_amount: Decimal | None = None,
+    household_monthly_income: Decimal | None = Decimal("0"),
+    monthly_medical_expenses: Decimal | None = Decimal("0"),
     application_date=None,
     source: str = "web",
 ) -> Application:
-    """File a draft case for a worker at the caseworker's own grassroots union."""
+    """File a draft case for a worker at the caseworker's own grassroots union. A draft may
+    leave the facts empty (categories, situation, amounts): submitting checks them."""
     if not user.is_active or user.role != Role.CASEWORKER or user.union is None:
         raise NotAllowed(_("Only caseworkers of a grassroots union file cases."))
     worker = Worker.objects.select_for_update().get(pk=worker.pk)
@@ -120,8 +121,6 @@ def application_create(
     application.full_clean(exclude=["reference", "categories"])
     _check_requested(application)
     categories = list(categories)
-    if not categories:
-        raise ValidationError({"categories": _("Choose at least one hardship category.")})
     application.reference = _next_reference(user.union, application_date.year)
     try:
         with transaction.atomic():
@@ -158,12 +157,20 @@ def application_update(
         setattr(locked, name, value.strip() if isinstance(value, str) else value)
     if "application_date" in data:
         locked.policy = _policy_for(locked.application_date)
+    categories = list(categories) if categories is not None else None
+    if locked.state != wf.S_DRAFT:
+        # A returned case was complete when it was submitted and stays so (only drafts may
+        # be saved incomplete); checked before the model's CHECK would refuse it wordlessly.
+        missing = missing_for_submit(locked)
+        if categories:
+            missing.pop("categories", None)
+        elif categories is not None:
+            missing["categories"] = _("Choose at least one hardship category.")
+        if missing:
+            raise ValidationError(missing)
     locked.full_clean(exclude=["reference", "categories"])
     _check_requested(locked)
     if categories is not None:
-        categories = list(categories)
-        if not categories:
-            raise ValidationError({"categories": _("Choose at least one hardship category.")})
         locked.categories.set(categories)
     after = {**snapshot(locked, AUDITED_FIELDS), **_categories_snapshot(locked)}
     changes = diff(before, after)
@@ -211,14 +218,31 @@ def _transition(
     return locked
 
 
+def missing_for_submit(application: Application) -> dict[str, str]:
+    """{field: what to do} for each fact a draft still lacks before it can be submitted, in
+    the order of the form (relief.forms.DRAFT_OPTIONAL are the fields a draft may leave empty)."""
+    missing = {}
+    if application.pk is None or not application.categories.exists():
+        missing["categories"] = _("Choose at least one hardship category.")
+    if not (application.narrative or "").strip():
+        missing["narrative"] = _("Describe the worker's situation.")
+    if application.household_monthly_income is None:
+        missing["household_monthly_income"] = _(
+            "Enter the household's monthly income (0 if there is none)."
+        )
+    if application.monthly_medical_expenses is None:
+        missing["monthly_medical_expenses"] = _(
+            "Enter the monthly medical expenses (0 if there are none)."
+        )
+    if application.requested_amount is None:
+        missing["requested_amount"] = _("Enter the requested amount.")
+    return missing
+
+
 def _ready_to_submit(application: Application) -> None:
-    errors = {}
-    if not application.narrative:
-        errors["narrative"] = _("Describe the worker's situation.")
-    if not application.categories.exists():
-        errors["categories"] = _("Choose at least one hardship category.")
-    if errors:
-        raise ValidationError(errors)
+    missing = missing_for_submit(application)
+    if missing:
+        raise ValidationError(missing)
     _check_requested(application)
 
 
@@ -264,6 +288,20 @@ def application_return(*, application, user, comment: str, source: str = "web"):
     )
 
 
+@transaction.atomic
+def application_return_verified(*, application, user, comment: str, source: str = "web"):
+    """A verified case back to the caseworker (the review meeting found something missing);
+    the comment says what. After resubmission the town verifies it again."""
+    return _transition(
+        application,
+        user,
+        "return_verified",
+        comment=comment,
+        comment_required=True,
+        source=source,
+    )
+
+
 def _has_home_visit(application: Application) -> None:
     if not application.home_visits.exists():
         raise ValidationError(
@@ -302,13 +340,23 @@ def application_verify(
 
 
 @transaction.atomic
-def application_recommend(*, application, user, amount: Decimal, comment: str, source: str = "web"):
-    """The town's recommended amount, within the policy's caps, with the review's reasons."""
+def application_recommend(
+    *,
+    application,
+    user,
+    amount: Decimal,
+    comment: str,
+    amount_reason: str = "",
+    source: str = "web",
+):
+    """The town's recommended amount, within the policy's caps, with the review's reasons; an
+    amount above the request also needs `amount_reason`, kept in the trail."""
     amount = to_money(amount)
 
     def check(locked):
         _has_home_visit(locked)
         check_amount_within_caps(locked, amount, field="amount")
+        return check_reason_above_request(locked, amount, amount_reason)
 
     return _transition(
         application,
@@ -337,9 +385,16 @@ def application_reject(*, application, user, reason: str, source: str = "web"):
 
 @transaction.atomic
 def application_approve(
-    *, application, user, amount: Decimal, comment: str = "", source: str = "web"
+    *,
+    application,
+    user,
+    amount: Decimal,
+    comment: str = "",
+    amount_reason: str = "",
+    source: str = "web",
 ):
-    """The district's approved amount; it may differ from the town's recommendation.
+    """The district's approved amount; it may differ from the town's recommendation (above
+    the request only with `amount_reason`, kept in the trail).
 
     Approval also fixes the case's payout account (收款账户): the one the town confirmed at
     verification, or else the worker's card on file now.
@@ -350,7 +405,8 @@ def application_approve(
 
     def check(locked):
         check_amount_within_caps(locked, amount, field="amount")
-        return fix_payout_account(locked)
+        reason = check_reason_above_request(locked, amount, amount_reason)
+        return {**(fix_payout_account(locked) or {}), **reason}
 
     return _transition(
         application,

@@ -36,7 +36,7 @@ from relief.models import (
 from relief.models.money import yuan
 from relief.services.audit import audit
 from relief.services.disbursements import record_payout
-from relief.services.funds import check_year, source_label
+from relief.services.funds import SOURCE_ORDER, check_year, fund_choices, source_label
 from unions.models import Role
 from unions.selectors import scope_q
 from unions.tabular import neutralize
@@ -85,22 +85,26 @@ def batch_create(
     user,
     title: str,
     applications,
-    fund_source: str,
+    fund_source: str = "",
     fund_year: int | None = None,
     source: str = "web",
 ) -> PaymentBatch:
-    """A draft batch paying what is outstanding on each chosen approved case."""
+    """A draft batch paying what is outstanding on each chosen approved case. Without a
+    `fund_source`, the oldest source and year whose account in every case's town can pay that
+    town's share (after other open batches)."""
     _require_officer(user)
     title = (title or "").strip()
     if not title:
         raise ValidationError({"title": _("This field is required.")})
-    if fund_source not in FundSource.values:
+    if fund_source and fund_source not in FundSource.values:
         raise ValidationError({"fund_source": _("Choose a fund source.")})
-    fund_year = check_year(fund_year or timezone.localdate().year, "fund_year")
     pks = [a.pk for a in applications]
     if not pks:
         raise ValidationError({"applications": _("Choose at least one approved case.")})
     locked = _lock_applications(user, pks)
+    if not fund_source:
+        fund_source, fund_year = _oldest_fund_for(locked)
+    fund_year = check_year(fund_year or timezone.localdate().year, "fund_year")
     errors = []
     busy = set(
         BatchItem.objects.filter(
@@ -146,6 +150,36 @@ def batch_create(
             source=source,
         )
     return batch
+
+
+def _oldest_fund_for(cases: list[Application]) -> tuple[str, int]:
+    needs: dict[int, Decimal] = {}
+    for app in cases:
+        town_id = app.union.parent_id
+        needs[town_id] = needs.get(town_id, Decimal("0")) + app.outstanding_amount
+    by_town = fund_choices(needs)
+    candidates = sorted(
+        {(c.year, c.source) for choices in by_town.values() for c in choices},
+        key=lambda ys: (ys[0], SOURCE_ORDER[ys[1]]),
+    )
+    for year, source in candidates:
+        available = {
+            town_id: next(
+                (c.available for c in by_town[town_id] if (c.year, c.source) == (year, source)),
+                Decimal("0"),
+            )
+            for town_id in needs
+        }
+        if all(available[t] >= needed for t, needed in needs.items()):
+            return source, year
+    raise ValidationError(
+        {
+            "fund_source": _(
+                "No single fund source and year can pay every chosen case from its town's "
+                "account: choose the account, or fewer cases."
+            )
+        }
+    )
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Policy caps: per payout, per worker per calendar year, one payout per category per year."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -9,6 +10,72 @@ from django.utils.translation import gettext as _
 from relief import workflow as wf
 from relief.models import Application
 from relief.models.money import clean_amount, yuan
+
+
+def _others_committed(application: Application):
+    """The worker's other cases of the same year whose approved amount counts against the caps."""
+    return Application.objects.filter(
+        worker_id=application.worker_id,
+        application_date__year=application.year,
+        state__in=wf.COMMITTED,
+    ).exclude(pk=application.pk)
+
+
+@dataclass(frozen=True)
+class AmountContext:
+    """What a reviewer deciding an amount needs beside the input (recommend and approve)."""
+
+    requested: Decimal | None
+    recommended: Decimal | None
+    per_payout: Decimal
+    per_worker_year: Decimal | None
+    # Approved for this worker this year on other cases (approved, paid or closed).
+    already_this_year: Decimal
+    policy: str
+    year: int
+
+    @property
+    def most(self) -> Decimal:
+        """The largest amount the caps still allow on this case."""
+        if self.per_worker_year is None:
+            return self.per_payout
+        return max(
+            Decimal("0"), min(self.per_payout, self.per_worker_year - self.already_this_year)
+        )
+
+
+def amount_context(application: Application) -> AmountContext:
+    policy = application.policy
+    already = _others_committed(application).aggregate(total=Sum("approved_amount"))["total"]
+    return AmountContext(
+        requested=application.requested_amount,
+        recommended=application.recommended_amount,
+        per_payout=policy.max_per_payout,
+        per_worker_year=policy.max_per_worker_year,
+        already_this_year=already or Decimal("0"),
+        policy=str(policy),
+        year=application.year,
+    )
+
+
+def check_reason_above_request(
+    application: Application, amount: Decimal, reason: str, *, field: str = "amount_reason"
+) -> dict:
+    """An amount above what the caseworker asked for needs a reason; it goes into the trail
+    ({field: [None, reason]} for the audit entry's changes)."""
+    reason = (reason or "").strip()
+    requested = application.requested_amount
+    if requested is not None and amount > requested and not reason:
+        raise ValidationError(
+            {
+                field: _(
+                    "%(amount)s is more than the %(requested)s requested: say why (for example "
+                    "what the home visit found)."
+                )
+                % {"amount": yuan(amount), "requested": yuan(requested)}
+            }
+        )
+    return {"amount_reason": [None, reason]} if reason else {}
 
 
 def check_amount_within_caps(application: Application, amount: Decimal, *, field: str) -> None:
@@ -22,11 +89,7 @@ def check_amount_within_caps(application: Application, amount: Decimal, *, field
                 % {"amount": yuan(amount), "cap": yuan(policy.max_per_payout), "policy": policy}
             }
         )
-    others = Application.objects.filter(
-        worker_id=application.worker_id,
-        application_date__year=application.year,
-        state__in=wf.COMMITTED,
-    ).exclude(pk=application.pk)
+    others = _others_committed(application)
     if policy.max_per_worker_year is not None:
         already = others.aggregate(total=Sum("approved_amount"))["total"] or Decimal("0")
         if already + amount > policy.max_per_worker_year:

@@ -23,7 +23,13 @@ from relief.models import (
 )
 from relief.models.money import clean_amount, yuan
 from relief.services.audit import AMOUNT_FIELDS, audit, diff, snapshot
-from relief.services.funds import fund_draw, fund_give_back
+from relief.services.funds import (
+    fund_choices,
+    fund_draw,
+    fund_give_back,
+    no_fund_error,
+    pick_fund,
+)
 from relief.services.locking import lock_application
 
 DISBURSEMENT_FIELDS = ("amount", "paid_on", "method", "fund_source", "fund_year", "voucher_no")
@@ -37,14 +43,16 @@ def disbursement_record(
     amount: Decimal,
     paid_on,
     method: str,
-    fund_source: str,
+    fund_source: str = "",
     fund_year: int | None = None,
     voucher_no: str = "",
     comment: str = "",
     source: str = "web",
 ) -> Disbursement:
     """Pay part or all of the approved amount; never more than what is outstanding, and never
-    more than the fund account holds (`fund_year` defaults to the year of `paid_on`)."""
+    more than the fund account holds. Without `fund_source` the oldest account of the case's
+    town that can pay the whole amount is used (relief.services.funds.pick_fund); with a source
+    but no `fund_year`, the year of `paid_on`."""
     locked = lock_application(application, user, "disburse")
     batch = (
         PaymentBatch.objects.filter(items__application=locked, state__in=OPEN_BATCH_STATES)
@@ -106,12 +114,17 @@ def record_payout(
         raise ValidationError(
             {"method": _("This case has no payout account: give it one (收款账户) or pay in cash.")}
         )
-    if fund_source not in FundSource.values:
-        raise ValidationError({"fund_source": _("Choose a fund source.")})
     if paid_on is None:
         raise ValidationError({"paid_on": _("This field is required.")})
-    fund_year = fund_year or paid_on.year
     town = locked.union.parent
+    if not fund_source:
+        chosen = pick_fund(fund_choices([town])[town.pk], amount)
+        if chosen is None:
+            raise no_fund_error(town, amount)
+        fund_source, fund_year = chosen.source, chosen.year
+    if fund_source not in FundSource.values:
+        raise ValidationError({"fund_source": _("Choose a fund source.")})
+    fund_year = fund_year or paid_on.year
     payout = Disbursement(
         application=locked,
         amount=amount,

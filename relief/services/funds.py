@@ -5,16 +5,18 @@ PostgreSQL triggers of migration 0004 take them in the same order, so nothing de
 """
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relief.conflicts import set_lock_timeout
 from relief.errors import NotAllowed, OutOfScope
-from relief.models import FundAccount, FundIncome, FundSource
+from relief.models import OPEN_BATCH_STATES, BatchItem, FundAccount, FundIncome, FundSource
 from relief.models.money import clean_amount, yuan
 from relief.services.audit import audit
 from unions.models import Level, Role
@@ -94,6 +96,98 @@ def fund_give_back(*, town, source: str, year: int, amount: Decimal) -> None:
     account = lock_account(town, source, year)
     account.paid_total -= amount
     account.save(update_fields=["paid_total"])
+
+
+@dataclass(frozen=True)
+class FundChoice:
+    """One account a payout may draw on, with what it can still give."""
+
+    town_id: int
+    source: str
+    year: int
+    balance: Decimal
+    # Held by open payment batches drawing on this account, not yet paid.
+    committed: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.balance - self.committed
+
+    @property
+    def key(self) -> str:
+        return fund_key(self.source, self.year)
+
+    @property
+    def label(self) -> str:
+        return _("%(year)d %(source)s · %(available)s available") % {
+            "year": self.year,
+            "source": source_label(self.source),
+            "available": yuan(self.available),
+        }
+
+
+def fund_key(source: str, year: int) -> str:
+    return f"{source}:{year}"
+
+
+def parse_fund_key(key: str) -> tuple[str, int] | None:
+    """(source, year) from a form's choice, or None for "" (let the service choose)."""
+    if not key:
+        return None
+    source, _sep, year = key.partition(":")
+    if source not in FundSource.values or not year.isdigit():
+        raise ValidationError({"fund": _("Choose one of the fund accounts offered.")})
+    return source, int(year)
+
+
+SOURCE_ORDER = {s: i for i, s in enumerate(FundSource.values)}
+
+
+def fund_choices(towns) -> dict[int, list[FundChoice]]:
+    """Per town: its accounts with money available, oldest year first (then source order).
+
+    Two queries whatever the number of towns: the accounts, and what open batches hold.
+    """
+    town_ids = [getattr(t, "pk", t) for t in towns]
+    rows = (
+        BatchItem.objects.filter(
+            batch__state__in=OPEN_BATCH_STATES, application__union__parent_id__in=town_ids
+        )
+        .values_list("application__union__parent_id", "batch__fund_source", "batch__fund_year")
+        .annotate(total=Sum("amount"))
+    )
+    held = {(town_id, source, year): total for town_id, source, year, total in rows}
+    found: dict[int, list[FundChoice]] = {pk: [] for pk in town_ids}
+    for account in FundAccount.objects.filter(town_id__in=town_ids):
+        choice = FundChoice(
+            town_id=account.town_id,
+            source=account.source,
+            year=account.year,
+            balance=account.balance,
+            committed=held.get((account.town_id, account.source, account.year)) or Decimal("0"),
+        )
+        if choice.available > 0:
+            found[account.town_id].append(choice)
+    for choices in found.values():
+        choices.sort(key=lambda c: (c.year, SOURCE_ORDER[c.source]))
+    return found
+
+
+def pick_fund(choices: list[FundChoice], amount: Decimal) -> FundChoice | None:
+    """The oldest account that can pay `amount` whole: old money is spent first."""
+    return next((c for c in choices if c.available >= amount), None)
+
+
+def no_fund_error(town, amount: Decimal) -> ValidationError:
+    return ValidationError(
+        {
+            "fund_source": _(
+                "No fund account of %(town)s has %(amount)s available: record income first, "
+                "or pay part of the amount."
+            )
+            % {"town": town.name, "amount": yuan(amount)}
+        }
+    )
 
 
 def add_income(

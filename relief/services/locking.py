@@ -34,5 +34,7 @@ def lock_application(application: Application, user, action: str) -> Application
             + " "
             + _("This case is “%(state)s”: “%(action)s” is not possible now.")
             % {"state": locked.get_state_display(), "action": wf.TRANSITION_LABELS[action]}
+            + " "
+            + wf.what_to_do(user, action, locked.state)
         )
     return locked

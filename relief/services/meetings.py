@@ -7,13 +7,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from relief import workflow as wf
 from relief.errors import Conflict, NotAllowed, OutOfScope
 from relief.models import Application, Decision, ReviewDecision, ReviewMeeting
 from relief.services.applications import (
     application_recommend,
     application_reject,
     application_return,
+    application_return_verified,
+    application_verify,
 )
+from relief.services.proposals import pending_proposal
 from unions.models import Role
 
 
@@ -36,19 +40,82 @@ class MeetingErrors(ValidationError):
         )
 
 
+def decisions_for(application: Application, *, has_visit: bool, proposal_pending: bool):
+    """The decisions a meeting may take on a case in its state, in the words of the form.
+
+    A case awaiting the town (submitted) is verified and recommended in one step when a home
+    visit is on file and no proposed account waits for the reviewer's confirmation; a verified
+    case goes back to the caseworker with return_verified.
+    """
+    state = application.state
+    if state == wf.S_VERIFIED:
+        return [
+            (Decision.RECOMMEND, _("Recommend with amount")),
+            (Decision.RETURN, _("Return to the caseworker")),
+            (Decision.REJECT, _("Reject with reason")),
+        ]
+    if state == wf.S_SUBMITTED:
+        choices = []
+        if has_visit and not proposal_pending:
+            choices.append((Decision.RECOMMEND, _("Verify and recommend with amount")))
+        return [
+            *choices,
+            (Decision.RETURN, _("Return for more information")),
+            (Decision.REJECT, _("Reject with reason")),
+        ]
+    return []
+
+
+def _recommend_unverified(app: Application) -> str:
+    """Why a submitted case cannot be verified at the meeting, or "" when it can."""
+    if not app.home_visits.exists():
+        return _(
+            "No home visit is on file for this case: record the visit on the case page first, "
+            "or return the case or reject it."
+        )
+    if pending_proposal(app) is not None:
+        return _(
+            "The caseworker proposed a new phone or payout account with this case: open the "
+            "case, confirm or decline it while marking the case verified, then recommend."
+        )
+    return ""
+
+
 def _apply(decision: DecisionInput, user, source: str) -> Application:
     app, comment = decision.application, (decision.comment or "").strip()
     if decision.decision == Decision.RECOMMEND:
         if decision.amount is None:
             raise ValidationError({"amount": _("Enter the recommended amount.")})
+        if app.state == wf.S_SUBMITTED:
+            problem = _recommend_unverified(app)
+            if problem:
+                raise ValidationError(problem)
+            # The facts are on file: verify in the same save, then recommend.
+            app = application_verify(
+                application=app,
+                user=user,
+                comment=_("Verified at the review meeting."),
+                source=source,
+            )
+        # The meeting's reasons are the reason for an amount above the request too.
         return application_recommend(
-            application=app, user=user, amount=decision.amount, comment=comment, source=source
+            application=app,
+            user=user,
+            amount=decision.amount,
+            comment=comment,
+            amount_reason=comment,
+            source=source,
         )
     if decision.amount is not None:
         raise ValidationError({"amount": _("Only a recommendation has an amount.")})
     if decision.decision == Decision.RETURN:
-        return application_return(application=app, user=user, comment=comment, source=source)
+        back = application_return_verified if app.state == wf.S_VERIFIED else application_return
+        if not comment:
+            raise ValidationError({"comment": _("Say what is missing, for the caseworker.")})
+        return back(application=app, user=user, comment=comment, source=source)
     if decision.decision == Decision.REJECT:
+        if not comment:
+            raise ValidationError({"comment": _("Give the reason for not granting relief.")})
         return application_reject(application=app, user=user, reason=comment, source=source)
     raise ValidationError({"decision": _("Choose recommend, return or reject.")})
 

@@ -21,7 +21,7 @@ from relief.models import Application, Attachment, HomeVisit, ProposedChange
 from relief.selectors import application_for_user, applications_for_user, timeline
 from relief.services.workers import workers_editable_by
 from relief.views.common import caseworker_required, is_caseworker, posted_version
-from relief.views.presenters import last_comment, state_summary, timeline_rows
+from relief.views.presenters import last_comment, missing_items, state_summary, timeline_rows
 from unions.selectors import scope_q
 
 PAGE_SIZE = 20
@@ -115,11 +115,12 @@ def render_case(request, application, *, attachment_form=None, status=200):
         "proposal": ProposedChange.objects.filter(application=application).first(),
         "summary": state_summary(application),
         "timeline": rows,
-        "returned": last_comment(rows, "return_for_info")
-        if application.state == wf.S_RETURNED
-        else None,
+        "returned": last_comment(rows, wf.RETURNS) if application.state == wf.S_RETURNED else None,
         "rejected": last_comment(rows, "reject") if application.state == wf.S_REJECTED else None,
         "actions": actions,
+        "missing": missing_items(application, reverse("relief:case_edit", args=[application.pk]))
+        if application.state == wf.S_DRAFT and actions["edit"]
+        else [],
         "any_action": any(actions.values()),
         "attachment_form": attachment_form
         or (AttachmentForm(prefix="attach", require_file=True) if actions["attach"] else None),

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Case, Count, IntegerField, Prefetch, Value, When
 from django.shortcuts import render
 
+from relief import workflow as wf
 from relief.models import Application, ApplicationState, AuditEntry
 from relief.selectors import applications_for_user
 from relief.views.common import is_caseworker
@@ -41,7 +42,7 @@ def home(request):
         .prefetch_related(
             Prefetch(
                 "audit_entries",
-                queryset=AuditEntry.objects.filter(action="return_for_info")
+                queryset=AuditEntry.objects.filter(action__in=wf.RETURNS)
                 .select_related("actor")
                 .order_by("-at", "-pk"),
                 to_attr="returns",

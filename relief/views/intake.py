@@ -31,7 +31,7 @@ from relief.services.proposals import pending_proposal
 from relief.services.workers import MEMBER_FIELDS, workers_editable_by
 from relief.views.attachments import discard_files, store_attachments
 from relief.views.common import Invalid, call_service, caseworker_required, posted_version
-from relief.views.presenters import last_comment, timeline_rows
+from relief.views.presenters import last_comment, missing_items, timeline_rows
 
 
 def _member_initial(member) -> dict:
@@ -49,7 +49,17 @@ class CaseForms:
     union lies in their scope); otherwise a proposal form takes what this case should use.
     """
 
-    def __init__(self, data=None, files=None, *, worker=None, edit_worker=True, case=None, policy):
+    def __init__(
+        self,
+        data=None,
+        files=None,
+        *,
+        worker=None,
+        edit_worker=True,
+        case=None,
+        policy,
+        draft=False,
+    ):
         self.worker = self.household = self.proposal = None
         if edit_worker:
             self.worker = WorkerForm(data, instance=worker)
@@ -83,7 +93,7 @@ class CaseForms:
                 "monthly_medical_expenses": case.monthly_medical_expenses,
                 "requested_amount": case.requested_amount,
             }
-        self.case = ApplicationForm(data, initial=initial, policy=policy)
+        self.case = ApplicationForm(data, initial=initial, policy=policy, draft=draft)
         self.attachments = AttachmentForm(data, files, prefix="attach")
         # The form's one-time key: sent again (a lost answer, a copy the phone kept), the
         # same form files nothing twice (relief.idempotency).
@@ -295,10 +305,15 @@ def case_new(request):
             policy=policy,
         )
         return render(request, "relief/case_new.html", context)
-    forms = CaseForms(
-        request.POST, request.FILES, worker=worker, edit_worker=editable, policy=policy
-    )
     action = "submit" if request.POST.get("action") == "submit" else "draft"
+    forms = CaseForms(
+        request.POST,
+        request.FILES,
+        worker=worker,
+        edit_worker=editable,
+        policy=policy,
+        draft=action == "draft",
+    )
     if forms.is_valid():
         case = save_case_once(request, forms, action=action, worker=worker, id_number=number)
         if case is not None:
@@ -337,12 +352,13 @@ def case_edit(request, pk):
         return redirect("relief:case_detail", pk=pk)
     returned = None
     if case.state == wf.S_RETURNED:
-        returned = last_comment(timeline_rows(timeline(case)), "return_for_info")
+        returned = last_comment(timeline_rows(timeline(case)), wf.RETURNS)
     then = "resubmit" if case.state == wf.S_RETURNED else "submit"
     status = 200
     editable = workers_editable_by(request.user).filter(pk=case.worker_id).exists()
     case.pending_proposal = pending_proposal(case)
     if request.method == "POST":
+        action = then if request.POST.get("action") == then else "save"
         forms = CaseForms(
             request.POST,
             request.FILES,
@@ -350,8 +366,9 @@ def case_edit(request, pk):
             edit_worker=editable,
             case=case,
             policy=case.policy,
+            # Only a draft may be saved incomplete; a returned case was complete already.
+            draft=action == "save" and case.state == wf.S_DRAFT,
         )
-        action = then if request.POST.get("action") == then else "save"
         if forms.is_valid():
             case.version = posted_version(request)
             saved = save_case_once(request, forms, action=action, worker=case.worker, case=case)
@@ -377,6 +394,8 @@ def case_edit(request, pk):
             "then": then,
             "policy": case.policy,
             "relations": RELATIONS,
+            # As last saved: what submitting still needs, linked to the fields below.
+            "missing": missing_items(case) if case.state == wf.S_DRAFT else [],
             "files_lost": request.method == "POST" and bool(request.FILES),
             # After a refused save, keep the version the form was loaded with.
             "version": posted_version(request) if request.method == "POST" else case.version,

@@ -70,6 +70,8 @@ class TimelineRow:
     amounts: list = field(default_factory=list)  # (label, old text, new text)
     fields: list = field(default_factory=list)  # labels of other changed fields
     attachment: str = ""
+    # Why an amount is above the request (recommend, approve).
+    amount_reason: str = ""
 
     @property
     def at(self):
@@ -103,21 +105,26 @@ def timeline_rows(entries) -> list[TimelineRow]:
                 if _is_zero(new) and _is_zero(old):
                     continue  # e.g. "paid 0.00" on a new case
                 row.amounts.append((str(label), _money(old), _money(new)))
+        if "amount_reason" in changes:
+            row.amount_reason = changes["amount_reason"][1] or ""
         if entry.action == "attach" and "attachment" in changes:
             row.attachment = changes["attachment"][1] or ""
         elif entry.action not in WHOLE_RECORD_ACTIONS:
             row.fields = [
                 _field_label(k)
                 for k in changes
-                if k not in AMOUNT_LABELS and k != "attachment" and not k.endswith("_at")
+                if k not in AMOUNT_LABELS
+                and k not in ("attachment", "amount_reason")
+                and not k.endswith("_at")
             ]
         rows.append(row)
     return rows
 
 
-def last_comment(rows: list[TimelineRow], action: str) -> TimelineRow | None:
+def last_comment(rows: list[TimelineRow], action: str | tuple) -> TimelineRow | None:
+    actions = (action,) if isinstance(action, str) else action
     for row in reversed(rows):
-        if row.action == action:
+        if row.action in actions:
             return row
     return None
 
@@ -171,3 +178,26 @@ def state_summary(application: Application) -> str:
     if state == S.WITHDRAWN:
         return _("Withdrawn on %(date)s.") % {"date": _date(application.withdrawn_at)}
     return application.get_state_display()
+
+
+@dataclass(frozen=True)
+class MissingItem:
+    label: str
+    message: str
+    url: str
+
+
+def missing_items(application: Application, form_url: str = "") -> list[MissingItem]:
+    """What a draft still lacks before it can be submitted, each linking to its field on the
+    form at `form_url` (the same page when empty)."""
+    from relief.services.applications import missing_for_submit
+
+    return [
+        MissingItem(
+            label=_field_label(name).capitalize(),
+            message=str(message),
+            # The categories are check boxes: the first one takes the focus.
+            url=f"{form_url}#id_{name}{'_0' if name == 'categories' else ''}",
+        )
+        for name, message in missing_for_submit(application).items()
+    ]

@@ -48,8 +48,7 @@ def payout_body(app) -> dict:
         "amount": "100.00",
         "paid_on": dt.date.today().isoformat(),
         "method": "bank",
-        "fund_source": "district",
-        "fund_year": "",
+        "fund": "",
         "voucher_no": "PZ-1",
     }
 
@@ -67,7 +66,7 @@ def income_body(people) -> dict:
     }
 
 
-PAYOUT_FIELDS = ["amount", "paid_on", "method", "fund_source", "fund_year", "voucher_no"]
+PAYOUT_FIELDS = ["amount", "paid_on", "method", "fund", "voucher_no"]
 
 
 @FUZZ
@@ -92,7 +91,7 @@ def test_fuzz_the_fund_income_form(client, people, changes):
 
 OFFICER_ACTIONS = {
     "approve": ["amount", "comment"],
-    "disburse": ["amount", "paid_on", "method", "fund_source", "voucher_no"],
+    "disburse": ["amount", "paid_on", "method", "fund", "voucher_no"],
     "payout_account": ["bank_name", "bank_branch", "bank_card", "reason"],
 }
 

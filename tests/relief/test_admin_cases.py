@@ -144,6 +144,7 @@ def test_buttons_follow_the_workflow_table(client, people, cases):
     assert actions_on_page(client, cases["xq_verified"]) == {
         "visit",
         "recommend",
+        "return_verified",
         "reject",
         "attach",
     }
@@ -200,7 +201,7 @@ def test_the_services_refusals_show_on_the_form(client, people, cases):
             "carol",
             "approved",
             "disburse",
-            {"amount": "5000", "paid_on": "2024-01-02", "method": "cash", "fund_source": "town"},
+            {"amount": "5000", "paid_on": "2024-01-02", "method": "cash", "fund": ""},
         ),
         ("erin", "verified", "recommend", {"amount": "5000", "comment": "x"}),
         ("erin", "submitted", "return_for_info", {"comment": "x"}),
@@ -248,7 +249,7 @@ def test_the_district_records_a_payout_and_the_case_is_disbursed(
             "amount": "5000.00",
             "paid_on": "2024-05-06",
             "method": "cash",
-            "fund_source": "donation",
+            "fund": "donation:2024",
             "voucher_no": "PZ-9",
         },
     )

@@ -44,7 +44,7 @@ def payout_form(app, amount="1000.00"):
         "amount": amount,
         "paid_on": TODAY.isoformat(),
         "method": "cash",
-        "fund_source": "district",
+        "fund": "",  # the oldest account with enough money
     }
 
 

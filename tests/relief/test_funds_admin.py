@@ -83,7 +83,7 @@ def test_a_payout_refused_for_lack_of_funds_says_so_on_the_form(client, people, 
             "amount": "5000.00",
             "paid_on": TODAY.isoformat(),
             "method": "cash",
-            "fund_source": "district",
+            "fund": f"{tree.xq.pk}:district:{TODAY.year}",
         },
     )
     assert response.status_code == 200
@@ -100,8 +100,7 @@ def test_a_batch_from_the_admin_to_paid(client, people, tree):
         url("paymentbatch", "add"),
         {
             "title": "第二季度审批会",
-            "fund_source": "district",
-            "fund_year": TODAY.year,
+            "fund": f"district:{TODAY.year}",
             "applications": [app.pk],
         },
     )
@@ -140,8 +139,7 @@ def test_a_town_reviewer_cannot_reach_a_batch_or_its_bank_file(client, people, t
         url("paymentbatch", "add"),
         {
             "title": "会",
-            "fund_source": "district",
-            "fund_year": TODAY.year,
+            "fund": f"district:{TODAY.year}",
             "applications": [app.pk],
         },
     )
@@ -200,8 +198,7 @@ def test_the_bank_file_from_the_admin_is_logged_with_the_address(client, people,
         url("paymentbatch", "add"),
         {
             "title": "会",
-            "fund_source": "district",
-            "fund_year": TODAY.year,
+            "fund": f"district:{TODAY.year}",
             "applications": [app.pk],
         },
     )

@@ -42,7 +42,7 @@ def partial_payout(app, key, amount="1000.00"):
         "amount": amount,
         "paid_on": TODAY.isoformat(),
         "method": "cash",
-        "fund_source": "district",
+        "fund": "",  # the oldest account with enough money
         FIELD: key,
     }
 

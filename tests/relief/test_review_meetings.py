@@ -4,9 +4,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
+from relief import services
 from relief.errors import NotAllowed
 from relief.models import Application, AuditEntry, ReviewDecision, ReviewMeeting
 from relief.services.meetings import DecisionInput, MeetingErrors, review_meeting_record
@@ -156,8 +158,10 @@ def test_the_admin_page_shows_errors_per_case_and_records_nothing(client, people
     with translation.override("en"):
         response = client.post(ADD, data)
     assert response.status_code == 200
-    errors = {case.pk: form.non_field_errors() for form, case in response.context["rows"]}
-    assert errors[agenda["submitted"].pk]
+    # Not offered for a case without a home visit: refused on the decision, in plain words.
+    errors = {case.pk: form.errors for form, case in response.context["rows"]}
+    message = " ".join(errors[agenda["submitted"].pk]["decision"])
+    assert "待镇审核" in message and "退回补充材料" in message and "建议" not in message
     assert not errors[agenda["verified"].pk]
     assert ReviewMeeting.objects.count() == 0
     assert Application.objects.get(pk=agenda["verified"].pk).state == "verified"
@@ -170,3 +174,87 @@ def test_district_officers_see_meetings_but_do_not_record_them(client, people, a
     assert client.get(LIST).context["cl"].result_count == 1
     client.force_login(people.dave)
     assert client.get(LIST).context["cl"].result_count == 0
+
+
+def visit(people, app):
+    services.home_visit_record(
+        application=app,
+        user=people.carol,
+        visit_date=dt.date.today(),
+        visitors="梁慧敏",
+        findings="情况属实",
+        verified_household_income=Decimal("1800.00"),
+        verified_monthly_expenses=Decimal("3200.00"),
+    )
+
+
+def offered(page) -> dict[int, list[str]]:
+    return {
+        case.pk: [value for value, _label in form.fields["decision"].choices if value]
+        for form, case in page.context["rows"]
+    }
+
+
+def test_each_case_is_offered_only_what_its_state_allows(client, people, agenda):
+    visit(people, agenda["other"])
+    client.force_login(people.carol)
+    choices = offered(client.get(ADD))
+    assert choices[agenda["verified"].pk] == ["recommend", "return", "reject"]
+    assert choices[agenda["submitted"].pk] == ["return", "reject"]  # no home visit yet
+    assert choices[agenda["other"].pk] == ["recommend", "return", "reject"]  # visit on file
+
+
+def test_a_submitted_case_with_its_visit_is_verified_and_recommended_in_one_save(
+    client, people, agenda
+):
+    app = agenda["other"]
+    visit(people, app)
+    client.force_login(people.carol)
+    data = post_data(client.get(ADD), decisions={app.pk: ("recommend", "4000", "情况属实")})
+    assert client.post(ADD, data).status_code == 302
+    app.refresh_from_db()
+    assert (app.state, app.recommended_amount) == ("recommended", Decimal("4000.00"))
+    meeting = ReviewMeeting.objects.get()
+    trail = AuditEntry.objects.filter(application=app, source=f"meeting:{meeting.pk}")
+    assert list(trail.order_by("pk").values_list("action", flat=True)) == ["verify", "recommend"]
+
+
+def test_the_meeting_returns_a_verified_case_to_the_caseworker(client, people, agenda):
+    app = agenda["verified"]
+    client.force_login(people.carol)
+    data = post_data(client.get(ADD), decisions={app.pk: ("return", "", "请补充收入证明")})
+    assert client.post(ADD, data).status_code == 302
+    app.refresh_from_db()
+    assert app.state == "returned"
+    entry = AuditEntry.objects.filter(application=app).latest("pk")
+    assert (entry.action, entry.from_state, entry.to_state) == (
+        "return_verified",
+        "verified",
+        "returned",
+    )
+    # The caseworker sees why on the case page and can resubmit; the town verifies again.
+    client.force_login(people.alice)
+    page = client.get(reverse("relief:case_detail", args=[app.pk])).content.decode()
+    assert "请补充收入证明" in page
+    app = services.application_resubmit(application=app, user=people.alice)
+    assert app.state == "submitted"
+
+
+def test_a_refusal_says_in_chinese_what_to_do(people, agenda):
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as info:
+        services.application_recommend(
+            application=agenda["submitted"], user=people.carol, amount=Decimal("3000"), comment="x"
+        )
+    message = " ".join(info.value.messages)
+    assert "入户核实" in message and "已核实" in message
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as info:
+        services.application_return(
+            application=agenda["verified"], user=people.carol, comment="缺材料"
+        )
+    assert "退回经办人补充" in " ".join(info.value.messages)
+
+
+def test_a_meeting_refusal_for_a_case_without_visit_says_what_to_do(people, agenda):
+    with translation.override("zh-hans"), pytest.raises(MeetingErrors) as info:
+        record(people, [DecisionInput(agenda["submitted"], "recommend", Decimal("3000"), "同意")])
+    assert "请先在案件页记录入户核实" in " ".join(info.value.by_case[agenda["submitted"].pk])

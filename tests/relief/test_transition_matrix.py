@@ -4,7 +4,8 @@ The expectation below is written out from the issue, independently of relief.wor
 
 - caseworker: draft -> submitted (submit); returned -> submitted (resubmit);
   draft, submitted or returned -> withdrawn.
-- town reviewer: submitted -> returned (comment); submitted -> verified (home visit);
+- town reviewer: submitted -> returned (comment); verified -> returned (comment: the review
+  meeting found something missing, issue 13); submitted -> verified (home visit);
   verified -> recommended (amount within caps, comment); submitted or verified -> rejected
   (reason); disbursed -> closed (after a follow-up). Home visits are recorded while the town
   checks the facts (submitted, verified); follow-ups after payment (disbursed, closed).
@@ -67,6 +68,7 @@ MAY = {
     "resubmit": {CASEWORKER: {"returned"}},
     "withdraw": {CASEWORKER: {"draft", "submitted", "returned"}},
     "return": {REVIEWER: {"submitted"}},
+    "return_verified": {REVIEWER: {"verified"}},
     "verify": {REVIEWER: {"submitted"}},
     "recommend": {REVIEWER: {"verified"}},
     "reject": {REVIEWER: {"submitted", "verified"}, OFFICER: {"recommended"}},
@@ -84,6 +86,7 @@ RESULT = {
     "resubmit": ("submitted", "resubmit"),
     "withdraw": ("withdrawn", "withdraw"),
     "return": ("returned", "return_for_info"),
+    "return_verified": ("returned", "return_verified"),
     "verify": ("verified", "verify"),
     "recommend": ("recommended", "recommend"),
     "reject": ("rejected", "reject"),
@@ -121,6 +124,10 @@ def act(action: str, app, user):
         return services.application_withdraw(application=app, user=user, comment="职工已康复")
     if action == "return":
         return services.application_return(application=app, user=user, comment="请补充诊断书")
+    if action == "return_verified":
+        return services.application_return_verified(
+            application=app, user=user, comment="研讨会认为需补充收入证明"
+        )
     if action == "verify":
         return services.application_verify(application=app, user=user, comment="入户核实属实")
     if action == "recommend":
