@@ -10,6 +10,7 @@ is in every case's trail and in the access log.
 
 import datetime as dt
 import io
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,8 +36,17 @@ from relief.models import (
 )
 from relief.models.money import yuan
 from relief.services.audit import audit
-from relief.services.disbursements import record_payout
-from relief.services.funds import SOURCE_ORDER, check_year, fund_choices, source_label
+from relief.services.disbursements import prepare_payout, write_payout
+from relief.services.funds import (
+    SOURCE_ORDER,
+    check_year,
+    cover_error,
+    draw_locked,
+    find_accounts,
+    fund_choices,
+    lock_accounts,
+    source_label,
+)
 from unions.models import Role
 from unions.selectors import scope_q
 from unions.tabular import neutralize
@@ -332,7 +342,14 @@ def batch_export(*, batch: PaymentBatch, user, source: str = "web", request=None
 def batch_mark_paid(
     *, batch: PaymentBatch, user, bank_paid_on: dt.date, source: str = "web"
 ) -> PaymentBatch:
-    """The bank paid the file on `bank_paid_on`: every case gets its payout, or none does."""
+    """The bank paid the file on `bank_paid_on`: every case gets its payout, or none does.
+
+    The fund accounts are locked only for the short final write (issue 12): the batch and its
+    cases are locked first, every case is checked and its payout built and the accounts'
+    balances checked without any account lock, so payouts from those accounts go on
+    meanwhile; then the accounts are locked in id order (lock_accounts), their balances
+    checked again on the locked rows, and the payouts written.
+    """
     locked = _lock_batch(batch, user, BatchState.EXPORTED)
     if bank_paid_on is None:
         raise ValidationError({"bank_paid_on": _("This field is required.")})
@@ -340,6 +357,8 @@ def batch_mark_paid(
         raise ValidationError({"bank_paid_on": _("The bank's date cannot be in the future.")})
     items = list(locked.items.order_by("application_id"))
     apps = {a.pk: a for a in _lock_applications(user, [i.application_id for i in items])}
+    # Phase one: check every case and build its payout; no fund account is locked.
+    planned = []
     for item in items:
         app = apps[item.application_id]
         if not wf.role_may(user, "disburse", app.state):
@@ -351,7 +370,7 @@ def batch_mark_paid(
                 )
             )
         try:
-            item.disbursement = record_payout(
+            payout = prepare_payout(
                 app,
                 user,
                 amount=item.amount,
@@ -360,19 +379,48 @@ def batch_mark_paid(
                 fund_source=locked.fund_source,
                 fund_year=locked.fund_year,
                 voucher_no=locked.reference,
-                comment=locked.title,
-                source=source,
             )
         except ValidationError as exc:
             raise ValidationError(
                 [f"{_label(app)}: {message}" for message in exc.messages]
             ) from None
+        planned.append((item, app, payout))
+    needs: dict[tuple, Decimal] = defaultdict(Decimal)
+    cases: dict[tuple, list[str]] = defaultdict(list)
+    for _item, app, payout in planned:
+        key = (payout.town, payout.fund_source, payout.fund_year)
+        needs[key] += payout.amount
+        cases[key].append(_label(app))
+    # Every shortfall at once, while nothing is locked (the common refusal).
+    _check_cover(find_accounts(needs), needs, cases)
+    # Phase two: the accounts locked in id order, their balances checked again, the write.
+    accounts = lock_accounts(needs)
+    _check_cover(accounts, needs, cases)
+    for key, amount in needs.items():
+        town, fund_source, fund_year = key
+        draw_locked(accounts[key], town=town, source=fund_source, year=fund_year, amount=amount)
+    for item, app, payout in planned:
+        item.disbursement = write_payout(app, user, payout, comment=locked.title, source=source)
         item.save(update_fields=["disbursement"])
     locked.state = BatchState.PAID
     locked.bank_paid_on = bank_paid_on
     locked.paid_at = timezone.now()
     locked.save(update_fields=["state", "bank_paid_on", "paid_at"])
     return locked
+
+
+def _check_cover(accounts: dict, needs: dict, cases: dict) -> None:
+    """Refuse naming each account that cannot give what the batch needs, and its cases."""
+    errors = []
+    for key, amount in needs.items():
+        town, fund_source, fund_year = key
+        error = cover_error(
+            accounts.get(key), town=town, source=fund_source, year=fund_year, amount=amount
+        )
+        if error:
+            errors.append(f"{'、'.join(cases[key])}: {error}")
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic

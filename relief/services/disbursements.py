@@ -92,6 +92,38 @@ def record_payout(
     source="web",
 ) -> Disbursement:
     """The payout itself, on an application row the caller has locked (inside a transaction)."""
+    payout = prepare_payout(
+        locked,
+        user,
+        amount=amount,
+        paid_on=paid_on,
+        method=method,
+        fund_source=fund_source,
+        fund_year=fund_year,
+        voucher_no=voucher_no,
+    )
+    fund_draw(
+        town=payout.town, source=payout.fund_source, year=payout.fund_year, amount=payout.amount
+    )
+    return write_payout(locked, user, payout, comment=comment, source=source)
+
+
+def prepare_payout(
+    locked: Application,
+    user,
+    *,
+    amount,
+    paid_on,
+    method,
+    fund_source,
+    fund_year=None,
+    voucher_no="",
+) -> Disbursement:
+    """Check a payout on a locked case and build it, unsaved; no fund account is touched.
+
+    The fund account is drawn on separately (fund_draw, or a batch's draws on accounts locked
+    together), so that checking many payouts holds no account lock.
+    """
     amount = clean_amount(amount)
     outstanding = locked.approved_amount - locked.paid_amount
     if amount > outstanding:
@@ -137,10 +169,17 @@ def record_payout(
         recorded_by=user,
     )
     payout.full_clean(exclude=["reverses"])
-    fund_draw(town=town, source=fund_source, year=fund_year, amount=amount)
+    return payout
+
+
+def write_payout(
+    locked: Application, user, payout: Disbursement, *, comment="", source="web"
+) -> Disbursement:
+    """Save a prepared payout whose amount the caller has drawn from its fund account: the
+    case's paid amount, its move to disbursed when paid in full, and the audit entry."""
     payout.save()
     before = snapshot(locked, AMOUNT_FIELDS)
-    locked.paid_amount += amount
+    locked.paid_amount += payout.amount
     from_state = locked.state
     if locked.paid_amount == locked.approved_amount:
         locked.mark_disbursed()

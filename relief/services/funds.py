@@ -66,29 +66,63 @@ def _credit(account: FundAccount, amount: Decimal) -> None:
     account.save(update_fields=["income_total"])
 
 
-def fund_draw(*, town, source: str, year: int, amount: Decimal, field: str = "fund_source"):
-    """Take `amount` from the account, or refuse naming the source and what it has left."""
-    account = lock_account(town, source, year)
+def cover_error(account: FundAccount | None, *, town, source: str, year: int, amount: Decimal):
+    """Why `account` (None: there is none) cannot give `amount`, or None when it can."""
     balance = account.balance if account is not None else Decimal("0")
-    if amount > balance:
-        raise ValidationError(
-            {
-                field: _(
-                    "%(source)s of %(town)s for %(year)d has %(available)s available: a payout "
-                    "of %(amount)s would take it below zero."
-                )
-                % {
-                    "source": source_label(source),
-                    "town": town.name,
-                    "year": year,
-                    "available": yuan(balance),
-                    "amount": yuan(amount),
-                }
-            }
-        )
+    if amount <= balance:
+        return None
+    return _(
+        "%(source)s of %(town)s for %(year)d has %(available)s available: a payout "
+        "of %(amount)s would take it below zero."
+    ) % {
+        "source": source_label(source),
+        "town": town.name,
+        "year": year,
+        "available": yuan(balance),
+        "amount": yuan(amount),
+    }
+
+
+def draw_locked(account: FundAccount | None, *, town, source, year, amount, field="fund_source"):
+    """Take `amount` from an account the caller has locked, or refuse naming what it has left."""
+    error = cover_error(account, town=town, source=source, year=year, amount=amount)
+    if error:
+        raise ValidationError({field: error})
     account.paid_total += amount
     account.save(update_fields=["paid_total"])
     return account
+
+
+def fund_draw(*, town, source: str, year: int, amount: Decimal, field: str = "fund_source"):
+    """Take `amount` from the account, or refuse naming the source and what it has left."""
+    account = lock_account(town, source, year)
+    return draw_locked(account, town=town, source=source, year=year, amount=amount, field=field)
+
+
+def find_accounts(keys) -> dict[tuple, FundAccount]:
+    """(town, source, year) -> its account as it stands, unlocked; missing keys are absent."""
+    wanted = {(town.pk, source, year): (town, source, year) for town, source, year in keys}
+    found = {}
+    towns = {town_id for town_id, _s, _y in wanted}
+    for account in FundAccount.objects.filter(town_id__in=towns):
+        key = wanted.get((account.town_id, account.source, account.year))
+        if key is not None:
+            found[key] = account
+    return found
+
+
+def lock_accounts(keys) -> dict[tuple, FundAccount]:
+    """(town, source, year) -> its account, locked; missing keys are absent.
+
+    The rows are locked one at a time in id order, the order of the payout trigger (migration
+    0008) and of the ledger import, so two writers needing some of the same accounts queue
+    behind each other instead of deadlocking, whatever order their cases come in.
+    """
+    found = find_accounts(keys)
+    locked = {}
+    for key, _account in sorted(found.items(), key=lambda kv: kv[1].pk):
+        locked[key] = lock_account(*key)
+    return locked
 
 
 def fund_give_back(*, town, source: str, year: int, amount: Decimal) -> None:
