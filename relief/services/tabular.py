@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relief.idcard import normalize_id_number, validate_id_number
+from relief.phones import clean_phone_number
 from unions.importing import RowError
 from unions.models import Level, Union
 from unions.selectors import unions_in_scope
@@ -23,6 +24,7 @@ __all__ = [
     "parse_amount",
     "parse_date",
     "parse_id_number",
+    "parse_phone",
     "text",
 ]
 
@@ -88,6 +90,14 @@ def parse_id_number(cell) -> str:
     except ValidationError as exc:
         raise CellError(exc.messages[0]) from None
     return number
+
+
+def parse_phone(cell) -> str:
+    """Optional; a mobile or landline number in the stored shape (relief.phones)."""
+    try:
+        return clean_phone_number(text(cell))
+    except ValidationError as exc:
+        raise CellError(exc.messages[0]) from None
 
 
 def parse_date(
