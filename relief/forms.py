@@ -272,6 +272,16 @@ class ApplicationForm(forms.Form):
     household_monthly_income = money_field(_("household monthly income"))
     monthly_medical_expenses = money_field(_("monthly medical expenses"))
     requested_amount = money_field(_("requested amount"), minimum=Decimal("0.01"))
+    grassroots_opinion = forms.CharField(
+        label=_("grassroots union's opinion"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Printed on the approval form as written. Left empty, the form has blank lines "
+            "to write the opinion by hand."
+        ),
+    )
 
     def __init__(self, *args, policy=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -306,6 +316,7 @@ class ApplicationForm(forms.Form):
                 "household_monthly_income",
                 "monthly_medical_expenses",
                 "requested_amount",
+                "grassroots_opinion",
             )
         }
 

@@ -48,6 +48,9 @@ class Application(FSMModelMixin, models.Model):
         related_name="applications",
     )
     narrative = models.TextField(_("situation"))
+    # 基层工会意见 as the caseworker wrote it: printed on the approval form as it is, and
+    # left as blank lines to write on when empty (nothing is ever printed in its place).
+    grassroots_opinion = models.TextField(_("grassroots union's opinion"), blank=True)
     household_monthly_income = MoneyField(
         _("household monthly income"), default=0, validators=[MinValueValidator(0)]
     )
