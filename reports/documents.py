@@ -87,6 +87,10 @@ def payout_report_header(unit: Union, period: Period) -> dict:
         "chart_svg": charts.bar_chart_svg(
             summary.by_time, title="按年度发放金额" if not period.single_year else "按月发放金额"
         ),
+        # Payouts on cases without an approval date (imported from a ledger that had none).
+        "undated_approvals": figures.period_payouts(unit, period)
+        .filter(application__approved_at__isnull=True)
+        .count(),
         "generated_on": timezone.localdate(),
     }
 

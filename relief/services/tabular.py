@@ -199,10 +199,12 @@ class UnionLookup:
         )
 
 
-def header_errors(headers: list[str], columns: list[str]) -> list[RowError]:
-    """Row-1 errors: missing, unknown or repeated columns (the columns are exactly these)."""
+def header_errors(headers: list[str], columns: list[str], optional=()) -> list[RowError]:
+    """Row-1 errors: missing, unknown or repeated columns (the columns are exactly these,
+    plus any of `optional`)."""
     errors = []
     missing = [c for c in columns if c not in headers]
+    columns = [*columns, *optional]
     if missing:
         errors.append(
             RowError(1, "", _("missing columns: %(cols)s") % {"cols": "、".join(missing)})

@@ -2,6 +2,7 @@
 before payment, and the audit trail dated as the timestamps are (issue 13.7)."""
 
 import io
+import itertools
 
 import pytest
 from django.core.management import call_command
@@ -10,7 +11,14 @@ from django.utils import timezone
 from relief.models import Application, Disbursement, FollowUp, FundIncome, HomeVisit
 
 # A case's timestamps in the order its steps are taken.
-STEPS = ["submitted_at", "verified_at", "recommended_at", "approved_at", "disbursed_at", "closed_at"]
+STEPS = [
+    "submitted_at",
+    "verified_at",
+    "recommended_at",
+    "approved_at",
+    "disbursed_at",
+    "closed_at",
+]
 
 
 def _local(value):
@@ -31,7 +39,7 @@ def test_every_demo_case_is_consistent_with_itself(demo):
     for case in cases:
         applied = case.application_date
         stamps = [(name, getattr(case, name)) for name in STEPS if getattr(case, name)]
-        for (a, earlier), (b, later) in zip(stamps, stamps[1:], strict=False):
+        for (a, earlier), (b, later) in itertools.pairwise(stamps):
             if earlier > later:
                 problems.append(f"{case.reference}: {a} {earlier} after {b} {later}")
         for name, value in stamps:
