@@ -8,7 +8,9 @@ cases is left alone.
 """
 
 import datetime as dt
+from contextlib import contextmanager
 from decimal import Decimal
+from unittest import mock
 
 from django.db import transaction
 from django.utils import timezone
@@ -224,7 +226,58 @@ def _worker(caseworker, name, born, male, employer, hukou, health, household, se
     return worker, True
 
 
-def _drive(app, target, *, caseworker, reviewer, officer, amount, on: dt.date, fund="district"):
+# Days after the application date on which each step of a past case happened. The demo
+# replays 梁志明's earlier years step by step at these dates, so every timestamp, the audit
+# trail and the printed documents agree: applied, visited, recommended, approved, then paid.
+STEP_DAYS = {
+    "submit": 0,
+    "visit": 10,
+    "verify": 10,
+    "recommend": 17,
+    "approve": 26,
+    "pay": 36,
+    "follow_up": 56,
+    "close": 56,
+}
+# The hour of the day (local time) a replayed step is taken, in the order of the steps.
+STEP_HOURS = {"create": 9, "submit": 10, "visit": 10, "verify": 16, "recommend": 15}
+
+
+@contextmanager
+def _clock(moment: dt.datetime | None):
+    """Run the services as if it were `moment` (None: now).
+
+    The services take the time from django.utils.timezone.now, as they must in production;
+    replaying a past case through the same services is the only honest way to give it the
+    dates it had, and the patch lasts only for the one step.
+    """
+    if moment is None:
+        yield
+        return
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+class _Replay:
+    """When each step of a case happens: at its day after `applied`, or now for a case filed
+    today (then every step is today, in the order taken)."""
+
+    def __init__(self, applied: dt.date | None):
+        self.applied = applied
+
+    def day(self, step: str) -> dt.date:
+        if self.applied is None:
+            return timezone.localdate()
+        return self.applied + dt.timedelta(days=STEP_DAYS.get(step, 0))
+
+    def at(self, step: str):
+        if self.applied is None:
+            return _clock(None)
+        moment = dt.datetime.combine(self.day(step), dt.time(STEP_HOURS.get(step, 11)))
+        return _clock(timezone.make_aware(moment))
+
+
+def _drive(app, target, *, caseworker, reviewer, officer, amount, replay, fund="district"):
     """Move a draft case along the usual path until it reaches `target`."""
     kw = {"source": "demo"}
     if target == "withdrawn":
@@ -233,7 +286,8 @@ def _drive(app, target, *, caseworker, reviewer, officer, amount, on: dt.date, f
         )
     if target == "draft":
         return app
-    app = services.application_submit(application=app, user=caseworker, **kw)
+    with replay.at("submit"):
+        app = services.application_submit(application=app, user=caseworker, **kw)
     if target == "returned":
         return services.application_return(
             application=app, user=reviewer, comment="请补充住院诊断证明及费用清单。", **kw
@@ -247,51 +301,59 @@ def _drive(app, target, *, caseworker, reviewer, officer, amount, on: dt.date, f
         )
     if target == "submitted":
         return app
-    services.home_visit_record(
-        application=app,
-        user=reviewer,
-        visit_date=on,
-        visitors=f"{reviewer.full_name}、{caseworker.full_name}",
-        findings="入户核实情况属实，家庭收入低，医疗支出大。",
-        verified_household_income=app.household_monthly_income,
-        verified_monthly_expenses=app.monthly_medical_expenses + Decimal("1500"),
-        **kw,
-    )
-    app = services.application_verify(application=app, user=reviewer, **kw)
+    with replay.at("visit"):
+        services.home_visit_record(
+            application=app,
+            user=reviewer,
+            visit_date=replay.day("visit"),
+            visitors=f"{reviewer.full_name}、{caseworker.full_name}",
+            findings="入户核实情况属实，家庭收入低，医疗支出大。",
+            verified_household_income=app.household_monthly_income,
+            verified_monthly_expenses=app.monthly_medical_expenses + Decimal("1500"),
+            **kw,
+        )
+    with replay.at("verify"):
+        app = services.application_verify(application=app, user=reviewer, **kw)
     if target == "verified":
         return app
-    app = services.application_recommend(
-        application=app, user=reviewer, amount=amount, comment="镇研讨会议同意救助。", **kw
-    )
+    with replay.at("recommend"):
+        app = services.application_recommend(
+            application=app, user=reviewer, amount=amount, comment="镇研讨会议同意救助。", **kw
+        )
     if target == "recommended":
         return app
-    app = services.application_approve(
-        application=app, user=officer, amount=amount, comment="同意。", **kw
-    )
+    with replay.at("approve"):
+        app = services.application_approve(
+            application=app, user=officer, amount=amount, comment="同意。", **kw
+        )
     if target == "approved":
         return app
-    services.disbursement_record(
-        application=app,
-        user=officer,
-        amount=amount,
-        paid_on=on,
-        method="bank",
-        fund_source=fund,
-        voucher_no=f"NH-{on:%Y%m}-{app.pk:04d}",
-        **kw,
-    )
+    paid_on = replay.day("pay")
+    with replay.at("pay"):
+        services.disbursement_record(
+            application=app,
+            user=officer,
+            amount=amount,
+            paid_on=paid_on,
+            method="bank",
+            fund_source=fund,
+            voucher_no=f"NH-{paid_on:%Y%m}-{app.pk:04d}",
+            **kw,
+        )
     app.refresh_from_db()
     if target == "disbursed":
         return app
-    services.follow_up_record(
-        application=app,
-        user=reviewer,
-        follow_up_date=on,
-        method="phone",
-        findings="电话回访，救助金已收到，病情稳定。",
-        **kw,
-    )
-    return services.application_close(application=app, user=reviewer, **kw)
+    with replay.at("follow_up"):
+        services.follow_up_record(
+            application=app,
+            user=reviewer,
+            follow_up_date=replay.day("follow_up"),
+            method="phone",
+            findings="电话回访，救助金已收到，病情稳定。",
+            **kw,
+        )
+    with replay.at("close"):
+        return services.application_close(application=app, user=reviewer, **kw)
 
 
 @transaction.atomic
@@ -341,7 +403,7 @@ def build_demo_cases() -> dict:
             reviewer=reviewer,
             officer=officer,
             amount=Decimal(amount),
-            on=today,
+            replay=_Replay(None),
         )
         made["cases"] += 1
     made["cases"] += _build_liang(users, categories)
@@ -351,38 +413,44 @@ def build_demo_cases() -> dict:
 def _build_liang(users, categories) -> int:
     """梁先生: kidney disease, dialysis, transplant in 2021, helped every year 2019-2024."""
     caseworker, reviewer, officer = users["xq-v01"], users["xq-reviewer"], users["nh-officer"]
-    worker, _created = _worker(
-        caseworker,
-        "梁志明",
-        dt.date(1972, 8, 16),
-        True,
-        "民乐村经济社",
-        "佛山市南海区",
-        "慢性肾病，长期透析，2021年9月肾移植",
-        [
-            ("母亲", "梁陈氏", 78, "慢性病", "0"),
-            ("儿子", "梁嘉俊", 17, "高中", "0"),
-            ("女儿", "梁嘉怡", 13, "初中", "0"),
-        ],
-        seq=99,
-    )
+    first = _Replay(dt.date(LIANG_PAYOUTS[0][0], 3, 15))
+    with first.at("create"):
+        worker, _created = _worker(
+            caseworker,
+            "梁志明",
+            dt.date(1972, 8, 16),
+            True,
+            "民乐村经济社",
+            "佛山市南海区",
+            "慢性肾病，长期透析，2021年9月肾移植",
+            [
+                ("母亲", "梁陈氏", 78, "慢性病", "0"),
+                ("儿子", "梁嘉俊", 17, "高中", "0"),
+                ("女儿", "梁嘉怡", 13, "初中", "0"),
+            ],
+            seq=99,
+        )
     if worker.applications.exists():
         return 0
     for year, amount in LIANG_PAYOUTS:
         story = "肾病透析，母亲长期患病，一子一女在读。" + (
             "2021年9月接受肾移植手术。" if year == 2021 else ""
         )
-        app = services.application_create(
-            user=caseworker,
-            worker=worker,
-            categories=[categories["重大疾病"], categories["家庭成员患病"]],
-            narrative=story,
-            requested_amount=Decimal(amount),
-            household_monthly_income=Decimal("1500"),
-            monthly_medical_expenses=Decimal("4000"),
-            application_date=dt.date(year, 3, 15),
-            source="demo",
-        )
+        replay = _Replay(dt.date(year, 3, 15))
+        with replay.at("create"):
+            app = services.application_create(
+                user=caseworker,
+                worker=worker,
+                categories=[categories["重大疾病"], categories["家庭成员患病"]],
+                narrative=story,
+                requested_amount=Decimal(amount),
+                household_monthly_income=Decimal("1500"),
+                monthly_medical_expenses=Decimal("4000"),
+                application_date=replay.applied,
+                # The caseworker's own words, as entered on the intake form.
+                grassroots_opinion="该职工长期透析，母亲患病，子女在读，家庭困难属实，同意申报。",
+                source="demo",
+            )
         _drive(
             app,
             "closed",
@@ -390,7 +458,7 @@ def _build_liang(users, categories) -> int:
             reviewer=reviewer,
             officer=officer,
             amount=Decimal(amount),
-            on=dt.date(year, 4, 20),
+            replay=replay,
             fund="town",
         )
     return len(LIANG_PAYOUTS)
@@ -458,9 +526,10 @@ def build_demo_funds(users, today: dt.date) -> int:
             "演示：镇自筹",
         )
     for year, amount in LIANG_PAYOUTS:
-        made += _income(
-            officer, towns["XQ"], "town", year, amount, dt.date(year, 3, 1), "演示：镇自筹"
-        )
+        received = dt.date(year, 3, 1)
+        # Recorded when it came in, like the cases it paid for (see _Replay).
+        with _clock(timezone.make_aware(dt.datetime.combine(received, dt.time(9)))):
+            made += _income(officer, towns["XQ"], "town", year, amount, received, "演示：镇自筹")
     last_year = today.year - 1
     for code, town in towns.items():
         reviewer = users[f"{code.lower()}-reviewer"]

@@ -13,6 +13,7 @@ from relief.models import ApplicationState, HardshipCategory, Worker
 from relief.models.money import yuan
 from relief.models.visit import AttachmentKind
 from relief.models.worker import birth_date_problem
+from relief.phones import clean_phone_number
 from relief.services.visits import MAX_ATTACHMENT_BYTES, sniff_type
 from relief.services.workers import MEMBER_FIELDS, WORKER_FIELDS
 
@@ -66,6 +67,18 @@ class IdNumberForm(forms.Form):
         return number
 
 
+def phone_input(label):
+    # Room for what people type (+86, brackets, spaces, 转 and an extension); the stored
+    # shape (relief.phones) is at most 20 characters.
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=40,
+        help_text=_("Mobile (13912345678) or landline with area code (0757-86881234)."),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+
+
 def card_input(label, help_text=""):
     """An input for a new card number: the stored number is never put into a form."""
     return forms.CharField(
@@ -97,12 +110,12 @@ class WorkerForm(forms.ModelForm):
     """
 
     new_bank_card = card_input(_("card number"))
+    phone = phone_input(_("phone"))
 
     class Meta:
         model = Worker
         fields = [f for f in WORKER_FIELDS if f not in ("id_number", "bank_card")]
         widgets = {
-            "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
             "notes": forms.Textarea(attrs={"rows": 2}),
             "address": forms.TextInput(attrs={"autocomplete": "off"}),
         }
@@ -122,6 +135,9 @@ class WorkerForm(forms.ModelForm):
     def clean_new_bank_card(self):
         return clean_card(self.cleaned_data["new_bank_card"])
 
+    def clean_phone(self):
+        return clean_phone_number(self.cleaned_data["phone"])
+
     def worker_data(self) -> dict:
         data = {k: v for k, v in self.cleaned_data.items() if k != "new_bank_card"}
         if self.cleaned_data.get("new_bank_card"):
@@ -139,18 +155,16 @@ class ProposalForm(forms.Form):
     It changes nothing by itself; the town reviewer confirms it when verifying the case.
     """
 
-    phone = forms.CharField(
-        label=_("new phone"),
-        required=False,
-        max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
-    )
+    phone = phone_input(_("new phone"))
     bank_name = forms.CharField(label=_("bank"), required=False, max_length=50)
     bank_branch = forms.CharField(label=_("branch"), required=False, max_length=100)
     bank_card = card_input(_("new card number"))
 
     def clean_bank_card(self):
         return clean_card(self.cleaned_data["bank_card"])
+
+    def clean_phone(self):
+        return clean_phone_number(self.cleaned_data["phone"])
 
     def clean(self):
         data = super().clean()
@@ -273,6 +287,16 @@ class ApplicationForm(forms.Form):
     household_monthly_income = money_field(_("household monthly income"))
     monthly_medical_expenses = money_field(_("monthly medical expenses"))
     requested_amount = money_field(_("requested amount"), minimum=Decimal("0.01"))
+    grassroots_opinion = forms.CharField(
+        label=_("grassroots union's opinion"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Printed on the approval form as written. Left empty, the form has blank lines "
+            "to write the opinion by hand."
+        ),
+    )
 
     def __init__(self, *args, policy=None, draft=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -312,6 +336,7 @@ class ApplicationForm(forms.Form):
                 "household_monthly_income",
                 "monthly_medical_expenses",
                 "requested_amount",
+                "grassroots_opinion",
             )
         }
 

@@ -4,28 +4,73 @@ The font family is named on every text element: WeasyPrint renders SVG text with
 named inside the SVG, not with the page's CSS, and a missing family draws empty boxes.
 """
 
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from xml.sax.saxutils import escape
 
 SANS = "Noto Sans CJK SC"
 
 
-def _nice_max(value: Decimal) -> Decimal:
-    """A round axis maximum at or above `value` (1, 2, 2.5 or 5 times a power of ten)."""
+WAN = Decimal(10000)
+# At most this many intervals on an axis; with 1-2-5 steps there are then 3 to 5.
+TARGET_INTERVALS = 5
+# Money is in yuan: an axis never steps by fen, and an empty chart still has a scale.
+MIN_STEP = Decimal(1)
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A value axis from 0: its step (1, 2 or 5 times a power of ten), ticks and their labels."""
+
+    step: Decimal
+    ticks: list[Decimal]
+    labels: list[str]
+
+    @property
+    def top(self) -> Decimal:
+        return self.ticks[-1]
+
+
+def _round_step(raw: Decimal) -> Decimal:
+    """The smallest 1, 2 or 5 times a power of ten at or above `raw` (> 0)."""
+    exponent = raw.adjusted()  # floor(log10(raw)), exact for Decimals
+    magnitude = Decimal(1).scaleb(exponent)
+    for multiple in (1, 2, 5, 10):
+        step = magnitude * multiple
+        if step >= raw:
+            return step
+    raise AssertionError("unreachable: 10 x magnitude is always above raw")
+
+
+def axis_ticks(max_value) -> Axis:
+    """Ticks from 0 to the first multiple of a round step at or above `max_value`.
+
+    Every label is in one unit: 万 when the axis reaches 10,000 yuan, else yuan, each with the
+    number of decimals the step needs (0.5万, 1.0万, 1.5万), so no tick reads 6250 or 1.88万.
+    """
+    value = Decimal(max_value)
     if value <= 0:
-        return Decimal(1)
-    exp = len(str(int(value))) - 1
-    base = Decimal(10) ** exp
-    for step in (1, 2, Decimal("2.5"), 5, 10):
-        if value <= base * step:
-            return base * step
-    return base * 10
+        value = TARGET_INTERVALS * MIN_STEP
+    step = max(_round_step(value / TARGET_INTERVALS), MIN_STEP)
+    count = int((value / step).to_integral_value(rounding=ROUND_CEILING))
+    ticks = [step * i for i in range(count + 1)]
+    unit, suffix = (WAN, "万") if ticks[-1] >= WAN else (Decimal(1), "")
+    places = max(0, -(step / unit).normalize().as_tuple().exponent)
+    quantum = Decimal(1).scaleb(-places)
+
+    def label(tick: Decimal) -> str:
+        if not tick:
+            return "0"
+        return f"{(tick / unit).quantize(quantum, ROUND_HALF_UP):f}{suffix}"
+
+    return Axis(step=step, ticks=ticks, labels=[label(t) for t in ticks])
 
 
 def _fmt(value: Decimal) -> str:
+    """A bar's own amount: exact yuan below 10,000, else 万 with two decimals."""
     value = Decimal(value)
-    if value >= 10000:
-        wan = (value / 10000).quantize(Decimal("0.01"), ROUND_HALF_UP).normalize()
+    if value >= WAN:
+        wan = (value / WAN).quantize(Decimal("0.01"), ROUND_HALF_UP).normalize()
         return f"{wan:f}万"
     return f"{value.quantize(Decimal('1'), ROUND_HALF_UP)}"
 
@@ -34,7 +79,8 @@ def bar_chart_svg(rows, *, title: str, width: int = 640, height: int = 220) -> s
     """Bars of `total` per row with the amount above each bar and the label below."""
     left, right, top, bottom = 56, 12, 28, 34
     plot_w, plot_h = width - left - right, height - top - bottom
-    top_value = _nice_max(max((r.total for r in rows), default=Decimal(0)))
+    axis = axis_ticks(max((r.total for r in rows), default=Decimal(0)))
+    top_value = axis.top
     n = max(len(rows), 1)
     slot = Decimal(plot_w) / n
     bar_w = slot * Decimal("0.6")
@@ -45,16 +91,15 @@ def bar_chart_svg(rows, *, title: str, width: int = 640, height: int = 220) -> s
         f'<text x="{width / 2}" y="16" text-anchor="middle" {font} font-size="13" '
         f'font-weight="bold">{escape(title)}</text>',
     ]
-    for i in range(5):
-        value = top_value * i / 4
-        y = top + plot_h - (Decimal(plot_h) * i / 4)
+    for value, text in zip(axis.ticks, axis.labels, strict=True):
+        y = top + plot_h - (Decimal(plot_h) * value / top_value)
         out.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
             f'stroke="#ccc" stroke-width="0.5"/>'
         )
         out.append(
             f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end" {font} '
-            f'font-size="9" fill="#444">{_fmt(value)}</text>'
+            f'font-size="9" fill="#444" class="tick">{text}</text>'
         )
     for i, row in enumerate(rows):
         h = Decimal(plot_h) * row.total / top_value

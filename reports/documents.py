@@ -87,6 +87,10 @@ def payout_report_header(unit: Union, period: Period) -> dict:
         "chart_svg": charts.bar_chart_svg(
             summary.by_time, title="按年度发放金额" if not period.single_year else "按月发放金额"
         ),
+        # Payouts on cases without an approval date (imported from a ledger that had none).
+        "undated_approvals": figures.period_payouts(unit, period)
+        .filter(application__approved_at__isnull=True)
+        .count(),
         "generated_on": timezone.localdate(),
     }
 
@@ -232,15 +236,27 @@ def worker_statement(worker: Worker) -> dict:
 
 # --- 临时救助申请审批表 ---------------------------------------------------------------------
 
-# Which audit actions fill which tier's box.
+# Which audit actions fill which tier's box, and how the form names the recorded step.
 _TIER_ACTIONS = {
     "grassroots": ("submit", "resubmit"),
     "town": ("recommend", "reject"),
     "district": ("approve", "reject"),
 }
+_STEP_WORDS = {
+    "submit": "已申报",
+    "resubmit": "已申报",
+    "recommend": "建议救助",
+    "approve": "批准救助",
+    "reject": "不予救助",
+}
 
 
-def _tier_box(entries: list[AuditEntry], tier: str, amount: Decimal | None) -> dict:
+def _tier_box(entries: list[AuditEntry], tier: str, amount: Decimal | None, opinion="") -> dict:
+    """One tier's box: its opinion exactly as recorded, or nothing (blank lines to write on).
+
+    The recorded step (申报 / 建议救助 / 批准救助 / 不予救助), who took it and when come from the
+    audit trail; no opinion is ever made up for a tier that did not write one.
+    """
     wanted = _TIER_ACTIONS[tier]
     level = {"grassroots": Level.GRASSROOTS, "town": Level.TOWN, "district": Level.DISTRICT}[tier]
     chosen = None
@@ -249,17 +265,13 @@ def _tier_box(entries: list[AuditEntry], tier: str, amount: Decimal | None) -> d
         if entry.action in wanted and actor_union is not None and actor_union.level == level:
             chosen = entry  # the latest one wins: a resubmission replaces the first submission
     if chosen is None:
-        return {"reached": False}
+        return {"reached": False, "opinion": (opinion or "").strip()}
     rejected = chosen.action == "reject"
     return {
         "reached": True,
-        # A bare "同意" adds nothing to the decision printed before it.
-        "opinion": ""
-        if chosen.comment.strip().rstrip("。") == "同意"
-        else (chosen.comment.strip().rstrip("。")),
-        "decision": "不予救助"
-        if rejected
-        else ("情况属实，同意申报" if tier == "grassroots" else "同意救助"),
+        # The grassroots tier writes its opinion on the case; the others with their step.
+        "opinion": (opinion or chosen.comment or "").strip(),
+        "step": _STEP_WORDS[chosen.action],
         "amount": None if rejected else amount,
         "date": local_date(chosen.at),
         "signer": chosen.actor.get_full_name(),
@@ -296,7 +308,15 @@ def approval_form(application: Application) -> dict:
         "town": union.town,
         "visit": visit,
         "tiers": [
-            ("基层工会意见", _tier_box(entries, "grassroots", application.requested_amount)),
+            (
+                "基层工会意见",
+                _tier_box(
+                    entries,
+                    "grassroots",
+                    application.requested_amount,
+                    opinion=application.grassroots_opinion,
+                ),
+            ),
             ("镇总工会意见", _tier_box(entries, "town", application.recommended_amount)),
             ("区总工会意见", _tier_box(entries, "district", application.approved_amount)),
         ],

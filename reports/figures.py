@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 
 from relief.models import Disbursement, FundSource, HardshipCategory
@@ -160,30 +160,43 @@ def union_breakdown_level(unit: Union) -> str:
 
 
 def by_union(qs, unit: Union) -> list[Breakdown]:
-    prefix = (
-        "application__union__parent"
-        if union_breakdown_level(unit) == Level.TOWN
-        else ("application__union")
-    )
+    """One row per town (district unit) or grassroots union (town unit), in tree order.
+
+    Every active union of that level in the unit appears, with zeros if it paid nothing in
+    the period: a town missing from the table reads as a town that does not exist. Two
+    queries whatever the size: the unions, and the payouts grouped by union.
+    """
+    level = union_breakdown_level(unit)
+    prefix = "application__union__parent" if level == Level.TOWN else "application__union"
     rows = (
-        qs.values(f"{prefix}_id", f"{prefix}__name", f"{prefix}__path")
+        qs.values(f"{prefix}_id")
         .annotate(
             n=Count("pk"),
             p=Count("application__worker", distinct=True),
             s=Sum("amount"),
         )
-        .order_by(f"{prefix}__path")
+        .order_by()
     )
-    return [
-        Breakdown(
-            key=str(r[f"{prefix}_id"]),
-            label=r[f"{prefix}__name"],
-            count=r["n"],
-            persons=r["p"],
-            total=r["s"] or ZERO,
+    paid = {r[f"{prefix}_id"]: r for r in rows}
+    unions = (
+        Union.objects.filter(path__startswith=unit.path, level=level)
+        .filter(Q(is_active=True) | Q(pk__in=list(paid)))
+        .order_by("path")
+        .values_list("pk", "name")
+    )
+    out = []
+    for pk, name in unions:
+        r = paid.get(pk, {})
+        out.append(
+            Breakdown(
+                key=str(pk),
+                label=name,
+                count=r.get("n", 0),
+                persons=r.get("p", 0),
+                total=r.get("s") or ZERO,
+            )
         )
-        for r in rows
-    ]
+    return out
 
 
 def by_fund_source(qs) -> list[Breakdown]:

@@ -112,6 +112,9 @@ def _yuan(value) -> str:
     return f"{Decimal(value):,.2f}"
 
 
+NO_DATE = "—"
+
+
 def _date(value) -> str:
     return value.isoformat() if value else ""
 
@@ -125,7 +128,8 @@ def detail_line(row) -> str:
             row.id_number,
             row.union,
             row.categories,
-            _date(row.approved_on),
+            # A historical ledger row may not say when it was approved (see the footnote).
+            _date(row.approved_on) or NO_DATE,
             _date(row.paid_on),
             _yuan(row.amount),
             row.fund_source,

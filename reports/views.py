@@ -19,7 +19,14 @@ from privacy import access as privacy_access
 from privacy.models import AccessKind
 from relief.search_tokens import HttpResponseSeeOther
 from reports import access, charts, documents, exports, figures, pdf
-from reports.forms import LedgerForm, NoticeForm, PeriodForm, StatementForm, notice_initial
+from reports.forms import (
+    LedgerForm,
+    NoticeForm,
+    PeriodForm,
+    StatementForm,
+    notice_initial,
+    period_initial,
+)
 from reports.models import JobStatus, ReportJob
 from reports.tasks import generate_payout_report
 
@@ -47,7 +54,17 @@ def _year_choices():
     return list(range(this, this - 10, -1))
 
 
-def _render_index(request, *, statement_form=None, status=200):
+def _render_index(
+    request,
+    *,
+    statement_form=None,
+    payout_form=None,
+    ledger_form=None,
+    notice_form=None,
+    status=200,
+):
+    """The reports page; a refused request comes back here with its form as it was sent and
+    the message next to the field that caused it."""
     units = list(access.report_units(request.user))
     towns = [u for u in units if u.level == "town"]
     jobs = ReportJob.objects.filter(requested_by=request.user).select_related("unit")[:10]
@@ -61,7 +78,9 @@ def _render_index(request, *, statement_form=None, status=200):
             "default_unit": default,
             "years": _year_choices(),
             "this_year": timezone.localdate().year,
-            "notice": notice_initial(),
+            "payout_form": payout_form or PeriodForm(initial=period_initial()),
+            "ledger_form": ledger_form or LedgerForm(initial=period_initial()),
+            "notice_form": notice_form or NoticeForm(initial=notice_initial()),
             "jobs": jobs,
             "may_units": access.may_report_on_units(request.user),
             "may_full_ids": privacy_access.may_see_full(request.user, privacy_access.ID_NUMBER),
@@ -82,7 +101,7 @@ def index(request):
 def payout_report(request):
     form = PeriodForm(request.POST)
     if not form.is_valid():
-        return render(request, "reports/form_errors.html", {"form": form}, status=400)
+        return _render_index(request, payout_form=form, status=400)
     unit = access.unit_for(request.user, form.cleaned_data["unit"])
     period = form.cleaned_data["period"]
     title = f"{unit.name}{period.label()}临时救助金发放汇总表"
@@ -148,7 +167,7 @@ def ledger_export(request):
     page's form) by a user who may see them, and then recorded in the access log."""
     form = LedgerForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
-        return render(request, "reports/form_errors.html", {"form": form}, status=400)
+        return _render_index(request, ledger_form=form, status=400)
     unit = access.unit_for(request.user, form.cleaned_data["unit"])
     period = form.cleaned_data["period"]
     full = form.cleaned_data["full_id_numbers"]
@@ -186,7 +205,7 @@ def ledger_export(request):
 def public_notice(request):
     form = NoticeForm(request.GET)
     if not form.is_valid():
-        return render(request, "reports/form_errors.html", {"form": form}, status=400)
+        return _render_index(request, notice_form=form, status=400)
     town = access.town_for(request.user, form.cleaned_data["unit"])
     data = form.cleaned_data
     context = documents.public_notice(

@@ -51,6 +51,9 @@ class Application(FSMModelMixin, models.Model):
     # until it is submitted (relief.services.applications.missing_for_submit); a CHECK keeps
     # every case past the draft complete.
     narrative = models.TextField(_("situation"), blank=True)
+    # 基层工会意见 as the caseworker wrote it: printed on the approval form as it is, and
+    # left as blank lines to write on when empty (nothing is ever printed in its place).
+    grassroots_opinion = models.TextField(_("grassroots union's opinion"), blank=True)
     household_monthly_income = MoneyField(
         _("household monthly income"),
         default=0,

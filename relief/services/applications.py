@@ -19,6 +19,7 @@ from unions.models import Role
 
 EDITABLE_FIELDS = (
     "narrative",
+    "grassroots_opinion",
     "household_monthly_income",
     "monthly_medical_expenses",
     "requested_amount",
@@ -97,6 +98,7 @@ def application_create(
     household_monthly_income: Decimal | None = Decimal("0"),
     monthly_medical_expenses: Decimal | None = Decimal("0"),
     application_date=None,
+    grassroots_opinion: str = "",
     source: str = "web",
 ) -> Application:
     """File a draft case for a worker at the caseworker's own grassroots union. A draft may
@@ -110,6 +112,7 @@ def application_create(
         worker=worker,
         union=user.union,
         narrative=(narrative or "").strip(),
+        grassroots_opinion=(grassroots_opinion or "").strip(),
         requested_amount=requested_amount,
         household_monthly_income=household_monthly_income,
         monthly_medical_expenses=monthly_medical_expenses,

@@ -58,6 +58,9 @@ LEDGER_COLUMNS = [
     "凭证号",
     "备注",
 ]
+# Columns a ledger may have; a row without 批准日期 lands without an approval date (the
+# payout report prints "—" for it, with a footnote).
+LEDGER_OPTIONAL_COLUMNS = ["批准日期"]
 # The ledger's own words for fund sources, whatever the interface language.
 FUND_SOURCES = {
     "区拨款": FundSource.DISTRICT,
@@ -86,6 +89,7 @@ class LedgerRow:
     voucher_no: str
     notes: str
     policy: Policy
+    approved_on: dt.date | None = None
 
 
 @dataclass
@@ -113,7 +117,7 @@ def ledger_import(*, table: Table, user, file_name: str, dry_run: bool = False):
     if not may_import(user):
         raise NotAllowed(_("Only town reviewers, district officers and administrators import."))
     result = LedgerImportResult(rows=len(table.rows), dry_run=dry_run)
-    result.errors = header_errors(table.headers, LEDGER_COLUMNS)
+    result.errors = header_errors(table.headers, LEDGER_COLUMNS, LEDGER_OPTIONAL_COLUMNS)
     if result.errors:
         return result
     if not table.rows:
@@ -127,7 +131,8 @@ def ledger_import(*, table: Table, user, file_name: str, dry_run: bool = False):
     ids = {r.id_number for r in result.parsed}
     existing = _existing_workers(ids, user)
     _check_across_rows(result.parsed, existing, result.errors)
-    result.errors.sort(key=lambda e: (e.row, LEDGER_COLUMNS.index(e.column) if e.column else -1))
+    order = [*LEDGER_COLUMNS, *LEDGER_OPTIONAL_COLUMNS]
+    result.errors.sort(key=lambda e: (e.row, order.index(e.column) if e.column else -1))
     result.workers_existing = len(existing)
     result.workers_created = len(ids) - len(existing)
     result.cases = result.payouts = len(result.parsed)
@@ -155,6 +160,11 @@ class _RowParser:
     def parse_date(self, cell) -> dt.date:
         return parse_date(cell, not_after=self.today)
 
+    def parse_optional_date(self, cell) -> dt.date | None:
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            return None
+        return self.parse_date(cell)
+
     def policy_on(self, date: dt.date) -> Policy | None:
         return next((p for p in self.policies if p.effective_from <= date), None)
 
@@ -179,6 +189,7 @@ class _RowParser:
         cell("资金来源", self.parse_fund_source)
         cell("凭证号", lambda c: optional_text(c, 50))
         cell("备注", lambda c: optional_text(c, 1000))
+        cell("批准日期", self.parse_optional_date)
         policy = None
         applied, approved = values.get("申请日期"), values.get("批准金额")
         paid_on, paid = values.get("发放日期"), values.get("发放金额")
@@ -214,6 +225,25 @@ class _RowParser:
                     % {"paid": paid_on.isoformat(), "applied": applied.isoformat()},
                 )
             )
+        approved_on = values.get("批准日期")
+        if approved_on is not None and applied is not None and approved_on < applied:
+            bad.append(
+                RowError(
+                    number,
+                    "批准日期",
+                    _("Approved on %(approved)s, before the application date %(applied)s.")
+                    % {"approved": approved_on.isoformat(), "applied": applied.isoformat()},
+                )
+            )
+        elif approved_on is not None and paid_on is not None and approved_on > paid_on:
+            bad.append(
+                RowError(
+                    number,
+                    "批准日期",
+                    _("Approved on %(approved)s, after the payment date %(paid)s.")
+                    % {"approved": approved_on.isoformat(), "paid": paid_on.isoformat()},
+                )
+            )
         if approved is not None and paid is not None and paid != approved:
             message = (
                 _("%(paid)s is above the approved amount %(approved)s.")
@@ -246,6 +276,7 @@ class _RowParser:
             voucher_no=values["凭证号"],
             notes=values["备注"],
             policy=policy,
+            approved_on=approved_on,
         )
 
     def parse_categories(self, cell) -> list[HardshipCategory]:

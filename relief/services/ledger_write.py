@@ -91,6 +91,7 @@ def write_ledger(rows: list, existing: dict[str, dict], user, file_name: str) ->
                 "created_at": now,
                 "updated_at": now,
                 "disbursed_at": timezone.make_aware(dt.datetime.combine(r.paid_on, dt.time())),
+                "approved_at": _approved_at(r),
             }
             for r in rows
         ],
@@ -182,6 +183,7 @@ def _audit(rows, new_workers, worker_pk, application_ids, payout_ids, user, sour
                 "categories": [None, ", ".join(sorted(c.name for c in r.categories))],
                 "application_date": [None, r.application_date.isoformat()],
                 "approved_amount": [None, f"{r.approved_amount:.2f}"],
+                **({"approved_on": [None, r.approved_on.isoformat()]} if r.approved_on else {}),
                 "paid_on": [None, r.paid_on.isoformat()],
                 "amount": [None, f"{r.paid_amount:.2f}"],
                 "fund_source": [None, r.fund_source],
@@ -191,6 +193,13 @@ def _audit(rows, new_workers, worker_pk, application_ids, payout_ids, user, sour
         for a, p, r in zip(application_ids, payout_ids, rows, strict=True)
     ]
     bulk_insert(AuditEntry, entries, want_ids=False)
+
+
+def _approved_at(row):
+    """The optional 批准日期 at noon local time; None when the ledger does not say."""
+    if row.approved_on is None:
+        return None
+    return timezone.make_aware(dt.datetime.combine(row.approved_on, dt.time(12)))
 
 
 def _fund_totals(rows: list) -> tuple[dict[tuple, Decimal], dict[tuple, dt.date]]:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from relief.errors import NotAllowed
 from relief.idcard import clean_card_number, mask_card
 from relief.models import Application, ProposalStatus, ProposedChange
+from relief.phones import clean_phone_number
 from relief.services.audit import audit
 from relief.services.locking import lock_application
 from relief.services.workers import workers_editable_by
@@ -35,6 +36,10 @@ def _clean(data: dict) -> dict:
         values["bank_card"] = clean_card_number(values["bank_card"])
     except ValidationError as exc:
         errors["bank_card"] = exc.messages[0]
+    try:
+        values["phone"] = clean_phone_number(values["phone"])
+    except ValidationError as exc:
+        errors["phone"] = exc.messages[0]
     card = values["bank_card"]
     if card and not values["bank_name"]:
         errors["bank_name"] = _("Name the bank of the new card.")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relief.idcard import normalize_id_number, validate_id_number
+from relief.phones import clean_phone_number
 from unions.importing import RowError
 from unions.models import Level, Union
 from unions.selectors import unions_in_scope
@@ -23,6 +24,7 @@ __all__ = [
     "parse_amount",
     "parse_date",
     "parse_id_number",
+    "parse_phone",
     "text",
 ]
 
@@ -88,6 +90,14 @@ def parse_id_number(cell) -> str:
     except ValidationError as exc:
         raise CellError(exc.messages[0]) from None
     return number
+
+
+def parse_phone(cell) -> str:
+    """Optional; a mobile or landline number in the stored shape (relief.phones)."""
+    try:
+        return clean_phone_number(text(cell))
+    except ValidationError as exc:
+        raise CellError(exc.messages[0]) from None
 
 
 def parse_date(
@@ -189,10 +199,12 @@ class UnionLookup:
         )
 
 
-def header_errors(headers: list[str], columns: list[str]) -> list[RowError]:
-    """Row-1 errors: missing, unknown or repeated columns (the columns are exactly these)."""
+def header_errors(headers: list[str], columns: list[str], optional=()) -> list[RowError]:
+    """Row-1 errors: missing, unknown or repeated columns (the columns are exactly these,
+    plus any of `optional`)."""
     errors = []
     missing = [c for c in columns if c not in headers]
+    columns = [*columns, *optional]
     if missing:
         errors.append(
             RowError(1, "", _("missing columns: %(cols)s") % {"cols": "、".join(missing)})

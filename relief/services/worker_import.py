@@ -26,6 +26,7 @@ from relief.services.tabular import (
     parse_amount,
     parse_date,
     parse_id_number,
+    parse_phone,
     required_text,
     text,
 )
@@ -144,6 +145,8 @@ def workers_import(*, table: Table, user, file_name: str, dry_run: bool = False)
                             )
                         )
                     data[name] = optional_text(value).replace(" ", "")
+                elif name == "phone":
+                    data[name] = parse_phone(value)
                 else:
                     data[name] = optional_text(value)
             except CellError as exc:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from relief.errors import NotAllowed, OutOfScope
 from relief.idcard import mask_card, mask_id_number, normalize_id_number
 from relief.models import HouseholdMember, Worker
+from relief.phones import clean_phone_number
 from relief.services.audit import audit, diff, snapshot
 from unions.models import Role
 from unions.selectors import scope_q
@@ -59,6 +60,11 @@ def _clean_values(data: dict) -> dict:
         cleaned["id_number"] = normalize_id_number(cleaned["id_number"])
     if "bank_card" in cleaned:
         cleaned["bank_card"] = cleaned["bank_card"].replace(" ", "")
+    if "phone" in cleaned:
+        try:
+            cleaned["phone"] = clean_phone_number(cleaned["phone"] or "")
+        except ValidationError as exc:
+            raise ValidationError({"phone": exc.messages}) from None
     return cleaned
 
 

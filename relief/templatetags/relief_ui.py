@@ -17,6 +17,14 @@ def yuan(value):
     return yuan_text(value)
 
 
+@register.simple_tag
+def case_amount(application):
+    """(label, amount) of the case's headline amount (relief.views.presenters)."""
+    from relief.views.presenters import headline_amount
+
+    return headline_amount(application)
+
+
 @register.filter
 def state_label(value):
     try:

@@ -92,6 +92,7 @@ class CaseForms:
                 "household_monthly_income": case.household_monthly_income,
                 "monthly_medical_expenses": case.monthly_medical_expenses,
                 "requested_amount": case.requested_amount,
+                "grassroots_opinion": case.grassroots_opinion,
             }
         self.case = ApplicationForm(data, initial=initial, policy=policy, draft=draft)
         self.attachments = AttachmentForm(data, files, prefix="attach")

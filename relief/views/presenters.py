@@ -25,6 +25,24 @@ AMOUNT_LABELS = {
 WHOLE_RECORD_ACTIONS = {"create", "home_visit", "follow_up", "disburse"}
 
 
+# The amount a case's card and row show: what the case stands at now, with what it is.
+HEADLINE_AMOUNTS = {
+    S.RECOMMENDED: ("recommended_amount", gettext_lazy("recommended amount")),
+    S.APPROVED: ("approved_amount", gettext_lazy("approved amount")),
+    S.DISBURSED: ("paid_amount", gettext_lazy("paid amount")),
+    S.CLOSED: ("paid_amount", gettext_lazy("paid amount")),
+}
+
+
+def headline_amount(application: Application) -> tuple[str, Decimal | None]:
+    """(label, amount): paid cases show what was paid, approved ones the approved amount, a
+    recommended one the town's amount, every other case what was requested."""
+    field_name, label = HEADLINE_AMOUNTS.get(
+        application.state, ("requested_amount", gettext_lazy("requested amount"))
+    )
+    return str(label), getattr(application, field_name)
+
+
 def _state_label(value: str) -> str:
     try:
         return S(value).label

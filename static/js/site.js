@@ -59,3 +59,19 @@
     });
   });
 })();
+
+/* A period is one year or a range (the reports page): typing into an input of one choice
+   selects that choice's radio button, so a pre-filled year never spoils a range. */
+(function () {
+  "use strict";
+  document.querySelectorAll("input[data-selects]").forEach(function (input) {
+    var pick = function () {
+      var radio = document.getElementById(input.getAttribute("data-selects"));
+      if (radio) {
+        radio.checked = true;
+      }
+    };
+    input.addEventListener("focus", pick);
+    input.addEventListener("input", pick);
+  });
+})();

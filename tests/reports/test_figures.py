@@ -73,14 +73,15 @@ def test_empty_period(tree, payouts):
 
 def test_one_query_per_breakdown(tree, payouts, django_assert_num_queries):
     qs = figures.period_payouts(tree.nh, Y2023)
-    for fn in (
-        figures.headline,
-        figures.by_category,
-        figures.by_fund_source,
-        lambda q: figures.by_union(q, tree.nh),
-        lambda q: figures.by_time(q, Y2023),
+    for fn, queries in (
+        (figures.headline, 1),
+        (figures.by_category, 1),
+        (figures.by_fund_source, 1),
+        # The unit's towns, then their payouts: towns without payouts are listed too.
+        (lambda q: figures.by_union(q, tree.nh), 2),
+        (lambda q: figures.by_time(q, Y2023), 1),
     ):
-        with django_assert_num_queries(1):
+        with django_assert_num_queries(queries):
             fn(qs)
 
 
@@ -160,3 +161,37 @@ def test_a_payout_the_bank_returned_is_not_relief_received(tree, people, payouts
     assert after.count == before.count - 1  # neither the payout nor its reversal counts
     assert after.total == before.total - Decimal("10000.00")
     assert after.largest < Decimal("10000.00")
+
+
+def test_every_town_of_the_unit_appears_with_zeros(tree, payouts):
+    """A town without payouts in the period is a row of zeros, not a missing row (13.8)."""
+    from unions.models import Level
+    from unions.services import union_create
+
+    quiet = union_create(code="JJ", name="九江镇总工会", level=Level.TOWN, parent=tree.nh)
+    s = figures.summary(tree.nh, Y2023)
+    assert [(r.label, r.count, r.persons, r.total) for r in s.by_union] == [
+        ("西樵镇总工会", 3, 2, Decimal("14000")),
+        ("大沥镇总工会", 1, 1, Decimal("10000")),
+        ("九江镇总工会", 0, 0, Decimal("0")),
+    ]
+    assert s.by_union[-1].key == str(quiet.pk)
+    # A year without any payout still lists every town.
+    empty = figures.summary(tree.nh, Period(2019, 2019))
+    assert [(r.label, r.count, r.total) for r in empty.by_union] == [
+        ("西樵镇总工会", 0, Decimal("0")),
+        ("大沥镇总工会", 0, Decimal("0")),
+        ("九江镇总工会", 0, Decimal("0")),
+    ]
+
+
+def test_every_grassroots_union_of_a_town_appears_with_zeros(tree, payouts):
+    s = figures.summary(tree.dl, Y2023)
+    assert [(r.label, r.count, r.total) for r in s.by_union] == [
+        ("凤池村工会", 1, Decimal("10000")),
+    ]
+    s = figures.summary(tree.xq, Period(2022, 2022))
+    assert [(r.label, r.count, r.total) for r in s.by_union] == [
+        ("樵园社区工会", 1, Decimal("3000")),
+        ("樵山食品工会", 0, Decimal("0")),
+    ]

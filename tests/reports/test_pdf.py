@@ -145,10 +145,31 @@ def test_approval_form_leaves_later_boxes_blank(people, tree):
     )
     data = _simple("reports/pdf/approval_form.html", documents.approval_form(app))
     text = re.sub(r"\s", "", "".join(pages_text(data)))
-    assert "情况属实，同意申报" in text
-    assert "同意救助" not in text
+    # Nobody wrote an opinion: none is printed (issue 13.6), the step taken is.
+    assert "同意申报" not in text
+    assert "基层工会意见已申报" in text
+    assert "同意救助" not in text and "建议救助" not in text
     # The town and district boxes and the applicant's line keep blank dates.
     assert text.count("年月日") >= 3
+
+
+def test_approval_form_prints_each_opinion_as_recorded(people, tree):
+    """The caseworker's opinion from the case, the town's and district's from their steps."""
+    from relief import services
+    from tests.factories import file_case, walk
+
+    app = file_case(people.alice, grassroots_opinion="该职工透析三年，家中无其他收入。")
+    app = walk(
+        app, "recommended", caseworker=people.alice, reviewer=people.carol, officer=people.erin
+    )
+    app = services.application_approve(
+        application=app, user=people.erin, amount=app.recommended_amount, comment=""
+    )
+    data = _simple("reports/pdf/approval_form.html", documents.approval_form(app))
+    text = re.sub(r"\s", "", "".join(pages_text(data)))
+    assert "该职工透析三年，家中无其他收入。" in text
+    assert "研讨同意" in text  # the town's comment from the factory's recommendation
+    assert "批准救助" in text and "同意救助" not in text and "同意申报" not in text
 
 
 def test_public_notice_masks_and_shows_the_phone(tree, payouts):

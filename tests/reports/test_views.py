@@ -195,7 +195,7 @@ def test_bad_period_is_explained(as_user):
         reverse("reports:payout_report"), {"unit": "NH", "first_year": 2024, "last_year": 2022}
     )
     assert response.status_code == 400
-    assert response.context["form"].errors
+    assert response.context["payout_form"].errors
 
 
 @pytest.mark.parametrize(("user", "expected"), [("alice", 302), ("bob", 404), ("erin", 302)])
