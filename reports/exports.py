@@ -6,7 +6,7 @@ an exported file can be imported again. The ledger is a working file of the dist
 staff, for users whose scope holds the unit. ID numbers are masked (relief.idcard) unless the
 caller asks for full ones (`full=True`: the view allows it only to users who may see full
 numbers and records it in the access log); only a full export can be imported again. Every
-text cell goes through the one formula guard (unions.tabular.neutralize).
+text cell goes through the one formula guard (tabular.tables.neutralize).
 """
 
 import csv
@@ -22,8 +22,8 @@ from relief.services.ledger import (  # one definition: export and import agree
 )
 from reports import documents, figures
 from reports.figures import Period
+from tabular.formulas import neutralize
 from unions.models import Union
-from unions.tabular import neutralize
 
 
 def ledger_rows(unit: Union, period: Period, *, full: bool = False) -> Iterator[list]:

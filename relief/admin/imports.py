@@ -44,12 +44,12 @@ from relief.services.worker_import import (
     household_import,
     workers_import,
 )
-from unions.tabular import (
+from tabular.formulas import neutralize
+from tabular.tables import (
     Table,
     TableError,
     check_size,
     check_suffix,
-    neutralize,
     read_table_bytes,
 )
 
@@ -60,7 +60,7 @@ PREVIEW_ROWS = 20
 
 
 class _TableFormat:
-    """Read through unions.tabular, keeping spreadsheet row numbers (the header is row 1)."""
+    """Read through tabular.tables, keeping spreadsheet row numbers (the header is row 1)."""
 
     suffix = ""
 

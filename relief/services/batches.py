@@ -37,9 +37,9 @@ from relief.models.money import yuan
 from relief.services.audit import audit
 from relief.services.disbursements import record_payout
 from relief.services.funds import check_year, source_label
+from tabular.formulas import neutralize
 from unions.models import Role
 from unions.selectors import scope_q
-from unions.tabular import neutralize
 
 BANK_FILE_COLUMNS = ("name", "card number", "bank", "branch", "amount", "reference")
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relief.idcard import normalize_id_number, validate_id_number
-from unions.importing import RowError
+from tabular.tables import RowError
 from unions.models import Level, Union
 from unions.selectors import unions_in_scope
 

@@ -22,8 +22,9 @@ from django.urls import reverse
 
 from relief.models import Application
 from relief.services.ledger import LEDGER_COLUMNS
-from unions import tabular, xlsx
-from unions.tabular import TableError, read_table_bytes
+from tabular import tables as tabular
+from tabular import xlsx
+from tabular.tables import TableError, read_table_bytes
 
 SECONDS = 3.0  # measured: every refusal below takes under 0.1 s
 PEAK_BYTES = 50 * 1024 * 1024  # measured: peaks of 1-10 MB

@@ -13,8 +13,8 @@ from privacy.models import AccessLog
 from relief.models import Application, HardshipCategory, Worker
 from reports import exports
 from reports.figures import Period
+from tabular.formulas import FORMULA_STARTS
 from unions.models import Union
-from unions.tabular import FORMULA_STARTS
 
 LEDGER = reverse("reports:ledger")
 INJECTED = {"=1+1", "+1", "-1", "@SUM(A1)", "\t=1"}
@@ -131,7 +131,7 @@ def test_the_page_offers_full_numbers_to_holders_only_and_says_masked_is_not_imp
 
 def test_only_the_full_export_imports_again(client, people, payouts, tmp_path):
     from relief.services.ledger import ledger_import
-    from unions.tabular import read_table
+    from tabular.tables import read_table
 
     client.force_login(people.erin)
     for full, name in ((False, "masked.csv"), (True, "full.csv")):

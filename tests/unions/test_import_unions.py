@@ -44,7 +44,7 @@ def write_csv(tmp_path, rows, *, header=HEADER, name="unions.csv", encoding="utf
     return path
 
 
-def write_xlsx(tmp_path, rows, *, header=HEADER, name="unions.xlsx"):
+def write_xlsx(tmp_path, rows, *, header=HEADER, name="tabular.xlsx"):
     workbook = Workbook()
     sheet = workbook.active
     if header is not None:

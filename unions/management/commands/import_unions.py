@@ -3,8 +3,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from config.commands import ProjectCommand, unreadable_file
+from tabular.tables import TableError
 from unions.importing import import_unions
-from unions.tabular import TableError
 
 
 class Command(ProjectCommand):
@@ -17,7 +17,7 @@ class Command(ProjectCommand):
             "python manage.py import_unions fixtures/demo_unions.csv",
             gettext_lazy("the demo tree (an example of the columns)"),
         ),
-        ("python manage.py import_unions unions.xlsx", gettext_lazy("or a .csv (UTF-8 or GBK)")),
+        ("python manage.py import_unions tabular.xlsx", gettext_lazy("or a .csv (UTF-8 or GBK)")),
     ]
 
     def add_arguments(self, parser):

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
-from unions import xlsx
-from unions.xlsx import Limits, XlsxError, XlsxLimit, check_time, read_first_sheet, rows_limit
+from tabular import xlsx
+from tabular.formulas import FORMULA_STARTS
+from tabular.xlsx import Limits, XlsxError, XlsxLimit, check_time, read_first_sheet, rows_limit
 
 # Every file is bounded before and while it is parsed, so that a small hostile file is refused
 # in well under a second instead of costing minutes or gigabytes. A 10,000-row ledger is about
@@ -32,24 +33,25 @@ MAX_ROW_CHARS = 1_000_000
 READ_SECONDS = 20
 SUFFIXES = (".csv", ".xlsx")
 ZIP_MAGIC = b"PK\x03\x04"
-# Formula-injection guard added on export ("'=..."): taken off again on import.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralize(value):
-    """THE formula guard for every spreadsheet or CSV cell the project writes.
-
-    A text cell a spreadsheet would run as a formula (= + - @, or a tab or carriage return
-    before one) gets a leading apostrophe; _cell_text takes it off again on import. Only
-    text: numbers and dates stay typed (a negative amount is a number, not a formula).
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 class TableError(Exception):
     """The file as a whole cannot be read (wrong type, no header, bad encoding, too big)."""
+
+
+@dataclass
+class RowError:
+    """One problem in one cell (or, column "", one row) of an imported file."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self):
+        where = _("row %(row)d") % {"row": self.row}
+        if self.column:
+            where += f" [{self.column}]"
+        return f"{where}: {self.message}"
 
 
 @dataclass

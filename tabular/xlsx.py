@@ -147,7 +147,7 @@ def check_time(limits: Limits) -> None:
 
 
 def _time_message() -> str:
-    from unions.tabular import READ_SECONDS  # the one budget for CSV and XLSX
+    from tabular.tables import READ_SECONDS  # the one budget for CSV and XLSX
 
     return _("Reading the file took longer than %(max)d seconds; split it into smaller files.") % {
         "max": READ_SECONDS
