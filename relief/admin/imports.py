@@ -60,7 +60,8 @@ PREVIEW_ROWS = 20
 
 
 class _TableFormat:
-    """Read through tabular.tables, keeping spreadsheet row numbers (the header is row 1)."""
+    """Read through tabular.tables (calamine for workbooks), keeping spreadsheet row numbers
+    (the header is row 1)."""
 
     suffix = ""
 
@@ -93,13 +94,34 @@ class XLSXImport(_TableFormat, base_formats.XLSX):
         return "xlsx"
 
 
+class ODSImport(_TableFormat, base_formats.Format):
+    """Not tablib's ODS format (it needs odfpy): calamine reads the file, as for XLSX."""
+
+    suffix = ".ods"
+
+    def __init__(self, encoding=None):
+        self.encoding = encoding
+
+    def get_title(self):
+        return "ods"
+
+    def get_extension(self):
+        return "ods"
+
+    def get_content_type(self):
+        return "application/vnd.oasis.opendocument.spreadsheet"
+
+    def can_import(self):
+        return True
+
+
 class CSVExport(base_formats.CSV):
     def export_data(self, dataset, **kwargs):
         # The BOM makes Excel on Chinese Windows read the file as UTF-8.
         return "\ufeff" + super().export_data(dataset, **kwargs)
 
 
-IMPORT_FORMATS = [XLSXImport, CSVImport]
+IMPORT_FORMATS = [XLSXImport, CSVImport, ODSImport]
 EXPORT_FORMATS = [base_formats.XLSX, CSVExport]
 
 
@@ -112,7 +134,7 @@ class TableImportForm(ImportForm):
         self.fields["format"].required = False
         self.fields["format"].widget = forms.HiddenInput()
         self.fields["import_file"].help_text = _(
-            ".xlsx or .csv (UTF-8 or GBK); the first row holds the column headers."
+            ".xlsx, .ods or .csv (UTF-8 or GBK); the first row holds the column headers."
         )
 
     def clean(self):
