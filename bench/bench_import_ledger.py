@@ -76,7 +76,7 @@ import os, time, json
 from pathlib import Path
 from django.db import connection
 from unions.models import User
-from unions.tabular import read_table
+from tabular.tables import read_table
 from relief.services.ledger import ledger_import
 path = Path({path!r})
 user = User.objects.get(username="bench")

@@ -18,8 +18,8 @@ from django.db import connection, transaction
 
 import relief.services.ledger as ledger
 import relief.services.ledger_write as ledger_write
+from tabular.tables import read_table
 from unions.models import User
-from unions.tabular import read_table
 
 user = User.objects.get(username="bench")
 table = read_table(Path("/tmp/ledger.csv"))

@@ -55,6 +55,9 @@ INSTALLED_APPS = [
 # `manage.py db_worker`. Reports under REPORTS_DIRECT_MAX_ROWS rows are rendered in the request.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 REPORTS_DIRECT_MAX_ROWS = env_int("REPORTS_DIRECT_MAX_ROWS", default=300, minimum=0)
+# Ledger exports above this many rows, asked for from the reports page, are written by the
+# worker too (the page shows progress); smaller ones stream in the request.
+EXPORTS_DIRECT_MAX_ROWS = env_int("EXPORTS_DIRECT_MAX_ROWS", default=20_000, minimum=0)
 REPORTS_PDF_PROCESSES = env_int("REPORTS_PDF_PROCESSES", default=1, minimum=1)
 
 MIDDLEWARE = [

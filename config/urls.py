@@ -35,7 +35,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("funds/", include("relief.urls_funds")),
+    path("funds/", include("relief.urls.funds")),
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),
 ]

@@ -20,7 +20,7 @@ class ReliefConfig(AppConfig):
         "relief.view_reviewmeeting",
         "relief.view_reviewdecision",
     ]
-    # Money (relief.admin_funds): the services check roles again; these only open the pages.
+    # Money (relief.admin.funds): the services check roles again; these only open the pages.
     _funds_reading = [
         "relief.view_fundaccount",
         "relief.view_fundincome",
@@ -59,4 +59,4 @@ class ReliefConfig(AppConfig):
     }
 
     def ready(self):
-        from relief import admin_funds  # noqa: F401  (registers the money admin)
+        from relief.admin import funds  # noqa: F401  (registers the money admin)

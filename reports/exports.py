@@ -6,14 +6,11 @@ an exported file can be imported again. The ledger is a working file of the dist
 staff, for users whose scope holds the unit. ID numbers are masked (relief.idcard) unless the
 caller asks for full ones (`full=True`: the view allows it only to users who may see full
 numbers and records it in the access log); only a full export can be imported again. Every
-text cell goes through the one formula guard (unions.tabular.neutralize).
+text cell goes through the one formula guard (tabular.formulas.neutralize). Files are written
+row by row (tabular.writers): the CSV streams, the XLSX goes to a file in constant memory.
 """
 
-import csv
-import datetime as dt
-import io
 from collections.abc import Iterator
-from decimal import Decimal
 
 from relief.idcard import mask_id_number
 from relief.services.ledger import (  # one definition: export and import agree
@@ -22,8 +19,9 @@ from relief.services.ledger import (  # one definition: export and import agree
 )
 from reports import documents, figures
 from reports.figures import Period
+from tabular import writers
+from tabular.formulas import neutralize
 from unions.models import Union
-from unions.tabular import neutralize
 
 
 def ledger_rows(unit: Union, period: Period, *, full: bool = False) -> Iterator[list]:
@@ -79,64 +77,35 @@ def ledger_rows(unit: Union, period: Period, *, full: bool = False) -> Iterator[
         yield [neutralize(v) for v in row]
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
+def row_count(unit: Union, period: Period) -> int:
+    return figures.period_payouts(unit, period).count()
 
 
-def write_csv(unit: Union, period: Period, fh, *, full: bool = False) -> int:
+def write_csv(unit: Union, period: Period, fh, *, full: bool = False, progress=None) -> int:
     """UTF-8 with a byte-order mark, so Excel on Chinese Windows opens it without mojibake."""
-    fh.write("\ufeff")
-    writer = csv.writer(fh, lineterminator="\r\n")
-    writer.writerow(LEDGER_COLUMNS)
-    n = 0
-    for row in ledger_rows(unit, period, full=full):
-        writer.writerow([_text(v) for v in row])
-        n += 1
-    return n
+    rows = ledger_rows(unit, period, full=full)
+    return writers.write_csv(fh, LEDGER_COLUMNS, rows, progress=progress)
+
+
+def csv_chunks(unit: Union, period: Period, *, full: bool = False) -> Iterator[bytes]:
+    """The same CSV as encoded chunks, for a StreamingHttpResponse."""
+    return writers.csv_chunks(LEDGER_COLUMNS, ledger_rows(unit, period, full=full))
 
 
 def csv_bytes(unit: Union, period: Period, *, full: bool = False) -> bytes:
-    buf = io.StringIO()
-    write_csv(unit, period, buf, full=full)
-    return buf.getvalue().encode("utf-8")
+    return b"".join(csv_chunks(unit, period, full=full))
 
 
-def write_xlsx(unit: Union, period: Period, target, *, full: bool = False) -> int:
-    """Write-only openpyxl: rows go straight to the file, memory stays flat."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+WIDTHS = [10, 21, 22, 18, 40, 12, 12, 12, 12, 10, 16, 20]
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("台账")
-    widths = [10, 21, 22, 18, 40, 12, 12, 12, 12, 10, 16, 20]
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[chr(64 + i)].width = w
-    ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for title in LEDGER_COLUMNS:
-        cell = WriteOnlyCell(ws, value=title)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
-    n = 0
-    for row in ledger_rows(unit, period, full=full):
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(ws, value=value)
-            if isinstance(value, Decimal):
-                cell.number_format = "0.00"
-            elif isinstance(value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        ws.append(cells)
-        n += 1
-    wb.save(target)
-    return n
+
+def write_xlsx(unit: Union, period: Period, target, *, full: bool = False, progress=None) -> int:
+    """xlsxwriter in constant-memory mode (tabular.writers): rows go straight to the file."""
+    return writers.write_xlsx(
+        target,
+        LEDGER_COLUMNS,
+        ledger_rows(unit, period, full=full),
+        sheet="台账",
+        widths=WIDTHS,
+        progress=progress,
+    )

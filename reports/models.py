@@ -5,6 +5,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
@@ -60,9 +66,18 @@ class ReportJob(models.Model):
         return min(99, self.rows_done * 100 // self.rows_total)
 
     @property
+    def extension(self) -> str:
+        """pdf for reports; xlsx or csv for ledger exports (their params say which)."""
+        return self.params.get("format", "pdf")
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.extension]
+
+    @property
     def file_path(self) -> Path:
-        return Path(settings.MEDIA_ROOT) / "reports" / f"{self.pk}.pdf"
+        return Path(settings.MEDIA_ROOT) / "reports" / f"{self.pk}.{self.extension}"
 
     @property
     def file_name(self) -> str:
-        return f"{self.title}.pdf"
+        return f"{self.title}.{self.extension}"

@@ -1,6 +1,8 @@
-"""Background generation of long reports (django-tasks, database backend).
+"""Background generation of long reports and large ledger exports (django-tasks, database
+backend).
 
-The view creates a ReportJob and enqueues `generate_payout_report`; a worker started with
+The view creates a ReportJob and enqueues `generate_payout_report` or
+`generate_ledger_export`; a worker started with
 `manage.py db_worker` renders it, writing its progress to the job row after each chunk so the
 page can show it, and the file where the download view finds it.
 """
@@ -10,7 +12,7 @@ import logging
 from django.utils import timezone
 from django_tasks import task
 
-from reports import pdf
+from reports import exports, pdf
 from reports.figures import Period
 from reports.models import JobStatus, ReportJob
 
@@ -46,3 +48,40 @@ def generate_payout_report(job_id: str) -> int:
         finished_at=timezone.now(),
     )
     return result["pages"]
+
+
+@task()
+def generate_ledger_export(job_id: str) -> int:
+    """The ledger as XLSX or CSV, written row by row to the job's file (constant memory).
+
+    Full ID numbers (params["full"]) were allowed when the job was made; the download view
+    records them in the access log when the file leaves.
+    """
+    job = ReportJob.objects.select_related("unit").get(pk=job_id)
+    ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+
+    def progress(done: int) -> None:
+        ReportJob.objects.filter(pk=job.pk).update(rows_done=done)
+
+    period = Period(job.params["first_year"], job.params["last_year"])
+    full = bool(job.params.get("full"))
+    job.file_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = job.file_path.with_suffix(".part")
+    try:
+        if job.extension == "csv":
+            with open(partial, "w", encoding="utf-8", newline="") as fh:
+                rows = exports.write_csv(job.unit, period, fh, full=full, progress=progress)
+        else:
+            rows = exports.write_xlsx(job.unit, period, partial, full=full, progress=progress)
+        partial.replace(job.file_path)
+    except Exception as exc:
+        log.exception("export job %s failed", job.pk)
+        partial.unlink(missing_ok=True)
+        ReportJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    ReportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.DONE, rows_done=rows, rows_total=rows, finished_at=timezone.now()
+    )
+    return rows

@@ -2,13 +2,21 @@
 reports.documents / reports.pdf / reports.exports, or to the background task for long ones."""
 
 import io
+import tempfile
 from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +36,8 @@ from reports.forms import (
     period_initial,
 )
 from reports.models import JobStatus, ReportJob
-from reports.tasks import generate_payout_report
+from reports.tasks import generate_ledger_export, generate_payout_report
+from tabular import writers
 
 
 def _pdf_response(data: bytes, filename: str) -> HttpResponse:
@@ -152,11 +161,19 @@ def job_download(request, pk):
     job = _job_for(request, pk)
     if job.status != JobStatus.DONE or not job.file_path.exists():
         raise Http404
+    if job.params.get("full"):
+        # A ledger with full ID numbers: logged each time the file leaves, before it does.
+        privacy_access.record(
+            request,
+            AccessKind.FULL_EXPORT,
+            obj=job.unit,
+            detail=f"ledger {job.unit.code} {job.title} {job.extension}, {job.rows_total} rows",
+        )
     return FileResponse(
         open(job.file_path, "rb"),  # FileResponse closes it
         as_attachment=True,
         filename=job.file_name,
-        content_type="application/pdf",
+        content_type=job.content_type,
     )
 
 
@@ -177,15 +194,24 @@ def ledger_export(request):
         raise PermissionDenied
     fmt = form.cleaned_data["format"]
     name = f"{unit.name}{period.label()}临时救助台账"
-    if fmt == "csv":
-        buf = io.StringIO()
-        rows = exports.write_csv(unit, period, buf, full=full)
-        data, content_type = buf.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
-    else:
-        buf = io.BytesIO()
-        rows = exports.write_xlsx(unit, period, buf, full=full)
-        data = buf.getvalue()
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    rows = exports.row_count(unit, period)
+    if request.method == "POST" and rows > settings.EXPORTS_DIRECT_MAX_ROWS:
+        # A year of a district: written by the worker, with progress, like long reports.
+        job = ReportJob.objects.create(
+            kind="ledger_export",
+            params={
+                "first_year": period.first_year,
+                "last_year": period.last_year,
+                "format": fmt,
+                "full": full,
+            },
+            unit=unit,
+            requested_by=request.user,
+            title=name,
+            rows_total=rows,
+        )
+        generate_ledger_export.enqueue(str(job.pk))
+        return redirect("reports:job", pk=job.pk)
     if full:
         # Logged before the file leaves; if the log cannot be written, nothing is sent.
         privacy_access.record(
@@ -194,7 +220,22 @@ def ledger_export(request):
             obj=unit,
             detail=f"ledger {unit.code} {period.label()} {fmt}, {rows} rows",
         )
-    response = HttpResponse(data, content_type=content_type)
+    if fmt == "csv":
+        # Sent as it is written: memory stays flat whatever the number of rows.
+        response = StreamingHttpResponse(
+            exports.csv_chunks(unit, period, full=full), content_type=writers.CSV_CONTENT_TYPE
+        )
+    else:
+        # xlsxwriter needs the whole sheet before it can close the zip: written to a
+        # temporary file in constant memory, then sent from there (deleted once closed).
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+        try:
+            exports.write_xlsx(unit, period, spool, full=full)
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        response = FileResponse(spool, content_type=writers.XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = _disposition(f"{name}.{fmt}")
     response["Cache-Control"] = "private, no-store"
     return response

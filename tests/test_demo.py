@@ -8,11 +8,11 @@ from django.core.management import call_command
 from django.http import HttpRequest
 from django.test import Client
 
+from tabular.tables import read_table
 from unions.demo import DEMO_PASSWORD, UNIONS_FILE
 from unions.importing import COLUMNS
 from unions.models import Kind, Level, Role, Union, User
 from unions.roles import role_group_name
-from unions.tabular import read_table
 
 
 def load_demo() -> str:

@@ -10,26 +10,13 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tabular.tables import RowError, read_table, require_columns
 from unions.models import PARENT_LEVEL, Kind, Level, Union
 from unions.services import union_rebuild_paths
-from unions.tabular import read_table, require_columns
 
 COLUMNS = ["代码", "名称", "级别", "类型", "上级代码"]
 LEVELS = {"区": Level.DISTRICT, "镇": Level.TOWN, "基层": Level.GRASSROOTS}
 KINDS = {"社区": Kind.COMMUNITY, "企业": Kind.ENTERPRISE, "村居": Kind.VILLAGE}
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def __str__(self):
-        where = _("row %(row)d") % {"row": self.row}
-        if self.column:
-            where += f" [{self.column}]"
-        return f"{where}: {self.message}"
 
 
 @dataclass

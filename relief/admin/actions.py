@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from relief import services
 from relief import workflow as wf
-from relief.forms_funds import fund_field, fund_kwargs, offer_funds
+from relief.forms.funds import fund_field, fund_kwargs, offer_funds
 from relief.idempotency import FIELD as IDEMPOTENCY_FIELD
 from relief.idempotency import IdempotentFormMixin
 from relief.models import PaymentMethod
@@ -85,7 +85,7 @@ class OptionalCommentAmountForm(AmountForm):
 
 class DisbursementForm(IdempotentFormMixin, ActionForm):
     """A payout of this case: the accounts of its town that have money, any year, with the
-    oldest one that can pay what is outstanding chosen (relief.forms_funds.offer_funds)."""
+    oldest one that can pay what is outstanding chosen (relief.forms.funds.offer_funds)."""
 
     needs_application = True
     error_fields = {"fund_source": "fund", "fund_year": "fund"}

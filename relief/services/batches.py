@@ -47,9 +47,9 @@ from relief.services.funds import (
     lock_accounts,
     source_label,
 )
+from tabular.formulas import neutralize
 from unions.models import Role
 from unions.selectors import scope_q
-from unions.tabular import neutralize
 
 BANK_FILE_COLUMNS = ("name", "card number", "bank", "branch", "amount", "reference")
 

@@ -40,9 +40,9 @@ from relief.services.tabular import (
     required_text,
     text,
 )
+from tabular.tables import Table
 from unions.models import Role, Union
 from unions.selectors import scope_q
-from unions.tabular import Table
 
 LEDGER_COLUMNS = [
     "姓名",

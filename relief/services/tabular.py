@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from relief.idcard import normalize_id_number, validate_id_number
 from relief.phones import clean_phone_number
-from unions.importing import RowError
+from tabular.tables import RowError
 from unions.models import Level, Union
 from unions.selectors import unions_in_scope
 
@@ -29,6 +29,8 @@ __all__ = [
 ]
 
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+# What Excel shows (and saves to CSV) for a long number: 4.40605E+17.
+_SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?[eE]\+?\d+$")
 MAX_AMOUNT = Decimal("9999999999.99")
 
 
@@ -81,6 +83,14 @@ def parse_id_number(cell) -> str:
                 "The ID number is stored as a number, which loses its last digits: format the "
                 "column as text and type it again."
             )
+        )
+    if _SCIENTIFIC.match(text(cell)):
+        raise CellError(
+            _(
+                "The ID number reads %(value)s: the spreadsheet turned it into a number and "
+                "lost its last digits. Format the column as text and type the numbers again."
+            )
+            % {"value": text(cell)}
         )
     number = normalize_id_number(text(cell))
     if not number:

@@ -36,7 +36,7 @@ from relief.services.workers import (
     _replace_members,
     workers_editable_by,
 )
-from unions.tabular import Table
+from tabular.tables import Table
 
 # column -> Worker field
 WORKER_COLUMNS = {

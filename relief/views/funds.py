@@ -5,7 +5,7 @@ from collections import defaultdict
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from relief.selectors_funds import donation_totals, fund_overview, fund_years
+from relief.selectors.funds import donation_totals, fund_overview, fund_years
 
 
 @login_required

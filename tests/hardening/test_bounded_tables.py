@@ -22,8 +22,9 @@ from django.urls import reverse
 
 from relief.models import Application
 from relief.services.ledger import LEDGER_COLUMNS
-from unions import tabular, xlsx
-from unions.tabular import TableError, read_table_bytes
+from tabular import precheck
+from tabular import tables as tabular
+from tabular.tables import TableError, read_table_bytes
 
 SECONDS = 3.0  # measured: every refusal below takes under 0.1 s
 PEAK_BYTES = 50 * 1024 * 1024  # measured: peaks of 1-10 MB
@@ -39,6 +40,21 @@ RELS = (
     'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
     "</Relationships>"
 )
+CONTENT_TYPES = (
+    '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'content-types"><Default Extension="xml" ContentType="application/xml"/>'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName='
+    '"/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+    'spreadsheetml.worksheet+xml"/></Types>'
+)
+PACKAGE_RELS = (
+    '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
+    '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+    'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    "</Relationships>"
+)
 SHEET_OPEN = (
     '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
     '2006/main">'
@@ -49,6 +65,9 @@ def workbook(sheet_body: str, dimension: str = "") -> bytes:
     dim = f'<dimension ref="{dimension}"/>' if dimension else ""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as book:
+        # Every .xlsx package has these two parts; Excel and calamine open none without them.
+        book.writestr("[Content_Types].xml", CONTENT_TYPES)
+        book.writestr("_rels/.rels", PACKAGE_RELS)
         book.writestr("xl/workbook.xml", WORKBOOK)
         book.writestr("xl/_rels/workbook.xml.rels", RELS)
         book.writestr(
@@ -174,11 +193,11 @@ def test_the_running_limit_counts_what_is_really_inflated(db):
     # running count is the guard that does not depend on it: here it alone is small.
     rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 5000))
     book = zipfile.ZipFile(io.BytesIO(workbook(rows)))
-    limits = xlsx.Limits(max_rows=10**6, max_columns=64, deadline=time.monotonic() + 60)
+    limits = precheck.Limits(max_rows=10**6, max_columns=64, deadline=time.monotonic() + 60)
     limits = dataclasses.replace(limits, max_unpacked=64 * 1024)
-    reader = xlsx._Reader(book, limits)
-    with pytest.raises(xlsx.XlsxLimit):
-        for _event, _el in reader.parse("xl/worksheets/sheet1.xml"):
+    reader = precheck._Reader(book, limits)
+    with pytest.raises(precheck.WorkbookLimit):
+        for _chunk in reader.chunks("xl/worksheets/sheet1.xml"):
             pass
     assert 64 * 1024 < reader.used <= 64 * 1024 + 64 * 1024  # at most one chunk too many
 

@@ -28,10 +28,10 @@ from relief.services.worker_import import (
     household_import,
     workers_import,
 )
+from tabular.tables import Table
 from tests.factories import WorkerFactory, case_in_state, make_id_number
 from tests.relief.conftest import LIANG, ledger_row
 from tests.relief.test_views import intake_post
-from unions.tabular import Table
 
 FUZZ = settings(
     max_examples=60,

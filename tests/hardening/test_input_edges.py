@@ -21,10 +21,10 @@ from relief.services.worker_import import (
     household_import,
     workers_import,
 )
+from tabular.tables import Table
 from tests.factories import WorkerFactory, make_id_number
 from tests.relief.conftest import LIANG, ledger_row
 from tests.relief.test_views import intake_post
-from unions.tabular import Table
 
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")

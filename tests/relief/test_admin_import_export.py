@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from relief.models import Application, AuditEntry, HouseholdMember, Worker
 from relief.services.ledger import LEDGER_COLUMNS, ledger_import
+from tabular.tables import read_table
 from tests.relief.conftest import FENG, HUANG, LIANG, good_rows, write_csv, write_xlsx
-from unions.tabular import read_table
 
 IMPORT = reverse("admin:relief_application_import")
 PROCESS = reverse("admin:relief_application_process_import")
@@ -122,7 +122,7 @@ def test_a_bad_file_gets_a_clear_message_on_the_form(client, people, name, conte
 
 
 def test_an_oversized_file_is_refused(client, people, tmp_path, monkeypatch):
-    monkeypatch.setattr("unions.tabular.MAX_FILE_BYTES", 100)
+    monkeypatch.setattr("tabular.tables.MAX_FILE_BYTES", 100)
     client.force_login(people.erin)
     response = preview(client, IMPORT, write_csv(tmp_path, good_rows()))
     assert "MB" in " ".join(response.context["form"].errors["import_file"])
@@ -357,7 +357,7 @@ def test_an_export_with_full_id_numbers_is_logged_a_masked_one_is_not(client, pe
 
 
 def test_the_admin_xlsx_export_runs_no_formula(client, people, tmp_path):
-    from unions.tabular import FORMULA_STARTS
+    from tabular.formulas import FORMULA_STARTS
 
     rows = good_rows()
     for row, text in zip(rows, ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1"], strict=True):

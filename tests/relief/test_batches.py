@@ -205,7 +205,7 @@ def test_a_cancelled_batch_frees_its_cases(people, cases):
 
 
 def test_the_bank_file_neutralizes_text_cells_and_keeps_numbers(people, tree, cases):
-    from unions.tabular import FORMULA_STARTS
+    from tabular.formulas import FORMULA_STARTS
 
     # Names come from the worker, bank and branch from each case's payout account.
     worker = cases[0].worker

@@ -60,7 +60,7 @@ def test_a_payout_racing_another_on_the_admin_add_page_is_a_message_not_a_500(cl
         return real(application=application, **kwargs)
 
     client.force_login(people.erin)
-    with mock.patch("relief.admin_funds.services.disbursement_record", other_payout_first):
+    with mock.patch("relief.admin.funds.services.disbursement_record", other_payout_first):
         response = client.post(reverse("admin:relief_disbursement_add"), payout_form(app))
     assert response.status_code == 200
     errors = " ".join(response.context["form"].non_field_errors())

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from relief import services
 from relief.errors import NotAllowed, OutOfScope
 from relief.models import Donor, FundAccount
-from relief.selectors_funds import donation_totals
+from relief.selectors.funds import donation_totals
 from tests.factories import make_id_number
 
 YEAR = dt.date.today().year - 1

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from relief import services
-from relief.selectors_funds import fund_overview
+from relief.selectors.funds import fund_overview
 from tests.factories import WorkerFactory, case_in_state, fund
 
 YEAR = dt.date.today().year

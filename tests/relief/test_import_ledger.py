@@ -15,8 +15,8 @@ from django.utils import translation
 
 from relief.models import Application, AuditEntry, Disbursement, FundAccount, Policy, Worker
 from relief.services.ledger import LEDGER_COLUMNS, ledger_import
+from tabular.tables import MAX_FILE_BYTES, read_table
 from tests.relief.conftest import FENG, HUANG, LIANG, good_rows, ledger_row
-from unions.tabular import MAX_FILE_BYTES, read_table
 
 
 @pytest.fixture(autouse=True)

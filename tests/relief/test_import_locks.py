@@ -18,9 +18,9 @@ import relief.services.ledger_write as ledger_write
 from relief import services
 from relief.models import Application, Disbursement, FundAccount
 from relief.services.ledger import ledger_import
+from tabular.tables import read_table
 from tests.factories import case_in_state, fund
 from tests.relief.conftest import write_csv
-from unions.tabular import read_table
 
 pytestmark = [pytest.mark.postgres]
 YEAR = dt.date.today().year

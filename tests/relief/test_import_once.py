@@ -12,9 +12,9 @@ from django.utils import translation
 from relief.models import Application, AuditEntry, Disbursement, IdempotencyKey, Worker
 from relief.services.import_once import AlreadyImported, file_digest, import_file_once
 from relief.services.worker_import import workers_import
+from tabular.tables import read_table
 from tests.relief.conftest import HUANG, good_rows, write_csv
 from tests.relief.test_admin_import_export import WORKER_HEADER, confirm, preview
-from unions.tabular import read_table
 
 WORKERS = [["黄丽华", HUANG, "樵山食品工会", "", "", "", "", "", "否", "", "", "", ""]]
 

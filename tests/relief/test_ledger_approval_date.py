@@ -10,8 +10,8 @@ from relief.models import Application, AuditEntry
 from relief.services.ledger import LEDGER_COLUMNS, ledger_import
 from reports import documents, textgrid
 from reports.figures import Period
+from tabular.tables import read_table
 from tests.relief.conftest import HUANG, LIANG, ledger_row, write_csv, write_xlsx
-from unions.tabular import read_table
 
 WITH_DATE = [*LEDGER_COLUMNS, "批准日期"]
 

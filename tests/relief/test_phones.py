@@ -12,9 +12,9 @@ from relief import services
 from relief.models import Worker
 from relief.phones import clean_phone_number
 from relief.services.worker_import import WORKER_COLUMNS, workers_import
+from tabular.tables import Table
 from tests.factories import WorkerFactory, file_case, make_id_number
 from tests.relief.test_views import intake_post
-from unions.tabular import Table
 
 ACCEPTED = [
     ("13912345678", "13912345678"),

@@ -485,7 +485,7 @@ def test_the_form_never_shows_stored_full_numbers_and_keeps_them(client, people)
 
 def test_a_worker_import_does_not_name_a_worker_held_elsewhere(people, dl_worker):
     from relief.services.worker_import import WORKER_COLUMNS, workers_import
-    from unions.tabular import Table
+    from tabular.tables import Table
 
     table = Table(
         headers=list(WORKER_COLUMNS),
@@ -509,8 +509,8 @@ def test_a_worker_import_does_not_name_a_worker_held_elsewhere(people, dl_worker
 
 def test_a_ledger_import_does_not_name_a_worker_held_elsewhere(people, dl_worker):
     from relief.services.ledger import LEDGER_COLUMNS, ledger_import
+    from tabular.tables import Table
     from tests.relief.conftest import ledger_row
-    from unions.tabular import Table
 
     row = ledger_row(姓名="张三", 身份证号=dl_worker.id_number)
     table = Table(headers=list(LEDGER_COLUMNS), rows=[(2, row)])

@@ -74,9 +74,9 @@ def test_a_ledger_import_comes_back_out_of_the_export_unchanged(tree, people, tm
     from decimal import Decimal
 
     from relief.services.ledger import ledger_import
+    from tabular.tables import read_table
     from tests.relief.conftest import good_rows, write_csv
     from unions.models import Union
-    from unions.tabular import read_table
 
     result = ledger_import(
         table=read_table(write_csv(tmp_path, good_rows())), user=people.root, file_name="l.csv"

@@ -72,3 +72,50 @@ def test_a_failed_render_marks_the_job(client, people, payouts, background, monk
     assert job.status == JobStatus.FAILED
     assert "no fonts" in job.error
     assert not job.file_path.exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_large_ledger_export_is_written_by_the_worker_and_logged_when_downloaded(
+    client, people, payouts, settings, tmp_path, fmt
+):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from privacy.models import AccessLog
+
+    settings.EXPORTS_DIRECT_MAX_ROWS = 2  # XQ has 3 payouts in 2023: to the background
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(people.erin)
+    response = client.post(
+        reverse("reports:ledger"),
+        {"unit": "XQ", "year": 2023, "format": fmt, "full_id_numbers": "on"},
+    )
+    job = ReportJob.objects.get()
+    assert response["Location"] == reverse("reports:job", args=[job.pk])
+    assert (job.kind, job.rows_total, job.extension) == ("ledger_export", 3, fmt)
+    assert not AccessLog.objects.exists()  # nothing has left yet
+
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    assert (job.rows_done, job.percent) == (3, 100)
+    page = client.get(reverse("reports:job", args=[job.pk])).content.decode()
+    assert "下载文件" in page or "Download the file" in page
+    download = client.get(reverse("reports:job_download", args=[job.pk]))
+    assert download.status_code == 200
+    assert (
+        download["Content-Disposition"].endswith(f'.{fmt}"')
+        or f".{fmt}" in download["Content-Disposition"]
+    )
+    data = b"".join(download.streaming_content)
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    else:
+        rows = [list(r) for r in load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True)]
+    assert len(rows) == 4 and payouts.w1.id_number in {r[1] for r in rows}
+    entry = AccessLog.objects.get()
+    assert (entry.user, entry.kind) == (people.erin, "full_export")
+    assert entry.detail.endswith(f"{fmt}, 3 rows")

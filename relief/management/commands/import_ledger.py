@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from config.commands import ProjectCommand, unreadable_file
 from relief.services.import_once import AlreadyImported, file_digest, import_file_once
 from relief.services.ledger import ledger_import, may_import
-from unions.tabular import TableError, read_table
+from tabular.tables import TableError, read_table
 
 
 class Command(ProjectCommand):

@@ -3,8 +3,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from config.commands import ProjectCommand, unreadable_file
+from tabular.tables import TableError
 from unions.importing import import_unions
-from unions.tabular import TableError
 
 
 class Command(ProjectCommand):

@@ -1,8 +1,10 @@
-"""Read a CSV or XLSX file into header + rows, with spreadsheet row numbers.
+"""Read a CSV, XLSX or ODS file into header + rows, with spreadsheet row numbers.
 
 Used by every import (unions, workers, households, the historical ledger), from the command
 line and from the admin. The file as a whole is checked first: known extension, not empty, not
-too large, and content that really is what the extension says.
+too large, and content that really is what the extension says. Workbooks are bounded by
+tabular.precheck and then read by python-calamine (Rust's calamine); CSV by the standard
+library, as it is decoded.
 """
 
 import csv
@@ -13,10 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import python_calamine
 from django.utils.translation import gettext as _
 
-from unions import xlsx
-from unions.xlsx import Limits, XlsxError, XlsxLimit, check_time, read_first_sheet, rows_limit
+from tabular import precheck
+from tabular.formulas import FORMULA_STARTS
+from tabular.precheck import Limits, WorkbookError, WorkbookLimit, check_time, rows_limit
 
 # Every file is bounded before and while it is parsed, so that a small hostile file is refused
 # in well under a second instead of costing minutes or gigabytes. A 10,000-row ledger is about
@@ -27,29 +31,31 @@ MAX_COLUMNS = 64
 # One CSV record (a row, quoted line breaks included): bounds the cells one row can hold.
 MAX_ROW_CHARS = 1_000_000
 # Wall-clock budget for reading one file: hostile files are refused by the limits above in
-# milliseconds; this is the backstop. A 10,000-row XLSX reads in about 1-2 s (4 s on a loaded
-# 2-core machine), so the largest file allowed (50,000 rows) stays well within it.
+# milliseconds; this is the backstop. A 10,000-row XLSX reads in about 0.3 s (bench/RESULTS.md),
+# so the largest file allowed (50,000 rows) stays well within it on a loaded machine.
 READ_SECONDS = 20
-SUFFIXES = (".csv", ".xlsx")
+SUFFIXES = (".csv", ".xlsx", ".ods")
+WORKBOOK_SUFFIXES = (".xlsx", ".ods")
 ZIP_MAGIC = b"PK\x03\x04"
-# Formula-injection guard added on export ("'=..."): taken off again on import.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralize(value):
-    """THE formula guard for every spreadsheet or CSV cell the project writes.
-
-    A text cell a spreadsheet would run as a formula (= + - @, or a tab or carriage return
-    before one) gets a leading apostrophe; _cell_text takes it off again on import. Only
-    text: numbers and dates stay typed (a negative amount is a number, not a formula).
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 class TableError(Exception):
     """The file as a whole cannot be read (wrong type, no header, bad encoding, too big)."""
+
+
+@dataclass
+class RowError:
+    """One problem in one cell (or, column "", one row) of an imported file."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self):
+        where = _("row %(row)d") % {"row": self.row}
+        if self.column:
+            where += f" [{self.column}]"
+        return f"{where}: {self.message}"
 
 
 @dataclass
@@ -63,8 +69,14 @@ def _cell_text(value) -> object:
     # Keep dates and numbers typed (callers parse them); everything else becomes stripped text.
     if value is None:
         return ""
+    if isinstance(value, float) and value.is_integer():
+        # calamine gives every number as a float; whole numbers read back as the int they
+        # were typed as (codes, counts). 4.40605E+17 stays a number: an ID number refuses it.
+        return int(value)
     if isinstance(value, (dt.date, dt.datetime, Decimal, int, float)):
         return value
+    if isinstance(value, (dt.time, dt.timedelta)):
+        return str(value)  # a time of day or a duration: no import column takes one
     text = str(value).strip()
     if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS:
         text = text[1:]
@@ -83,7 +95,7 @@ def check_suffix(name: str) -> str:
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise TableError(
-            _("Unsupported file type %(suffix)s: use .csv or .xlsx.")
+            _("Unsupported file type %(suffix)s: use .csv, .xlsx or .ods.")
             % {"suffix": suffix or "(none)"}
         )
     return suffix
@@ -109,6 +121,14 @@ def check_content(data: bytes, name: str) -> str:
             _("%(name)s is not an Excel (.xlsx) workbook: its content does not match its name.")
             % {"name": Path(name).name}
         )
+    if suffix == ".ods" and not is_zip:
+        raise TableError(
+            _(
+                "%(name)s is not an OpenDocument (.ods) spreadsheet: its content does not match "
+                "its name."
+            )
+            % {"name": Path(name).name}
+        )
     if suffix == ".csv" and (is_zip or b"\x00" in data[:4096]):
         raise TableError(
             _("%(name)s is not a CSV text file: its content does not match its name.")
@@ -123,9 +143,9 @@ def read_table_bytes(data: bytes, name: str) -> Table:
         max_rows=MAX_ROWS,
         max_columns=MAX_COLUMNS,
         deadline=time.monotonic() + READ_SECONDS,
-        max_unpacked=xlsx.MAX_UNPACKED_BYTES,
+        max_unpacked=precheck.MAX_UNPACKED_BYTES,
     )
-    raw_rows = _read_csv(data, limits) if suffix == ".csv" else _read_xlsx(data, limits)
+    raw_rows = _read_csv(data, limits) if suffix == ".csv" else _read_workbook(data, suffix, limits)
     if not raw_rows:
         raise TableError(_("The file is empty: row 1 must hold the column headers."))
     headers = [str(h).strip() if h is not None else "" for h in raw_rows[0]]
@@ -202,21 +222,66 @@ def _csv_rows(lines: _Lines, limits: Limits) -> list[list]:
             rows.append(row)
             try:
                 check_time(limits)
-            except XlsxLimit as exc:
+            except WorkbookLimit as exc:
                 raise TableError(str(exc)) from None
     except csv.Error as exc:
         raise TableError(_("Cannot read the CSV file: %(error)s") % {"error": exc}) from exc
 
 
-def _read_xlsx(data: bytes, limits: Limits) -> list[list]:
+def _read_workbook(data: bytes, suffix: str, limits: Limits) -> list[list]:
+    """The first sheet's rows from row 1 (leading empty rows kept: row numbers match)."""
     try:
-        return read_first_sheet(data, limits)
-    except XlsxLimit as exc:
+        precheck.check_workbook(data, suffix, limits)  # before calamine allocates anything
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = book.get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=False)
+        merged = sheet.merged_cell_ranges or []
+        check_time(limits)
+    except WorkbookLimit as exc:
         raise TableError(str(exc)) from exc
-    except XlsxError as exc:
+    except (WorkbookError, python_calamine.CalamineError) as exc:
         raise TableError(
-            _("Cannot open the spreadsheet: it is damaged or not an .xlsx workbook.")
+            _("Cannot open the spreadsheet: it is damaged or not an .xlsx or .ods workbook.")
         ) from exc
+    _check_merged(merged)
+    return rows
+
+
+def _check_merged(merged) -> None:
+    """Merged cells keep their value in the first cell only: the others would read as blank.
+
+    A title merged across row 1, a header spanning two columns, or a union name merged down
+    several rows would each be read wrongly, so the file is refused with the range to unmerge.
+    """
+    ranges = sorted(((r0, c0), (r1, c1)) for (r0, c0), (r1, c1) in merged if (r0, c0) != (r1, c1))
+    if not ranges:
+        return
+    (r0, c0), (r1, c1) = ranges[0]
+    where = f"{_letters(c0)}{r0 + 1}:{_letters(c1)}{r1 + 1}"
+    if r0 == 0:
+        raise TableError(
+            _(
+                "Row 1 has merged cells (%(range)s): row 1 must hold one column header per "
+                "column. Delete any title row above the headers and unmerge the cells."
+            )
+            % {"range": where}
+        )
+    raise TableError(
+        _(
+            "Cells %(range)s are merged: every row needs its own value in each cell. Unmerge "
+            "them and fill in each row."
+        )
+        % {"range": where}
+    )
+
+
+def _letters(column: int) -> str:
+    letters = ""
+    column += 1
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def require_columns(table: Table, columns: list[str]) -> list[str]:

@@ -17,7 +17,7 @@ from relief import workflow as wf
 from relief.admin.base import NotFoundOutsideScope, has_role
 from relief.admin_search import TokenSearchMixin
 from relief.conflicts import handle_conflicts
-from relief.forms_funds import (
+from relief.forms.funds import (
     BatchForm,
     CampaignForm,
     CollectionForm,
