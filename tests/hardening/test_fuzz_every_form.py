@@ -76,6 +76,7 @@ from relief import services
 from relief.idempotency import FIELD as KEY
 from relief.models import Application, Disbursement, PaymentBatch, Worker
 from reports import pdf
+from tabular.tables import TableError
 from tests.factories import WorkerFactory, case_in_state, make_id_number, tiny_png
 from tests.hardening.test_fuzz_inputs import form_value
 from tests.relief.test_views import _edit_data
@@ -83,7 +84,6 @@ from tests.security.test_url_matrix import database_state
 from unions.importing import COLUMNS as UNION_COLUMNS
 from unions.importing import import_unions
 from unions.models import Level, Union
-from unions.tabular import TableError
 
 FORM_FUZZ = settings(
     max_examples=25,
