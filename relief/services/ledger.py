@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, Case, ExpressionWrapper, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +27,7 @@ from relief.models import (
     Worker,
 )
 from relief.models.money import yuan
-from relief.services.ledger_write import write_ledger
+from relief.services.ledger_write import prepare_ledger, write_ledger
 from relief.services.tabular import (
     CellError,
     RowError,
@@ -109,10 +109,12 @@ def may_import(user) -> bool:
     return user.is_active and (user.is_superuser or user.role in IMPORTING_ROLES)
 
 
-def ledger_import(*, table: Table, user, file_name: str, dry_run: bool = False):
+def ledger_import(*, table: Table, user, file_name: str, dry_run: bool = False, claim=None):
     """Check every row of `table`; unless `dry_run` or any error, write them all.
 
-    Scoped: each row's 基层工会 must lie in `user`'s subtree (superusers: anywhere).
+    Scoped: each row's 基层工会 must lie in `user`'s subtree (superusers: anywhere). The rows
+    are checked outside any transaction, then written in one; `claim` (import_once's key for
+    the file) runs first inside it.
     """
     if not may_import(user):
         raise NotAllowed(_("Only town reviewers, district officers and administrators import."))
@@ -139,15 +141,44 @@ def ledger_import(*, table: Table, user, file_name: str, dry_run: bool = False):
     result.total_paid = sum((r.paid_amount for r in result.parsed), Decimal("0"))
     if result.errors or dry_run:
         return result
-    try:
-        with transaction.atomic():
-            write_ledger(result.parsed, existing, user, file_name)
-    except IntegrityError:
-        # Someone filed or imported the same workers or cases between the check and the write.
-        result.errors.append(
-            RowError(1, "", _("The data changed while importing; nothing was written. Try again."))
-        )
+    prepared = prepare_ledger(result.parsed, existing, user, file_name)
+    with transaction.atomic():
+        if claim is not None:
+            claim()
+        if connection.vendor == "sqlite" and _changed_meanwhile(result.parsed, existing, user):
+            # Checked outside the write lock: whatever was filed or imported since for these
+            # workers is checked again here, under it (one query per 500 ID numbers).
+            _changed(result)
+            transaction.set_rollback(True)
+            return result
+        try:
+            with transaction.atomic():
+                write_ledger(prepared, user, file_name)
+        except IntegrityError:
+            # Someone filed or imported the same workers or cases between the check and the
+            # write (PostgreSQL: the checks hold no lock, the constraints decide).
+            _changed(result)
+            transaction.set_rollback(True)
     return result
+
+
+def _changed(result) -> None:
+    result.errors.append(
+        RowError(1, "", _("The data changed while importing; nothing was written. Try again."))
+    )
+
+
+def _changed_meanwhile(rows, existing, user) -> bool:
+    """Any of these ID numbers filed, or a case of theirs added, since the rows were checked."""
+    now = _existing_workers({r.id_number for r in rows}, user)
+    if now != existing:
+        return True
+    errors: list[RowError] = []
+    _check_across_rows(rows, now, errors)
+    return bool(errors)
+
+
+ledger_import.claims_in_its_write = True
 
 
 class _RowParser:

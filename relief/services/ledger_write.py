@@ -10,12 +10,17 @@ briefly (issue 12, finding 5): first everything that no payout of another case t
 of them) and the accounts' history income, without locking any account; then the payouts,
 whose trigger locks the accounts as their COPY ends, the accounts' totals, and the commit. A
 payout recorded meanwhile waits for that end only (at most 0.6 s for 10,000 rows on a loaded
-machine, bench/bench_import_payouts.py), not for the whole write. SQLite has one write lock
-for the whole transaction either way.
+machine, bench/bench_import_payouts.py), not for the whole write.
+
+SQLite has one write lock for the whole database, held from BEGIN (IMMEDIATE) to COMMIT, so
+there everything that needs no write is done before the transaction (prepare_ledger: rows
+built and converted, statements made, relief.services.bulk.SqliteRows) and the write itself
+is ids, references and one executemany per table (bench/bench_sqlite_lock_window.py).
 """
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection
@@ -34,6 +39,7 @@ from relief.models import (
     Worker,
 )
 from relief.services.bulk import (
+    SqliteRows,
     bulk_insert,
     check_foreign_keys_now,
     defer_foreign_keys,
@@ -45,56 +51,69 @@ from unions.models import Union
 HISTORY_NOTE = "历史台账导入（%(file)s）：导入的历史发放"
 
 
-def write_ledger(rows: list, existing: dict[str, dict], user, file_name: str) -> None:
-    source = f"import:{file_name}"[:200]
+@dataclass
+class PreparedLedger:
+    """What write_ledger needs, made before the write transaction (no database writes)."""
+
+    rows: list
+    existing: dict[str, dict]
+    new_workers: dict
+    now: dt.datetime
+    # SQLite: every table's rows converted, keys to rows not written yet left for the write.
+    sqlite: dict | None = None
+
+
+def prepare_ledger(rows: list, existing: dict[str, dict], user, file_name: str) -> PreparedLedger:
     now = timezone.now()
     rows = sorted(rows, key=lambda r: (r.application_date, r.row))
     # Workers: the first (earliest) row of a new ID number gives the holding union.
-    worker_pk = {n: w["pk"] for n, w in existing.items()}
     new_workers: dict = {}
     for r in rows:
-        if r.id_number not in worker_pk:
+        if r.id_number not in existing:
             new_workers.setdefault(r.id_number, r)
-    worker_ids = bulk_insert(
-        Worker,
-        [
-            {
-                "name": r.name,
-                "id_number": r.id_number,
-                "union_id": r.union.pk,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for r in new_workers.values()
-        ],
-    )
+    prepared = PreparedLedger(rows, existing, new_workers, now)
+    if connection.vendor == "sqlite":
+        source = _source(file_name)
+        ids = [None] * len(rows)
+        prepared.sqlite = {
+            "workers": SqliteRows(Worker, [_worker_row(r, now) for r in new_workers.values()]),
+            "cases": SqliteRows(
+                Application,
+                [_case_row(r, None, None, user, now) for r in rows],
+                later=("reference", "worker_id"),
+            ),
+            "categories": SqliteRows(
+                Application.categories.through,
+                [{"hardshipcategory_id": c.pk} for r in rows for c in r.categories],
+                later=("application_id",),
+            ),
+            "payouts": SqliteRows(
+                Disbursement,
+                _payout_rows(rows, ids, user, now),
+                later=("application_id",),
+            ),
+            "audit": SqliteRows(
+                AuditEntry,
+                _audit_entries(rows, new_workers, defaultdict(int), ids, ids, user, source, now),
+                later=("worker_id", "application_id", "disbursement_id"),
+            ),
+        }
+    return prepared
+
+
+def write_ledger(prepared: PreparedLedger, user, file_name: str) -> None:
+    if prepared.sqlite is not None:
+        _write_sqlite(prepared, user, file_name)
+        return
+    rows, new_workers, now = prepared.rows, prepared.new_workers, prepared.now
+    source = _source(file_name)
+    worker_pk = {n: w["pk"] for n, w in prepared.existing.items()}
+    worker_ids = bulk_insert(Worker, [_worker_row(r, now) for r in new_workers.values()])
     worker_pk.update(zip(new_workers, worker_ids, strict=True))
     references = _references(rows)
     application_ids = bulk_insert(
         Application,
-        [
-            {
-                "reference": references[r.row],
-                "worker_id": worker_pk[r.id_number],
-                "union_id": r.union.pk,
-                "narrative": r.narrative,
-                "requested_amount": r.approved_amount,
-                "recommended_amount": r.approved_amount,
-                "approved_amount": r.approved_amount,
-                "paid_amount": r.paid_amount,
-                "policy_id": r.policy.pk,
-                "application_date": r.application_date,
-                # Historical cases land directly in their final state; the audit entry below
-                # records that they were imported, by whom and from which file.
-                "state": wf.S_DISBURSED,
-                "created_by_id": user.pk,
-                "created_at": now,
-                "updated_at": now,
-                "disbursed_at": timezone.make_aware(dt.datetime.combine(r.paid_on, dt.time())),
-                "approved_at": _approved_at(r),
-            }
-            for r in rows
-        ],
+        [_case_row(r, references[r.row], worker_pk[r.id_number], user, now) for r in rows],
     )
     bulk_insert(
         Application.categories.through,
@@ -105,7 +124,90 @@ def write_ledger(rows: list, existing: dict[str, dict], user, file_name: str) ->
         ],
         want_ids=False,
     )
-    payout_rows = [
+    payout_rows = _payout_rows(rows, application_ids, user, now)
+    # PostgreSQL: the payouts' ids now, so their audit entries go in before the locks.
+    payout_ids = reserve_ids(Disbursement, len(payout_rows))
+    entries = _audit_entries(
+        rows, new_workers, worker_pk, application_ids, payout_ids, user, source, now
+    )
+    bulk_insert(AuditEntry, entries, want_ids=False)
+    # Foreign keys are checked now, outside the locks, and from here on as each statement
+    # ends: the payouts' as their COPY ends, before its statement trigger locks the
+    # accounts. Keys to payouts (not written yet) and to fund accounts wait for the
+    # commit: a key check takes a share lock on the account, which would hold off every
+    # payout from it as long as the import's own lock.
+    check_foreign_keys_now(except_to=[Disbursement, FundAccount])
+    totals, first_paid = _fund_totals(rows)
+    account_ids = _fund_history(totals, first_paid, user, file_name)
+    # Phase two. PostgreSQL: the payout trigger locks the accounts at the end of this COPY,
+    # and they stay locked until the commit that follows.
+    bulk_insert(Disbursement, payout_rows, ids=payout_ids)
+    _add_to_accounts(totals, account_ids)
+    defer_foreign_keys()
+
+
+def _write_sqlite(prepared: PreparedLedger, user, file_name: str) -> None:
+    """Inside the one write lock: ids, references, then executemany of converted rows."""
+    rows, tables = prepared.rows, prepared.sqlite
+    worker_pk = {n: w["pk"] for n, w in prepared.existing.items()}
+    worker_pk.update(zip(prepared.new_workers, tables["workers"].insert(), strict=True))
+    references = _references(rows)
+    workers = [worker_pk[r.id_number] for r in rows]
+    application_ids = tables["cases"].insert(
+        [(references[r.row], w) for r, w in zip(rows, workers, strict=True)]
+    )
+    tables["categories"].insert(
+        [(a,) for a, r in zip(application_ids, rows, strict=True) for _c in r.categories]
+    )
+    totals, first_paid = _fund_totals(rows)
+    account_ids = _fund_history(totals, first_paid, user, file_name)
+    payout_ids = tables["payouts"].insert([(a,) for a in application_ids])
+    _add_to_accounts(totals, account_ids)
+    tables["audit"].insert(
+        [(worker_pk[n], None, None) for n in prepared.new_workers]
+        + [(w, a, p) for w, a, p in zip(workers, application_ids, payout_ids, strict=True)]
+    )
+
+
+def _source(file_name: str) -> str:
+    return f"import:{file_name}"[:200]
+
+
+def _worker_row(r, now) -> dict:
+    return {
+        "name": r.name,
+        "id_number": r.id_number,
+        "union_id": r.union.pk,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _case_row(r, reference, worker_id, user, now) -> dict:
+    return {
+        "reference": reference,
+        "worker_id": worker_id,
+        "union_id": r.union.pk,
+        "narrative": r.narrative,
+        "requested_amount": r.approved_amount,
+        "recommended_amount": r.approved_amount,
+        "approved_amount": r.approved_amount,
+        "paid_amount": r.paid_amount,
+        "policy_id": r.policy.pk,
+        "application_date": r.application_date,
+        # Historical cases land directly in their final state; the audit entry below
+        # records that they were imported, by whom and from which file.
+        "state": wf.S_DISBURSED,
+        "created_by_id": user.pk,
+        "created_at": now,
+        "updated_at": now,
+        "disbursed_at": timezone.make_aware(dt.datetime.combine(r.paid_on, dt.time())),
+        "approved_at": _approved_at(r),
+    }
+
+
+def _payout_rows(rows, application_ids, user, now) -> list[dict]:
+    return [
         {
             "application_id": a,
             "amount": r.paid_amount,
@@ -123,29 +225,11 @@ def write_ledger(rows: list, existing: dict[str, dict], user, file_name: str) ->
         }
         for a, r in zip(application_ids, rows, strict=True)
     ]
-    # PostgreSQL: the payouts' ids now, so their audit entries go in before the locks.
-    payout_ids = reserve_ids(Disbursement, len(payout_rows))
-    if payout_ids is not None:
-        _audit(rows, new_workers, worker_pk, application_ids, payout_ids, user, source, now)
-        # Foreign keys are checked now, outside the locks, and from here on as each statement
-        # ends: the payouts' as their COPY ends, before its statement trigger locks the
-        # accounts. Keys to payouts (not written yet) and to fund accounts wait for the
-        # commit: a key check takes a share lock on the account, which would hold off every
-        # payout from it as long as the import's own lock.
-        check_foreign_keys_now(except_to=[Disbursement, FundAccount])
-    totals, first_paid = _fund_totals(rows)
-    account_ids = _fund_history(totals, first_paid, user, file_name)
-    # Phase two. PostgreSQL: the payout trigger locks the accounts at the end of this COPY,
-    # and they stay locked until the commit that follows.
-    payout_ids = bulk_insert(Disbursement, payout_rows, ids=payout_ids)
-    _add_to_accounts(totals, account_ids)
-    if connection.vendor != "postgresql":
-        # SQLite serialises whole write transactions, so the order inside makes no difference.
-        _audit(rows, new_workers, worker_pk, application_ids, payout_ids, user, source, now)
-    defer_foreign_keys()
 
 
-def _audit(rows, new_workers, worker_pk, application_ids, payout_ids, user, source, now):
+def _audit_entries(
+    rows, new_workers, worker_pk, application_ids, payout_ids, user, source, now
+) -> list[dict]:
     entry = {
         "actor_id": user.pk,
         "action": "import",
@@ -192,7 +276,7 @@ def _audit(rows, new_workers, worker_pk, application_ids, payout_ids, user, sour
         }
         for a, p, r in zip(application_ids, payout_ids, rows, strict=True)
     ]
-    bulk_insert(AuditEntry, entries, want_ids=False)
+    return entries
 
 
 def _approved_at(row):

@@ -356,9 +356,9 @@ def test_a_worker_filed_between_check_and_write_means_nothing_is_written(
 
     original = ledger.write_ledger
 
-    def meanwhile(rows, existing, user, file_name):
+    def meanwhile(prepared, user, file_name):
         Worker.objects.create(name="黄丽华", id_number=HUANG, union=tree.xq_e01)
-        return original(rows, existing, user, file_name)
+        return original(prepared, user, file_name)
 
     monkeypatch.setattr(ledger, "write_ledger", meanwhile)
     result = ledger_import(
@@ -384,3 +384,62 @@ def test_the_command_refuses_an_importer_without_the_right_role(people, ledger_c
     report = run_failing(ledger_csv(good_rows()), "--user", "nobody")
     assert "No active user nobody: check the user name" in report
     assert Worker.objects.count() == 0
+
+
+def _between_check_and_write(monkeypatch, meanwhile):
+    """Run `meanwhile` after the rows were checked, before the write transaction begins."""
+    import relief.services.ledger as ledger
+
+    original = ledger.prepare_ledger
+
+    def prepare(*args):
+        meanwhile()
+        return original(*args)
+
+    monkeypatch.setattr(ledger, "prepare_ledger", prepare)
+
+
+def test_a_worker_filed_before_the_write_transaction_means_nothing_is_written(
+    people, tree, tmp_path, monkeypatch
+):
+    """The rows are checked outside the write transaction (on SQLite it holds the one write
+    lock from BEGIN); what was filed meanwhile is caught under it, nothing half-written."""
+    from tests.relief.conftest import write_csv
+
+    _between_check_and_write(
+        monkeypatch,
+        lambda: Worker.objects.create(name="黄丽华", id_number=HUANG, union=tree.xq_e01),
+    )
+    result = ledger_import(
+        table=read_table(write_csv(tmp_path, good_rows())), user=people.root, file_name="x.csv"
+    )
+    assert [e.row for e in result.errors] == [1]
+    assert "changed while importing" in result.errors[0].message
+    assert (Application.objects.count(), Worker.objects.count()) == (0, 1)
+    assert not AuditEntry.objects.filter(action="import").exists()
+
+
+def test_a_case_filed_before_the_write_transaction_is_caught_under_sqlites_lock(
+    people, tree, tmp_path, monkeypatch
+):
+    """SQLite: a case for a worker on file, same application date as a row, filed between the
+    check and the write, is found by the check run again inside the write lock. (PostgreSQL
+    checks without locks either way, as before.)"""
+    from django.db import connection
+
+    from tests.factories import WorkerFactory, file_case
+    from tests.relief.conftest import write_csv
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the re-check under SQLite's write lock")
+    worker = WorkerFactory(name="黄丽华", id_number=HUANG, union=tree.xq_s01)
+    _between_check_and_write(
+        monkeypatch,
+        lambda: file_case(people.alice, worker, application_date=dt.date(2022, 8, 15)),
+    )
+    result = ledger_import(
+        table=read_table(write_csv(tmp_path, good_rows())), user=people.root, file_name="x.csv"
+    )
+    assert [e.row for e in result.errors] == [1]
+    assert Application.objects.count() == 1
+    assert not Disbursement.objects.exists()
