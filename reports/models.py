@@ -29,8 +29,15 @@ class ReportJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("kind"), max_length=30)
     params = models.JSONField(_("parameters"), default=dict)
+    # The unit a report or ledger is about; empty for an admin export (its rows are the
+    # admin's selection, whatever the units).
     unit = models.ForeignKey(
-        "unions.Union", verbose_name=_("union"), on_delete=models.PROTECT, related_name="+"
+        "unions.Union",
+        verbose_name=_("union"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -67,7 +74,7 @@ class ReportJob(models.Model):
 
     @property
     def extension(self) -> str:
-        """pdf for reports; xlsx or csv for ledger exports (their params say which)."""
+        """pdf for reports; xlsx or csv for exports (their params say which)."""
         return self.params.get("format", "pdf")
 
     @property
