@@ -3,6 +3,7 @@ ledger (reports.admin_exports), owned by the requesting user, logged when downlo
 
 import csv
 import io
+import json
 
 import pytest
 from django.core.management import call_command
@@ -13,7 +14,8 @@ from openpyxl import load_workbook
 from privacy.models import AccessLog
 from relief.models import Application
 from relief.services.ledger import LEDGER_COLUMNS, ledger_import
-from reports.models import JobStatus, ReportJob
+from reports import admin_exports
+from reports.models import JobStatus, ReportJob, ReportJobRow
 from tabular.tables import read_table
 from tests.relief.conftest import LIANG, good_rows, write_csv
 
@@ -155,3 +157,44 @@ def test_a_user_who_lost_the_right_to_export_gets_a_failed_job(client, people, i
     job = ReportJob.objects.get()
     assert job.status == JobStatus.FAILED
     assert not job.file_path.exists()
+
+
+def test_the_job_holds_the_selected_ids_in_order_and_no_pickle(client, people, imported):
+    client.force_login(people.erin)
+    client.post(EXPORT + "?o=-1", {"format": "1", "resource": "0"})  # newest id first
+    job = ReportJob.objects.get()
+    stored = json.dumps(job.params)
+    assert set(job.params) == {"model", "resource", "format", "full", "back"}
+    assert "query" not in stored and "gAS" not in stored  # base64 of a pickle's header
+    assert not any(name == "pickle" for name in vars(admin_exports))
+    ids = list(
+        ReportJobRow.objects.filter(job=job)
+        .order_by("position")
+        .values_list("object_id", "position")
+    )
+    in_order = list(Application.objects.order_by("-pk").values_list("pk", flat=True))
+    assert ids == [(pk, i) for i, pk in enumerate(in_order)]
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    rows = read(client.get(reverse("reports:job_download", args=[job.pk])), "csv")
+    names = dict(Application.objects.values_list("pk", "worker__name"))
+    assert [r[0] for r in rows[1:]] == [names[pk] for pk in in_order]
+
+
+def test_a_case_that_left_the_users_scope_before_the_run_is_not_exported(client, people, imported):
+    client.force_login(people.carol)  # XQ: four of the five cases
+    client.post(EXPORT, {"format": "1", "resource": "0"})
+    job = ReportJob.objects.get()
+    assert job.rows_total == 4
+    elsewhere = Application.objects.get(worker__name="冯国强").union  # another town
+    moved = Application.objects.filter(union__path__startswith=people.carol.union.path).first()
+    Application.objects.filter(pk=moved.pk).update(union=elsewhere)  # setup, not a service
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    rows = read(client.get(reverse("reports:job_download", args=[job.pk])), "csv")
+    assert len(rows) == 4  # header and the three cases still in XQ
+    written = {(r[0], r[5]) for r in rows[1:]}
+    assert (moved.worker.name, str(moved.application_date)) not in written
+    assert "冯国强" not in str(rows)
