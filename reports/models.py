@@ -29,8 +29,15 @@ class ReportJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("kind"), max_length=30)
     params = models.JSONField(_("parameters"), default=dict)
+    # The unit a report or ledger is about; empty for an admin export (its rows are the
+    # admin's selection, whatever the units).
     unit = models.ForeignKey(
-        "unions.Union", verbose_name=_("union"), on_delete=models.PROTECT, related_name="+"
+        "unions.Union",
+        verbose_name=_("union"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -67,7 +74,7 @@ class ReportJob(models.Model):
 
     @property
     def extension(self) -> str:
-        """pdf for reports; xlsx or csv for ledger exports (their params say which)."""
+        """pdf for reports; xlsx or csv for exports (their params say which)."""
         return self.params.get("format", "pdf")
 
     @property
@@ -81,3 +88,26 @@ class ReportJob(models.Model):
     @property
     def file_name(self) -> str:
         return f"{self.title}.{self.extension}"
+
+
+class ReportJobRow(models.Model):
+    """One selected row of an admin export job (reports.admin_exports), in export order.
+
+    The selection is kept as primary keys in a table rather than in the job's params: an
+    export may hold every case of the district (300,000 ids, a few MB of JSON that each poll
+    of the job page would read), and the worker joins to this table to read the rows in
+    order, in chunks, without a 300,000-parameter IN (...).
+    """
+
+    job = models.ForeignKey(ReportJob, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+    object_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "position"], name="reportjobrow_job_position")
+        ]
+        indexes = [models.Index(fields=["job", "object_id"], name="reportjobrow_job_object")]
+
+    def __str__(self):
+        return f"{self.job_id} #{self.position}: {self.object_id}"

@@ -1,13 +1,14 @@
-"""Background generation of long reports and large ledger exports (django-tasks, database
-backend).
+"""Background generation of long reports and large exports (django-tasks, database backend).
 
 The view creates a ReportJob and enqueues `generate_payout_report` or
-`generate_ledger_export`; a worker started with
+`generate_ledger_export` (the admin's large exports: reports.admin_exports); a worker started with
 `manage.py db_worker` renders it, writing its progress to the job row after each chunk so the
 page can show it, and the file where the download view finds it.
 """
 
 import logging
+from collections.abc import Callable
+from pathlib import Path
 
 from django.utils import timezone
 from django_tasks import task
@@ -34,11 +35,7 @@ def generate_payout_report(job_id: str) -> int:
         result = pdf.render_payout_report(job.unit, period, partial, progress=progress)
         partial.replace(job.file_path)
     except Exception as exc:
-        log.exception("report job %s failed", job.pk)
-        partial.unlink(missing_ok=True)
-        ReportJob.objects.filter(pk=job.pk).update(
-            status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
+        _failed(job, partial, exc)
         raise
     ReportJob.objects.filter(pk=job.pk).update(
         status=JobStatus.DONE,
@@ -58,30 +55,42 @@ def generate_ledger_export(job_id: str) -> int:
     records them in the access log when the file leaves.
     """
     job = ReportJob.objects.select_related("unit").get(pk=job_id)
+    period = Period(job.params["first_year"], job.params["last_year"])
+    full = bool(job.params.get("full"))
+
+    def write(partial: Path, progress) -> int:
+        if job.extension == "csv":
+            with open(partial, "w", encoding="utf-8", newline="") as fh:
+                return exports.write_csv(job.unit, period, fh, full=full, progress=progress)
+        return exports.write_xlsx(job.unit, period, partial, full=full, progress=progress)
+
+    return write_export(job, write)
+
+
+def write_export(job: ReportJob, write: Callable[[Path, Callable[[int], None]], int]) -> int:
+    """Run `write(partial_path, progress)`; the file appears under its name only when whole."""
     ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
 
     def progress(done: int) -> None:
         ReportJob.objects.filter(pk=job.pk).update(rows_done=done)
 
-    period = Period(job.params["first_year"], job.params["last_year"])
-    full = bool(job.params.get("full"))
     job.file_path.parent.mkdir(parents=True, exist_ok=True)
     partial = job.file_path.with_suffix(".part")
     try:
-        if job.extension == "csv":
-            with open(partial, "w", encoding="utf-8", newline="") as fh:
-                rows = exports.write_csv(job.unit, period, fh, full=full, progress=progress)
-        else:
-            rows = exports.write_xlsx(job.unit, period, partial, full=full, progress=progress)
+        rows = write(partial, progress)
         partial.replace(job.file_path)
     except Exception as exc:
-        log.exception("export job %s failed", job.pk)
-        partial.unlink(missing_ok=True)
-        ReportJob.objects.filter(pk=job.pk).update(
-            status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
+        _failed(job, partial, exc)
         raise
     ReportJob.objects.filter(pk=job.pk).update(
         status=JobStatus.DONE, rows_done=rows, rows_total=rows, finished_at=timezone.now()
     )
     return rows
+
+
+def _failed(job: ReportJob, partial: Path, exc: Exception) -> None:
+    log.exception("report job %s failed", job.pk)
+    partial.unlink(missing_ok=True)
+    ReportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+    )

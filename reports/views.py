@@ -162,12 +162,16 @@ def job_download(request, pk):
     if job.status != JobStatus.DONE or not job.file_path.exists():
         raise Http404
     if job.params.get("full"):
-        # A ledger with full ID numbers: logged each time the file leaves, before it does.
+        # A file with full ID numbers: logged each time it leaves, before it does.
+        if job.unit is None:  # an admin export (reports.admin_exports)
+            detail = f"admin {job.params['model']}: {job.title} {job.extension}"
+        else:
+            detail = f"ledger {job.unit.code} {job.title} {job.extension}"
         privacy_access.record(
             request,
             AccessKind.FULL_EXPORT,
             obj=job.unit,
-            detail=f"ledger {job.unit.code} {job.title} {job.extension}, {job.rows_total} rows",
+            detail=f"{detail}, {job.rows_total} rows",
         )
     return FileResponse(
         open(job.file_path, "rb"),  # FileResponse closes it

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import tablib
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -514,6 +515,7 @@ class ServiceImportExportMixin(ImportExportMixin):
     import_resource_classes: list = []
     export_resource_classes: list = []
     actions = ["export_xlsx", "export_csv"]
+    export_widths = WIDTHS
 
     @property
     def import_formats(self):
@@ -554,9 +556,17 @@ class ServiceImportExportMixin(ImportExportMixin):
 
     def _stream_export(self, request, queryset, resource_class, file_format):
         """CSV sent as it is written; XLSX written in constant memory to a temporary file
-        and sent from there (tabular.writers). The access log is written first."""
+        and sent from there (tabular.writers). The access log is written first.
+
+        Above EXPORTS_DIRECT_MAX_ROWS rows nothing is written here: the export becomes a
+        background job like the reports page's ledger, and the user is sent to its page."""
         resource = resource_class(user=request.user)
-        self.record_export(request, resource_class, resource.count(queryset))
+        rows_total = resource.count(queryset)
+        if rows_total > settings.EXPORTS_DIRECT_MAX_ROWS:
+            return self._background_export(
+                request, queryset, resource_class, file_format, rows_total
+            )
+        self.record_export(request, resource_class, rows_total)
         rows = resource.neutral_rows(queryset)
         if file_format.get_extension() == "csv":
             response = StreamingHttpResponse(
@@ -575,6 +585,25 @@ class ServiceImportExportMixin(ImportExportMixin):
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         post_export.send(sender=None, model=self.model)
         return response
+
+    def _background_export(self, request, queryset, resource_class, file_format, rows):
+        # The job model, its worker and its pages belong to reports (what leaves the
+        # system); imported here, when needed, so relief's modules load without reports.
+        from reports import admin_exports
+
+        job = admin_exports.start(
+            request, self, queryset, resource_class, file_format.get_extension(), rows
+        )
+        messages.info(
+            request,
+            _(
+                "The export (%(rows)s rows) is being prepared in the background. This page "
+                "shows its progress and the download link when it is ready; it also stays "
+                "listed under Reports → Your recent reports."
+            )
+            % {"rows": rows},
+        )
+        return HttpResponseRedirect(reverse("reports:job", args=[job.pk]))
 
     def has_import_permission(self, request):
         return bool(self.import_resource_classes) and may_import(request.user)

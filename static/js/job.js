@@ -8,7 +8,11 @@
       document.getElementById("job-status").textContent = d.status_label;
       document.getElementById("job-progress").value = d.percent;
       document.getElementById("job-rows").textContent = d.rows_done;
-      if (d.ready) { document.getElementById("job-download").hidden = false; }
+      if (d.ready) {
+        document.getElementById("job-download").hidden = false;
+        var preparing = document.getElementById("job-preparing");
+        if (preparing) { preparing.hidden = true; }
+      }
       else if (d.status !== "failed") { setTimeout(poll, 1500); }
       else { location.reload(); }
     });
