@@ -86,7 +86,7 @@ if admin.site.is_registered(DBTaskResult):
 
 
 @admin.register(DBTaskResult)
-class TaskResultAdmin(NotFoundOutsideScope, DBTaskResultAdmin):
+class TaskResultAdmin(NotFoundOutsideScope, TokenSearchMixin, DBTaskResultAdmin):
     list_display = ["task_label", "status", "enqueued_at", "started_at", "finished_at"]
     list_filter = ["status"]
 
