@@ -104,6 +104,8 @@ class ReportJobRow(models.Model):
     object_id = models.BigIntegerField()
 
     class Meta:
+        verbose_name = _("selected row of an export job")
+        verbose_name_plural = _("selected rows of export jobs")
         constraints = [
             models.UniqueConstraint(fields=["job", "position"], name="reportjobrow_job_position")
         ]

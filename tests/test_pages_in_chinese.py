@@ -37,6 +37,8 @@ LATIN = {
     "CSV",
     "XLSX",
     "xlsx",
+    "ods",
+    "ODS",
     "csv",
     "pdf",
     "HEIC",

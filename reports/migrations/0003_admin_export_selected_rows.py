@@ -20,6 +20,8 @@ class Migration(migrations.Migration):
                 ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='reports.reportjob')),
             ],
             options={
+                'verbose_name': 'selected row of an export job',
+                'verbose_name_plural': 'selected rows of export jobs',
                 'indexes': [models.Index(fields=['job', 'object_id'], name='reportjobrow_job_object')],
                 'constraints': [models.UniqueConstraint(fields=('job', 'position'), name='reportjobrow_job_position')],
             },
