@@ -122,8 +122,14 @@ def render_case(request, application, *, attachment_form=None, status=200):
         if application.state == wf.S_DRAFT and actions["edit"]
         else [],
         "any_action": any(actions.values()),
+        # The site's upload is the caseworkers' (relief.views.attachments); a reviewer adds
+        # files in the admin or with the photos of a home visit, so no form that would 403.
         "attachment_form": attachment_form
-        or (AttachmentForm(prefix="attach", require_file=True) if actions["attach"] else None),
+        or (
+            AttachmentForm(prefix="attach", require_file=True)
+            if actions["attach"] and is_caseworker(request.user)
+            else None
+        ),
         "admin_url": reverse("admin:relief_application_change", args=[application.pk])
         if request.user.is_staff
         else "",

@@ -179,3 +179,15 @@ def test_a_stale_form_is_refused_with_who_changed_the_case(client, people):
     assert response.status_code == 400
     assert "母亲卧床" in response.content.decode()
     assert not HomeVisit.objects.filter(application=app).exists()
+
+
+def test_the_site_case_page_offers_uploads_only_to_whom_may_post_them(client, people):
+    """The site's 添加附件 posts to a caseworkers' view: a town reviewer was shown the form and
+    got 403 on sending it; the reviewer attaches in the admin or with a visit's photos."""
+    app = in_state(people, "submitted")
+    page = reverse("relief:case_detail", args=[app.pk])
+    add = reverse("relief:attachment_add", args=[app.pk])
+    client.force_login(people.carol)
+    assert add not in client.get(page).content.decode()
+    client.force_login(people.alice)
+    assert add in client.get(page).content.decode()
