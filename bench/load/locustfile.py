@@ -266,7 +266,14 @@ class Scenario(HttpUser):
     # -- the forms ---------------------------------------------------------------------------
 
     def admin_payout(self, scenario, case, amount, *, source="district", year="", sync=True):
-        page = self.client.get("/admin/relief/disbursement/add/", name=f"{scenario}: form").text
+        # Opened from the case, the form offers that case's town's accounts ("town:source:year");
+        # the scenario names its account rather than taking the form's default (the oldest
+        # account that can pay), so a race on a nearly empty account stays on that account.
+        page = self.client.get(
+            f"/admin/relief/disbursement/add/?application={case}", name=f"{scenario}: form"
+        ).text
+        year = year or TODAY[:4]
+        town = re.search(r'value="(\d+):', page)
         data = {
             "csrfmiddlewaretoken": field(page, "csrfmiddlewaretoken"),
             "idempotency_key": field(page, "idempotency_key"),
@@ -274,8 +281,7 @@ class Scenario(HttpUser):
             "amount": amount,
             "paid_on": TODAY,
             "method": "bank",
-            "fund_source": source,
-            "fund_year": year,
+            "fund": f"{town.group(1)}:{source}:{year}" if town else "",
             "voucher_no": f"LOAD-{scenario}-{self.n}",
         }
         if sync:
@@ -304,7 +310,9 @@ def case_payout_values(amount) -> dict:
         "amount": amount,
         "paid_on": TODAY,
         "method": "bank",
-        "fund_source": "district",
+        # This year's district account, named: the form's default (the oldest account that can
+        # pay) would draw on the nearly empty account another scenario races on.
+        "fund": f"district:{TODAY[:4]}",
         "voucher_no": "",
         "comment": "",
     }
