@@ -19,6 +19,7 @@ class ReliefConfig(AppConfig):
         "relief.view_hardshipcategory",
         "relief.view_reviewmeeting",
         "relief.view_reviewdecision",
+        "relief.view_workingdaycorrection",
     ]
     # Money (relief.admin.funds): the services check roles again; these only open the pages.
     _funds_reading = [
@@ -55,6 +56,10 @@ class ReliefConfig(AppConfig):
             *_funds_reading,
             *_district_funds,
             "relief.view_full_id_number",
+            # The district keeps the working-day calendar (announced holidays, 调休).
+            "relief.add_workingdaycorrection",
+            "relief.change_workingdaycorrection",
+            "relief.delete_workingdaycorrection",
         ],
     }
 

@@ -2,10 +2,13 @@
 
 from django.contrib import admin
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from relief.admin.base import NotFoundOutsideScope, ReadOnlyAdmin
 from relief.admin_search import TokenSearchMixin
-from relief.models import AuditEntry, HardshipCategory, Policy
+from relief.models import AuditEntry, HardshipCategory, Policy, WorkingDayCorrection
+from relief.workdays import package_years, year_is_known
 from unions.admin_words import NoLinkRowsOnDelete
 from unions.selectors import scope_q
 
@@ -38,6 +41,9 @@ class PolicyAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
         "max_per_payout",
         "max_per_worker_year",
         "one_per_category_per_year",
+        "review_workdays",
+        "approval_workdays",
+        "payment_workdays",
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -64,3 +70,45 @@ class HardshipCategoryAdmin(
 ):
     list_display = ["name", "order", "is_active"]
     list_editable = ["order", "is_active"]
+
+
+@admin.register(WorkingDayCorrection)
+class WorkingDayCorrectionAdmin(NoLinkRowsOnDelete, admin.ModelAdmin):
+    """The national calendar is one for everybody: no union scope; the district edits it."""
+
+    list_display = ["day", "weekday", "is_workday", "reason", "changed_by", "changed_at"]
+    list_filter = ["is_workday"]
+    date_hierarchy = "day"
+    search_fields = ["reason"]
+    change_list_template = "admin/relief/workingdaycorrection/change_list.html"
+
+    @admin.display(description=_("weekday"))
+    def weekday(self, obj):
+        return _WEEKDAYS[obj.day.weekday()]
+
+    def save_model(self, request, obj, form, change):
+        obj.changed_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def changelist_view(self, request, extra_context=None):
+        first, last = package_years()
+        this_year = timezone.localdate().year
+        missing = [year for year in (this_year, this_year + 1) if not year_is_known(year)]
+        context = {
+            "package_first": first,
+            "package_last": last,
+            "missing_years": missing,
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context=context)
+
+
+_WEEKDAYS = [
+    _("Monday"),
+    _("Tuesday"),
+    _("Wednesday"),
+    _("Thursday"),
+    _("Friday"),
+    _("Saturday"),
+    _("Sunday"),
+]

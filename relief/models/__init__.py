@@ -1,6 +1,7 @@
 from relief.models.application import Application, ApplicationState, ReferenceCounter
 from relief.models.audit import AuditEntry
 from relief.models.batches import OPEN_BATCH_STATES, BatchItem, BatchState, PaymentBatch
+from relief.models.calendar import WorkingDayCorrection
 from relief.models.disbursement import Disbursement, FundSource, PaymentMethod
 from relief.models.donations import DonationCampaign, DonationCollection, Donor
 from relief.models.funds import FundAccount, FundIncome
@@ -43,4 +44,5 @@ __all__ = [
     "ReviewDecision",
     "ReviewMeeting",
     "Worker",
+    "WorkingDayCorrection",
 ]

@@ -35,6 +35,30 @@ class Policy(models.Model):
     one_per_category_per_year = models.BooleanField(
         _("one payout per worker per category per year"), default=False
     )
+    # Time limits per step in working days (relief.workdays): flagged as overdue in the queues
+    # and the overdue report. Empty: no limit for that step. Unlike the caps they may be
+    # changed on a policy already in use: a limit decides what is flagged, not what is paid.
+    review_workdays = models.PositiveSmallIntegerField(
+        _("town review within (working days)"),
+        null=True,
+        blank=True,
+        default=10,
+        help_text=_("From submission to the town's recommendation (or return). Empty: no limit."),
+    )
+    approval_workdays = models.PositiveSmallIntegerField(
+        _("district approval within (working days)"),
+        null=True,
+        blank=True,
+        default=5,
+        help_text=_("From the town's recommendation to the district's decision."),
+    )
+    payment_workdays = models.PositiveSmallIntegerField(
+        _("payment within (working days)"),
+        null=True,
+        blank=True,
+        default=5,
+        help_text=_("From approval to the payment being recorded."),
+    )
     notes = models.TextField(_("notes"), blank=True)
 
     class Meta:
@@ -47,6 +71,13 @@ class Policy(models.Model):
                 name="policy_year_cap_positive",
                 condition=Q(max_per_worker_year__isnull=True) | Q(max_per_worker_year__gt=0),
             ),
+            *[
+                models.CheckConstraint(
+                    name=f"policy_{field}_positive",
+                    condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": 0}),
+                )
+                for field in ("review_workdays", "approval_workdays", "payment_workdays")
+            ],
         ]
 
     def __str__(self):

@@ -160,6 +160,7 @@ UNSCOPED_KINDS = {
     "group",
     "policy",
     "category",
+    "working_day",
     "task_result",
     "access_log",
     "access_attempt",
@@ -654,6 +655,20 @@ POLICY: dict[str, Entry] = {
         history=staff(OK),
         delete=staff(
             DENIED, superuser=(OK, redirect("/admin/relief/hardshipcategory/", writes=True))
+        ),
+    ),
+    # The national working-day calendar: read by the reviewers, kept by the district.
+    **admin_model(
+        "relief/workingdaycorrection",
+        "working_day",
+        changelist=staff(OK),
+        add=staff(DENIED, district=OK, superuser=OK),
+        change=staff((OK, DENIED), district=OK, superuser=OK),
+        history=staff(OK),
+        delete=staff(
+            DENIED,
+            district=(OK, redirect("/admin/relief/workingdaycorrection/", writes=True)),
+            superuser=(OK, redirect("/admin/relief/workingdaycorrection/", writes=True)),
         ),
     ),
     **superuser_only_admin(

@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tasks_db.models import DBTaskResult
 
 from relief import services
-from relief.models import AuditEntry, FundAccount, HardshipCategory, Policy
+from relief.models import AuditEntry, FundAccount, HardshipCategory, Policy, WorkingDayCorrection
 from relief.services.meetings import DecisionInput
 from reports.models import JobStatus, ReportJob
 from reports.tasks import generate_payout_report
@@ -172,6 +172,9 @@ def build_world() -> SimpleNamespace:
         "group": Group.objects.get(name="town-reviewers"),
         "policy": Policy.objects.first(),
         "category": HardshipCategory.objects.first(),
+        "working_day": WorkingDayCorrection.objects.create(
+            day=dt.date(2027, 2, 6), is_workday=True, reason="春节调休"
+        ),
         "task_result": DBTaskResult.objects.first(),
         # One access-log row (the log has no scope: only district officers read it).
         "access_log": access.record(
