@@ -14,8 +14,9 @@ machine, bench/bench_import_payouts.py), not for the whole write.
 
 SQLite has one write lock for the whole database, held from BEGIN (IMMEDIATE) to COMMIT, so
 there everything that needs no write is done before the transaction (prepare_ledger: rows
-built and converted, statements made, relief.services.bulk.SqliteRows) and the write itself
-is ids, references and one executemany per table (bench/bench_sqlite_lock_window.py).
+built, converted and staged in TEMP tables, which need no lock: relief.services.bulk.SqliteStage)
+and the write itself is ids, references and one INSERT … SELECT per table
+(bench/bench_sqlite_lock_window.py).
 """
 
 import datetime as dt
@@ -39,7 +40,7 @@ from relief.models import (
     Worker,
 )
 from relief.services.bulk import (
-    SqliteRows,
+    SqliteStage,
     bulk_insert,
     check_foreign_keys_now,
     defer_foreign_keys,
@@ -73,31 +74,7 @@ def prepare_ledger(rows: list, existing: dict[str, dict], user, file_name: str) 
             new_workers.setdefault(r.id_number, r)
     prepared = PreparedLedger(rows, existing, new_workers, now)
     if connection.vendor == "sqlite":
-        source = _source(file_name)
-        ids = [None] * len(rows)
-        prepared.sqlite = {
-            "workers": SqliteRows(Worker, [_worker_row(r, now) for r in new_workers.values()]),
-            "cases": SqliteRows(
-                Application,
-                [_case_row(r, None, None, user, now) for r in rows],
-                later=("reference", "worker_id"),
-            ),
-            "categories": SqliteRows(
-                Application.categories.through,
-                [{"hardshipcategory_id": c.pk} for r in rows for c in r.categories],
-                later=("application_id",),
-            ),
-            "payouts": SqliteRows(
-                Disbursement,
-                _payout_rows(rows, ids, user, now),
-                later=("application_id",),
-            ),
-            "audit": SqliteRows(
-                AuditEntry,
-                _audit_entries(rows, new_workers, defaultdict(int), ids, ids, user, source, now),
-                later=("worker_id", "application_id", "disbursement_id"),
-            ),
-        }
+        prepared.sqlite = _stage_sqlite(rows, existing, new_workers, user, file_name, now)
     return prepared
 
 
@@ -146,27 +123,146 @@ def write_ledger(prepared: PreparedLedger, user, file_name: str) -> None:
     defer_foreign_keys()
 
 
+# Staging columns (relief.services.bulk.SqliteStage): a row's new worker (index among the new
+# workers) or existing worker (key); its case (index among the cases); its reference's group
+# (town and year) and place in that group.
+_WORKER = "COALESCE(_worker_pk, {workers} + _worker_new)"
+_CASE = "{cases} + _case"
+_REFERENCE = (
+    "printf('%s-%d-%04d', _ref_code, _ref_year, "
+    "(SELECT first FROM temp.stage_reference_groups g WHERE g.grp = _ref_group) + _ref_offset)"
+)
+
+
+def _stage_sqlite(rows, existing, new_workers, user, file_name, now) -> dict:
+    """Every table's rows into TEMP tables, before the write lock (see _write_sqlite)."""
+    source = _source(file_name)
+    new_index = {n: i for i, n in enumerate(new_workers)}
+    groups: dict[tuple, int] = {}
+    group_sizes: list[int] = []
+    worker_keys = []
+    for index, r in enumerate(rows):
+        group = groups.setdefault((r.union.parent, r.application_date.year), len(groups))
+        if group == len(group_sizes):
+            group_sizes.append(0)
+        worker_keys.append(
+            {
+                "_worker_pk": existing[r.id_number]["pk"] if r.id_number in existing else None,
+                "_worker_new": new_index.get(r.id_number),
+                "_case": index,
+                "_ref_code": r.union.parent.code,
+                "_ref_year": r.application_date.year,
+                "_ref_group": group,
+                "_ref_offset": group_sizes[group],
+            }
+        )
+        group_sizes[group] += 1
+    ids = [None] * len(rows)
+    cases = [
+        {**_case_row(r, None, None, user, now), **keys}
+        for r, keys in zip(rows, worker_keys, strict=True)
+    ]
+    categories = [
+        {"hardshipcategory_id": c.pk, "_case": index}
+        for index, r in enumerate(rows)
+        for c in r.categories
+    ]
+    payouts = [
+        {**row, "_case": index} for index, row in enumerate(_payout_rows(rows, ids, user, now))
+    ]
+    entries = _audit_entries(rows, new_workers, defaultdict(int), ids, ids, user, source, now)
+    worker_entries = [
+        {"_worker_pk": None, "_worker_new": i, "_case": None} for i in range(len(new_workers))
+    ]
+    for entry, keys in zip(entries, worker_entries + worker_keys, strict=True):
+        entry.update({k: keys[k] for k in ("_worker_pk", "_worker_new", "_case")})
+    worker_case_keys = ("_worker_pk", "_worker_new", "_case")
+    return {
+        "totals": _fund_totals(rows),
+        "groups": list(groups),
+        "group_sizes": group_sizes,
+        "workers": SqliteStage(Worker, [_worker_row(r, now) for r in new_workers.values()]),
+        "cases": SqliteStage(
+            Application,
+            cases,
+            later={"reference": _REFERENCE, "worker_id": _WORKER},
+            keys=(*worker_case_keys, "_ref_code", "_ref_year", "_ref_group", "_ref_offset"),
+        ),
+        "categories": SqliteStage(
+            Application.categories.through,
+            categories,
+            later={"application_id": _CASE},
+            keys=("_case",),
+        ),
+        "payouts": SqliteStage(
+            Disbursement, payouts, later={"application_id": _CASE}, keys=("_case",)
+        ),
+        "audit": SqliteStage(
+            AuditEntry,
+            entries,
+            later={
+                "worker_id": _WORKER,
+                # NULL for a new worker's entry (_case is NULL there).
+                "application_id": _CASE,
+                "disbursement_id": "{payouts} + _case",
+            },
+            keys=worker_case_keys,
+        ),
+    }
+
+
+def discard(prepared: PreparedLedger) -> None:
+    """Drop what is left staged (a write refused or failed): names and ID numbers must not
+    stay in a pooled connection's TEMP tables."""
+    # (In a transaction already doomed to roll back, TEMP tables made inside it go with it.)
+    if prepared.sqlite is not None and not connection.needs_rollback:
+        for table in ("workers", "cases", "categories", "payouts", "audit"):
+            prepared.sqlite[table].drop()
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS temp.stage_reference_groups")
+
+
 def _write_sqlite(prepared: PreparedLedger, user, file_name: str) -> None:
-    """Inside the one write lock: ids, references, then executemany of converted rows."""
-    rows, tables = prepared.rows, prepared.sqlite
-    worker_pk = {n: w["pk"] for n, w in prepared.existing.items()}
-    worker_pk.update(zip(prepared.new_workers, tables["workers"].insert(), strict=True))
-    references = _references(rows)
-    workers = [worker_pk[r.id_number] for r in rows]
-    application_ids = tables["cases"].insert(
-        [(references[r.row], w) for r, w in zip(rows, workers, strict=True)]
-    )
-    tables["categories"].insert(
-        [(a,) for a, r in zip(application_ids, rows, strict=True) for _c in r.categories]
-    )
-    totals, first_paid = _fund_totals(rows)
+    """Inside the one write lock: numbers, then one INSERT … SELECT per staged table."""
+    tables = prepared.sqlite
+    _reference_groups(tables["groups"], tables["group_sizes"])
+    workers = tables["workers"].insert()
+    first_worker = workers[0] if workers else 0
+    cases = tables["cases"].insert(workers=first_worker)
+    tables["categories"].insert(cases=cases[0])
+    totals, first_paid = tables["totals"]
     account_ids = _fund_history(totals, first_paid, user, file_name)
-    payout_ids = tables["payouts"].insert([(a,) for a in application_ids])
+    payouts = tables["payouts"].insert(cases=cases[0])
     _add_to_accounts(totals, account_ids)
-    tables["audit"].insert(
-        [(worker_pk[n], None, None) for n in prepared.new_workers]
-        + [(w, a, p) for w, a, p in zip(workers, application_ids, payout_ids, strict=True)]
-    )
+    tables["audit"].insert(workers=first_worker, cases=cases[0], payouts=payouts[0])
+
+
+def _reference_groups(groups: list[tuple], sizes: list[int]) -> None:
+    """Each (town, year)'s counter moved on by its rows; the first numbers to a TEMP table."""
+    counters = {}
+    for town, year in groups:
+        counters[(town.pk, year)] = ReferenceCounter.objects.get_or_create(town=town, year=year)[
+            0
+        ].pk
+    # One UPDATE … RETURNING for all counters (SQLite 3.35+): under the lock, every query counts.
+    moves = [
+        (counters[(town.pk, year)], size) for (town, year), size in zip(groups, sizes, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE relief_referencecounter SET last = last + CASE id "  # noqa: S608 (placeholders only)
+            + "WHEN %s THEN %s " * len(moves)
+            + "END WHERE id IN ("
+            + ", ".join(["%s"] * len(moves))
+            + ") RETURNING id, last",
+            [n for move in moves for n in move] + [pk for pk, _size in moves],
+        )
+        last = dict(cursor.fetchall())
+    firsts = [(index, last[pk] - size + 1) for index, (pk, size) in enumerate(moves)]
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS temp.stage_reference_groups")
+        cursor.execute("CREATE TEMP TABLE stage_reference_groups (grp INTEGER PRIMARY KEY, first)")
+        cursor.executemany("INSERT INTO temp.stage_reference_groups VALUES (%s, %s)", firsts)
 
 
 def _source(file_name: str) -> str:
