@@ -122,6 +122,14 @@ DATABASES = {
         base_dir=BASE_DIR,
     )
 }
+# A PostgreSQL streaming replica for the figures pages and report rendering (config/replica.py);
+# the primary takes every write and every other read.
+if env_str("REPLICA_DATABASE_URL"):
+    DATABASES["replica"] = parse_database_url(
+        "REPLICA_DATABASE_URL", env_str("REPLICA_DATABASE_URL"), base_dir=BASE_DIR
+    )
+REPORTS_READ_FROM_REPLICA = "replica" in DATABASES
+DATABASE_ROUTERS = ["config.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "unions.User"

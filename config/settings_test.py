@@ -11,3 +11,9 @@ import os
 os.environ.setdefault("DEBUG", "1")
 
 from config.settings import *  # noqa: F403
+
+# A second alias standing in for a streaming replica (config/replica.py): the test database
+# itself, mirrored. Reports read from it only where a test turns REPORTS_READ_FROM_REPLICA on
+# (tests/test_replica.py), and such a test must name both databases.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+REPORTS_READ_FROM_REPLICA = False

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.utils import timezone
 from django_tasks import task
 
+from config.replica import reports_from_replica
 from reports import exports, pdf
 from reports.figures import Period
 from reports.models import JobStatus, ReportJob
@@ -32,7 +33,9 @@ def generate_payout_report(job_id: str) -> int:
     job.file_path.parent.mkdir(parents=True, exist_ok=True)
     partial = job.file_path.with_suffix(".part")
     try:
-        result = pdf.render_payout_report(job.unit, period, partial, progress=progress)
+        # The figures from the replica, if there is one; progress is written to the primary.
+        with reports_from_replica():
+            result = pdf.render_payout_report(job.unit, period, partial, progress=progress)
         partial.replace(job.file_path)
     except Exception as exc:
         _failed(job, partial, exc)

@@ -1,12 +1,13 @@
 from django.urls import path
 
+from config.replica import on_replica
 from reports import views
 
 app_name = "reports"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/", on_replica(views.dashboard), name="dashboard"),
     path("payouts/", views.payout_report, name="payout_report"),
     path("ledger/", views.ledger_export, name="ledger"),
     path("notice/", views.public_notice, name="notice"),

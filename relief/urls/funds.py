@@ -1,9 +1,10 @@
 from django.urls import path
 
+from config.replica import on_replica
 from relief.views import funds
 
 app_name = "funds"
 
 urlpatterns = [
-    path("", funds.funds, name="overview"),
+    path("", on_replica(funds.funds), name="overview"),
 ]

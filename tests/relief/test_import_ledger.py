@@ -458,7 +458,8 @@ def test_every_imported_row_is_linked_and_numbered_and_nothing_stays_staged(
 
     WorkerFactory(name="黄丽华", id_number=HUANG, union=tree.xq_e01)  # an existing worker
     ReferenceCounter.objects.create(town=tree.xq, year=2021, last=7)
-    rows = good_rows() + [
+    rows = [
+        *good_rows(),
         ledger_row(申请日期="2021-01-05", 发放日期="2021-01-20", 凭证号="PZ-2021-000"),
         ledger_row(
             姓名="冯国强",
@@ -469,7 +470,6 @@ def test_every_imported_row_is_linked_and_numbered_and_nothing_stays_staged(
             凭证号="PZ-2021-002",
         ),
     ]
-    # 梁志明 twice in 2021 is refused by the one-per-category rule only if the policy says so.
     run(ledger_csv(rows))
     cases = Application.objects.select_related("worker").order_by("application_date", "pk")
     assert cases.count() == 7
