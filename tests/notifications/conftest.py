@@ -36,7 +36,7 @@ class Receiver:
 
 def _handler(receiver):
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             length = int(self.headers.get("Content-Length", 0))
             raw = self.rfile.read(length)
             parts = urlsplit(self.path)

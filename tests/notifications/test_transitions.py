@@ -12,7 +12,7 @@ from django.db import transaction
 
 from notifications.models import Delivery, DeliveryStatus, Kind, Notification
 from relief import services
-from relief.services.meetings import DecisionInput
+from relief.services.meetings import DecisionInput, MeetingErrors
 from tests.factories import caseworker, district_officer, file_case, fund, town_reviewer, walk
 from tests.notifications.conftest import robot
 
@@ -292,10 +292,13 @@ def test_a_rolled_back_transition_tells_nobody(
     crowd, robots, receiver, immediate_tasks, django_capture_on_commit_callbacks
 ):
     app = at(crowd, "draft")
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            services.application_submit(application=app, user=crowd.alice)
-            raise RuntimeError("something later in the same request failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.application_submit(application=app, user=crowd.alice)
+        raise RuntimeError("something later in the same request failed")
     assert callbacks == []
     app.refresh_from_db()
     assert app.state == "draft"
@@ -307,7 +310,7 @@ def test_a_meeting_rolled_back_by_one_bad_decision_tells_nobody(
     crowd, robots, receiver, immediate_tasks, django_capture_on_commit_callbacks
 ):
     good, bad = at(crowd, "verified"), at(crowd, "submitted")  # bad: no home visit
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Exception):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(MeetingErrors):
         services.review_meeting_record(
             user=crowd.carol,
             meeting_date=TODAY,
