@@ -56,9 +56,8 @@ class GroupRobotForm(forms.ModelForm):
         fields = ["union", "kind", "webhook_url", "secret", "is_active"]
         help_texts = {
             "webhook_url": _(
-                "The robot's address from the group's settings (WeCom: "
-                "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…; DingTalk: "
-                "https://oapi.dingtalk.com/robot/send?access_token=…)."
+                "Copy the robot's address from the group chat's robot settings and paste it "
+                "here; only the addresses of WeCom's and DingTalk's own servers are accepted."
             ),
         }
 

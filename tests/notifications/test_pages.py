@@ -141,7 +141,7 @@ def test_a_wrong_address_is_refused_in_chinese(client, people, tree):
     response = client.post("/admin/notifications/grouprobot/add/", body)
     html = response.content.decode()
     assert response.status_code == 200 and not GroupRobot.objects.exists()
-    assert "请粘贴群设置中显示的机器人 Webhook 地址" in html
+    assert "请粘贴群设置中显示的机器人地址" in html
 
 
 def test_the_secret_is_write_only(client, people, tree):
