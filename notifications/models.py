@@ -70,7 +70,7 @@ class GroupRobot(models.Model):
         on_delete=models.CASCADE,
         related_name="group_robot",
     )
-    kind = models.CharField(_("kind"), max_length=10, choices=RobotKind.choices)
+    kind = models.CharField(_("platform"), max_length=10, choices=RobotKind.choices)
     webhook_url = models.CharField(_("webhook address"), max_length=500)
     # DingTalk's "加签" secret (SEC...); write-only in the admin.
     secret = models.CharField(_("signing secret"), max_length=200, blank=True)
