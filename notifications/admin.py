@@ -54,7 +54,7 @@ class GroupRobotForm(forms.ModelForm):
     class Meta:
         model = GroupRobot
         fields = ["union", "kind", "webhook_url", "secret", "is_active"]
-        widgets = {"webhook_url": forms.TextInput(attrs={"class": "vTextField", "size": 90})}
+        widgets = {"webhook_url": forms.TextInput(attrs={"class": "vLargeTextField"})}
         help_texts = {
             "webhook_url": _(
                 "Copy the robot's address from the group chat's robot settings and paste it "

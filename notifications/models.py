@@ -57,8 +57,8 @@ class Notification(models.Model):
 
 
 class RobotKind(models.TextChoices):
-    WECOM = "wecom", _("WeCom group robot")
-    DINGTALK = "dingtalk", _("DingTalk group robot")
+    WECOM = "wecom", _("WeCom")
+    DINGTALK = "dingtalk", _("DingTalk")
 
 
 class GroupRobot(models.Model):

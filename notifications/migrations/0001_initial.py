@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             name='GroupRobot',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('wecom', 'WeCom group robot'), ('dingtalk', 'DingTalk group robot')], max_length=10, verbose_name='platform')),
+                ('kind', models.CharField(choices=[('wecom', 'WeCom'), ('dingtalk', 'DingTalk')], max_length=10, verbose_name='platform')),
                 ('webhook_url', models.CharField(max_length=500, verbose_name='webhook address')),
                 ('secret', models.CharField(blank=True, max_length=200, verbose_name='signing secret')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
