@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "reports",
     "privacy",
     "backups",
+    "notifications",
     "config.apps.TasksDbConfig",  # django_tasks_db, named in Chinese
 ]
 
@@ -59,6 +60,33 @@ REPORTS_DIRECT_MAX_ROWS = env_int("REPORTS_DIRECT_MAX_ROWS", default=300, minimu
 # worker too (the page shows progress); smaller ones stream in the request.
 EXPORTS_DIRECT_MAX_ROWS = env_int("EXPORTS_DIRECT_MAX_ROWS", default=20_000, minimum=0)
 REPORTS_PDF_PROCESSES = env_int("REPORTS_PDF_PROCESSES", default=1, minimum=1)
+
+# Notifications (notifications/): links in robot and e-mail messages are absolute, from
+# SITE_URL (e.g. https://relief.example.org); without it they are paths only.
+SITE_URL = (env_str("SITE_URL") or "").rstrip("/")
+# Group robots may only be sent to the vendors' own hosts over HTTPS (no requests to inner
+# addresses from an address typed into the admin); the tests point these at a loopback port.
+NOTIFY_WEBHOOK_HOSTS = {
+    "wecom": ["qyapi.weixin.qq.com"],
+    "dingtalk": ["oapi.dingtalk.com"],
+}
+NOTIFY_WEBHOOK_SCHEMES = ["https"]
+NOTIFY_WEBHOOK_TIMEOUT = env_int("NOTIFY_WEBHOOK_TIMEOUT", default=10, minimum=1)
+# A failed robot or e-mail message is tried this many times in all, waiting
+# NOTIFY_RETRY_SECONDS, then twice, four times as long ... between tries.
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", default=5, minimum=1)
+NOTIFY_RETRY_SECONDS = env_int("NOTIFY_RETRY_SECONDS", default=60, minimum=1)
+
+# E-mail (notifications to users with an address) only when EMAIL_HOST is set.
+EMAIL_HOST = env_str("EMAIL_HOST") or ""
+EMAIL_PORT = env_int("EMAIL_PORT", default=25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "relief@localhost"
+NOTIFY_EMAIL = bool(EMAIL_HOST)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -110,6 +138,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread",
             ],
         },
     },

@@ -38,6 +38,7 @@ urlpatterns = [
     path("funds/", include("relief.urls.funds")),
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),
+    path("notifications/", include("notifications.urls")),
 ]
 
 # A database outage met in a middleware (sessions, the signed-in user) is a 503 as well.

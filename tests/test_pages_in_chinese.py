@@ -57,6 +57,7 @@ LATIN = {
     "GET",
     "POST",
     "SHA",
+    "SEC",  # the start of a DingTalk robot's signing secret, as DingTalk shows it
     "LDAP",  # in Django's own Chinese help text of the password form
     "Control",  # keys: 按住 Control 键或 Mac 上的 Command 键
     "Mac",

@@ -45,7 +45,7 @@ def audit(
     changes: dict | None = None,
     source: str = "",
 ) -> AuditEntry:
-    return AuditEntry.objects.create(
+    entry = AuditEntry.objects.create(
         actor=actor,
         action=action,
         application=application,
@@ -57,3 +57,10 @@ def audit(
         changes=changes or {},
         source=source,
     )
+    if application is not None and from_state != to_state:
+        # Every transition of a case is audited here: the next actors are told after the
+        # commit (notifications.hooks; never raises, sends nothing if rolled back).
+        from notifications.hooks import transition_recorded
+
+        transition_recorded(entry)
+    return entry

@@ -47,6 +47,9 @@ Every form and where it is fuzzed (Form/ModelForm classes and admin add/change/a
     UserAdminAddForm, UserAdminForm (superuser) .................. test_fuzz_the_user_forms
     the union add form (superuser) ................................ test_fuzz_the_union_form
     the policy and category add forms (superuser) ................ test_fuzz_the_configuration_forms
+  notifications
+    GroupRobotForm (群机器人 → 增加 / 修改) ................ test_fuzz_the_group_robot_form
+    mark read, mark all read (/notifications/, POST) ............. test_fuzz_the_notification_steps
   imports (TableImportForm, StagedConfirmForm): the files themselves, tests/hardening/
     test_bounded_tables.py and test_import_confirm.py; every column of every import:
     ledger, workers, household ....... test_fuzz_inputs.test_fuzz_each_{ledger,worker,household}_
@@ -719,3 +722,65 @@ def import_unions_ok(people) -> bool:
             writer.writeheader()
             writer.writerow(union_row())
         return not import_unions(path).errors
+
+
+# --- notifications --------------------------------------------------------------------------
+
+ROBOT_FIELDS = ["union", "kind", "webhook_url", "secret", "clear_secret", "is_active"]
+
+
+def robot_body(people) -> dict:
+    return {
+        "union": people.carol.union.pk,
+        "kind": "dingtalk",
+        "webhook_url": "https://oapi.dingtalk.com/robot/send?access_token=abc",
+        "secret": "SECabc",
+        "is_active": "on",
+    }
+
+
+@FORM_FUZZ
+@given(changes=changes_of(ROBOT_FIELDS), change=st.booleans())
+def test_fuzz_the_group_robot_form(client, people, changes, change):
+    from notifications.models import GroupRobot
+
+    client.force_login(people.carol)
+    data = {**robot_body(people), **changes}
+    if change:
+        robot = GroupRobot.objects.filter(union=people.carol.union).first()
+        if robot is None:
+            robot = GroupRobot.objects.create(
+                union=people.carol.union,
+                kind="dingtalk",
+                webhook_url=robot_body(people)["webhook_url"],
+                secret="SECkept",
+            )
+        url = reverse("admin:notifications_grouprobot_change", args=[robot.pk])
+    else:
+        GroupRobot.objects.all().delete()
+        url = reverse("admin:notifications_grouprobot_add")
+    post_and_check(client, url, data)
+    for robot in GroupRobot.objects.all():
+        # Whatever was posted, what is saved is a robot address of the vendor, in scope.
+        robot.full_clean()
+        assert robot.union.path.startswith(people.carol.union.path)
+
+
+@FORM_FUZZ
+@given(page=form_value, which=st.sampled_from(["one", "all"]))
+def test_fuzz_the_notification_steps(client, people, page, which):
+    from notifications.models import Notification
+
+    app = case(people, "submitted")
+    note = Notification.objects.create(
+        recipient=people.carol, application=app, kind="submitted", title="t", link="/"
+    )
+    client.force_login(people.carol)
+    url = (
+        reverse("notifications:read", args=[note.pk])
+        if which == "one"
+        else reverse("notifications:read_all")
+    )
+    response = client.post(url, {"page": page})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/notifications/")

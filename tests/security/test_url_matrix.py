@@ -203,6 +203,17 @@ class Job:
 
 
 @dataclass
+class Notice:
+    """A notification: "in" is the requester's own, "out" another user's (dave's)."""
+
+    scoped = True
+
+    def build(self, world, route, role, scope):
+        owner = "dave" if scope == "out" else USERNAMES.get(role, "carol")
+        return fill(route, {"pk": world.notices[owner].pk}), {}
+
+
+@dataclass
 class ViewOnSite:
     scoped = True
 
@@ -485,6 +496,35 @@ POLICY: dict[str, Entry] = {
         value=GET_ONLY,
         out=dict.fromkeys(("district", "superuser"), (NOT_FOUND, NOT_ALLOWED)),
     ),
+    # --- notifications: each user's own; another's does not exist, whatever the role ------
+    "notifications/": signed_in_page(Page(), value=GET_ONLY),
+    # Opening one marks it read and goes to the case page it names.
+    "notifications/<int:pk>/": signed_in_page(
+        Notice(),
+        value=(redirect(lambda _p: ""), NOT_ALLOWED),
+        out=dict.fromkeys(("district", "superuser"), (NOT_FOUND, NOT_ALLOWED)),
+    ),
+    "notifications/<int:pk>/read/": signed_in_page(
+        Notice(),
+        value=(NOT_ALLOWED, redirect("/notifications/", writes=True)),
+        out=dict.fromkeys(("district", "superuser"), (NOT_ALLOWED, NOT_FOUND)),
+    ),
+    "notifications/read-all/": signed_in_page(
+        Page(), value=(NOT_ALLOWED, redirect("/notifications/", writes=True))
+    ),
+    # Group robots: set by those who administer the union (their subtree); an empty POST
+    # is the form again with its errors.
+    **admin_model(
+        "notifications/grouprobot",
+        "robot",
+        changelist=staff(OK),
+        add=staff(OK),
+        change=staff(OK),
+        history=staff(OK),
+        delete=staff((OK, redirect("/admin/notifications/grouprobot/", writes=True))),
+    ),
+    # What was sent where: read-only, scoped by the union it was for.
+    **reviewer_readonly_admin("notifications/delivery", "delivery"),
     # --- the admin site ------------------------------------------------------------------
     "admin/": admin_row(Page(), **staff(OK)),
     "admin/login/": row(
@@ -510,9 +550,10 @@ POLICY: dict[str, Entry] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": admin_row(
         ViewOnSite(), **staff(NOT_FOUND), out=dict.fromkeys(("district", "superuser"), NOT_FOUND)
     ),
-    "admin/^(?P<app_label>axes|django_tasks_database|unions|auth|relief|privacy)/$": admin_row(
-        Page("/admin/relief/"), **staff(OK), id="admin/app_index"
-    ),
+    (
+        "admin/^(?P<app_label>axes|django_tasks_database|unions|auth|relief|privacy"
+        "|notifications)/$"
+    ): admin_row(Page("/admin/relief/"), **staff(OK), id="admin/app_index"),
     "admin/(?P<url>.*)$": admin_row(
         Page("/admin/no-such-page/"), **staff(NOT_FOUND), id="admin/catch_all"
     ),
@@ -821,7 +862,7 @@ def test_every_project_admin_answers_404_outside_its_scope():
     ours = [
         (model, model_admin)
         for model, model_admin in admin.site._registry.items()
-        if model._meta.app_label in {"relief", "unions", "reports"}
+        if model._meta.app_label in {"relief", "unions", "reports", "notifications"}
     ]
     assert ours
     plain = [type(a).__name__ for _m, a in ours if not isinstance(a, NotFoundOutsideScope)]

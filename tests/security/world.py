@@ -19,6 +19,7 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tasks_db.models import DBTaskResult
 
+from notifications.models import Delivery, GroupRobot, Notification
 from relief import services
 from relief.models import AuditEntry, FundAccount, HardshipCategory, Policy, WorkingDayCorrection
 from relief.services.meetings import DecisionInput
@@ -95,6 +96,21 @@ def _town_objects(people, *, caseworker, reviewer, union, town, workers):
         amount=Decimal("20.00"),
     )
     services.hardship_file_close(worker=made[3], user=reviewer, reason="已就业")
+    robot = GroupRobot.objects.create(
+        union=union,
+        kind="dingtalk",
+        webhook_url="https://oapi.dingtalk.com/robot/send?access_token=t0ken",
+        secret="SECdo-not-show-this-secret",
+    )
+    delivery = Delivery.objects.create(
+        channel="robot",
+        union=union,
+        robot=robot,
+        application=submitted,
+        kind="submitted",
+        subject=f"救助申请 {submitted.reference}：已提交",
+        body=f"救助申请 {submitted.reference}：已提交",
+    )
     return {
         "worker": made[0],
         "case_draft": draft,
@@ -111,6 +127,8 @@ def _town_objects(people, *, caseworker, reviewer, union, town, workers):
         "audit_entry": AuditEntry.objects.filter(application=draft).first(),
         "union": union,
         "caseworker": caseworker,
+        "robot": robot,
+        "delivery": delivery,
     }
 
 
@@ -167,7 +185,18 @@ def build_world() -> SimpleNamespace:
         name: _job(getattr(people, name), tree.xq) for name in ("alice", "carol", "erin", "root")
     }
     jobs["dave"] = _job(people.dave, tree.dl)
-    generate_payout_report.enqueue(str(jobs["dave"].pk))  # a task result row for its admin
+    generate_payout_report.enqueue(str(jobs["dave"].pk))
+    # A notification belongs to its recipient alone, like a job: "out" is dave's.
+    notices = {
+        name: Notification.objects.create(
+            recipient=getattr(people, name),
+            application=objects["out" if name == "dave" else "in"]["case_submitted"],
+            kind="submitted",
+            title="救助申请已提交",
+            link="/cases/",
+        )
+        for name in ("alice", "carol", "erin", "root", "dave")
+    }  # a task result row for its admin
     unscoped = {
         "group": Group.objects.get(name="town-reviewers"),
         "policy": Policy.objects.first(),
@@ -210,6 +239,7 @@ def build_world() -> SimpleNamespace:
         objects=objects,
         unscoped=unscoped,
         jobs=jobs,
+        notices=notices,
         out_secrets=secrets,
         union_names={tree.dl.name, tree.dl_v01.name},
     )
