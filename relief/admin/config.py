@@ -73,7 +73,7 @@ class HardshipCategoryAdmin(
 
 
 @admin.register(WorkingDayCorrection)
-class WorkingDayCorrectionAdmin(NoLinkRowsOnDelete, admin.ModelAdmin):
+class WorkingDayCorrectionAdmin(NoLinkRowsOnDelete, NotFoundOutsideScope, admin.ModelAdmin):
     """The national calendar is one for everybody: no union scope; the district edits it."""
 
     list_display = ["day", "weekday", "is_workday", "reason", "changed_by", "changed_at"]
