@@ -7,6 +7,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.index, name="index"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("overdue/", views.overdue_report, name="overdue"),
     path("payouts/", views.payout_report, name="payout_report"),
     path("ledger/", views.ledger_export, name="ledger"),
     path("notice/", views.public_notice, name="notice"),
