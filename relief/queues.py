@@ -105,8 +105,8 @@ class QueueGroup:
     key: str
     title: str
     action: str  # what the user does with these
-    items: list[QueueItem] = field(default_factory=list)
     more_url: str = ""  # the full list, where a page shows only the first items
+    items: list[QueueItem] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -292,7 +292,9 @@ def _caseworker_queue(user, today, now) -> Queue:
     for case in open_cases:
         url = reverse("relief:case_edit", args=[case.pk])
         if case.state == S.DRAFT:
-            drafts.items.append(_case_item(case, "drafts", url, case.created_at))
+            item = _case_item(case, "drafts", url, case.created_at)
+            drafts.items.append(item)
+            pending.append((item, None, None))  # its age; a draft has no deadline
             continue
         group = documents if case.return_action == "return_for_info" else returned
         item = _case_item(
