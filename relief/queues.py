@@ -378,7 +378,8 @@ def _reviewer_queue(user, today, now) -> Queue:
     for case in cases:
         submitted = case.submitted_at or case.application_date
         if case.state == S.SUBMITTED and not case.visited:
-            group, url = visit, reverse("relief:visit_new", args=[case.pk])
+            # Reviewers work in the admin: back to the case there once the visit is saved.
+            group, url = visit, reverse("relief:visit_new", args=[case.pk]) + "?back=admin"
             item = _case_item(case, group.key, url, submitted, "review")
         elif case.state == S.SUBMITTED:
             group = verify

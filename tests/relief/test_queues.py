@@ -222,7 +222,9 @@ def test_town_reviewer_queue(world, people, frozen):
     assert list(g) == ["visit", "verify", "recommend", "chase", "follow_up"]
     # Submitted on the holiday Friday 25 Sept (day 0): the fifth working day is 9 Oct.
     assert lines(g["visit"]) == [(w.no_visit.reference, 7, D(2026, 10, 9), True, 2)]
-    assert g["visit"].items[0].url == reverse("relief:visit_new", args=[w.no_visit.pk])
+    assert g["visit"].items[0].url == (
+        reverse("relief:visit_new", args=[w.no_visit.pk]) + "?back=admin"
+    )
     assert lines(g["verify"]) == [(w.visited.reference, 3, D(2026, 10, 14), False, 0)]
     # Submitted 29 Sept: due on the fifth working day, today: not yet overdue.
     assert lines(g["recommend"]) == [(w.verified.reference, 5, D(2026, 10, 12), False, 0)]
