@@ -8,6 +8,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.index, name="index"),
     path("dashboard/", on_replica(views.dashboard), name="dashboard"),
+    path("overdue/", on_replica(views.overdue_report), name="overdue"),
     path("payouts/", views.payout_report, name="payout_report"),
     path("ledger/", views.ledger_export, name="ledger"),
     path("notice/", views.public_notice, name="notice"),

@@ -25,6 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from privacy import access as privacy_access
 from privacy.models import AccessKind
+from relief import queues
+from relief.idcard import mask_name
 from relief.search_tokens import HttpResponseSeeOther
 from reports import access, charts, documents, exports, figures, pdf
 from reports.forms import (
@@ -322,6 +324,7 @@ def dashboard(request):
     since = max(2000, min(since, this_year))
     data = figures.dashboard_figures(unit, since, this_year)
     summary = data["summary"]
+    overdue = queues.overdue_by_town(request.user, unit=unit)
     return render(
         request,
         "reports/dashboard.html",
@@ -337,5 +340,47 @@ def dashboard(request):
             "union_chart": charts.bar_chart_svg(summary.by_union, title="")
             if summary.by_union
             else "",
+            "overdue_towns": [
+                {"town": town, "count": overdue.get(town.pk, 0)} for town in _towns_under(unit)
+            ],
+            "overdue_total": sum(overdue.values()),
         },
     )
+
+
+def _towns_under(unit):
+    """The towns a unit's figures cover: its own (a town or grassroots union) or all of them."""
+    from unions.models import Level, Union
+
+    if unit.level == Level.DISTRICT:
+        return list(Union.objects.filter(level=Level.TOWN, path__startswith=unit.path))
+    return [unit.town]
+
+
+@login_required
+@require_GET
+def overdue_report(request):
+    """超期待办清单: every case in the unit (a town sees its own, the district all towns) whose
+    current step is past its deadline, by town, as a PDF to print."""
+    if not access.may_report_on_units(request.user):
+        raise Http404
+    code = request.GET.get("unit")
+    unit = access.unit_for(request.user, code) if code else access.default_unit(request.user)
+    if unit is None:
+        raise Http404
+    today = timezone.localdate()
+    items = queues.overdue_cases(request.user, unit=unit, today=today)
+    towns = []
+    for item in items:
+        if not towns or towns[-1]["name"] != item.town:
+            towns.append({"name": item.town, "rows": []})
+        towns[-1]["rows"].append({"item": item, "name": mask_name(item.title)})
+    context = {
+        "unit": unit,
+        "today": today,
+        "towns": towns,
+        "total": len(items),
+        "generated_at": timezone.localtime(),
+    }
+    body = _render_simple("reports/pdf/overdue.html", context)
+    return _pdf_response(body, f"{unit.name}超期待办清单-{today:%Y%m%d}.pdf")

@@ -10,6 +10,7 @@ from relief.models.idempotency import IdempotencyKey
 from relief.models.meeting import Decision, ReviewDecision, ReviewMeeting
 from relief.models.policy import HardshipCategory, Policy
 from relief.models.proposed_change import ProposalStatus, ProposedChange
+from relief.models.queue import QueueSeen
 from relief.models.visit import Attachment, FollowUp, HomeVisit
 from relief.models.worker import HouseholdMember, Worker
 
@@ -40,6 +41,7 @@ __all__ = [
     "Policy",
     "ProposalStatus",
     "ProposedChange",
+    "QueueSeen",
     "ReferenceCounter",
     "ReviewDecision",
     "ReviewMeeting",

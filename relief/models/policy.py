@@ -59,6 +59,26 @@ class Policy(models.Model):
         default=5,
         help_text=_("From approval to the payment being recorded."),
     )
+    # Not the town's or district's own step, but watched by them: a case returned to the
+    # caseworker and not resubmitted within this many working days shows in the town's 待办;
+    # a paid case without a follow-up (回访) after this many is due for one.
+    resubmit_workdays = models.PositiveSmallIntegerField(
+        _("returned case resubmitted within (working days)"),
+        null=True,
+        blank=True,
+        default=10,
+        help_text=_(
+            "From the town's return to the caseworker's resubmission; later, the town is "
+            "reminded. Empty: no limit."
+        ),
+    )
+    follow_up_workdays = models.PositiveSmallIntegerField(
+        _("follow-up within (working days)"),
+        null=True,
+        blank=True,
+        default=20,
+        help_text=_("From the payment to the town's follow-up call or visit. Empty: no limit."),
+    )
     notes = models.TextField(_("notes"), blank=True)
 
     class Meta:
@@ -76,7 +96,13 @@ class Policy(models.Model):
                     name=f"policy_{field}_positive",
                     condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": 0}),
                 )
-                for field in ("review_workdays", "approval_workdays", "payment_workdays")
+                for field in (
+                    "review_workdays",
+                    "approval_workdays",
+                    "payment_workdays",
+                    "resubmit_workdays",
+                    "follow_up_workdays",
+                )
             ],
         ]
 

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from relief.views import attachments, cases, intake, visits
+from relief.views import attachments, cases, home, intake, visits
 
 app_name = "relief"
 
 urlpatterns = [
+    path("todo/seen/", home.queue_seen, name="queue_seen"),
     path("cases/", cases.case_list, name="case_list"),
     path("cases/new/", intake.case_new, name="case_new"),
     path("cases/<int:pk>/", cases.case_detail, name="case_detail"),

@@ -1,67 +1,60 @@
-"""The home page: a caseworker's cases by state and what needs action first."""
+"""The home page: the user's 待办 (relief.queues) and, for caseworkers, their cases by state."""
+
+import datetime as dt
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, Count, IntegerField, Prefetch, Value, When
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from relief import workflow as wf
-from relief.models import Application, ApplicationState, AuditEntry
-from relief.selectors import applications_for_user
+from relief.models import Application, ApplicationState
+from relief.queues import mark_decisions_seen, queue_for
+from relief.templatetags.queue_tags import SHOWN
 from relief.views.common import is_caseworker
 from unions.selectors import scope_q
 
 S = ApplicationState
-NEEDS_ACTION_SHOWN = 20
 
 
 @login_required
 def home(request):
     user = request.user
+    queue = queue_for(user) if user.role else None
+    context = {"dashboard": False, "queue": queue, "shown": SHOWN}
     if not is_caseworker(user):
-        # Reviewers, officers and administrators work in the admin.
-        return render(request, "relief/home.html", {"dashboard": False})
+        # Reviewers and officers take their steps in the admin; the queue links there.
+        return render(request, "relief/home.html", context)
     counts = dict(
         Application.objects.filter(scope_q(user, "union"))
         .values_list("state")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    by_state = [
-        {"state": value, "label": label, "count": counts.get(value, 0)}
-        for value, label in S.choices
-    ]
-    needs_action = list(
-        applications_for_user(user)
-        .filter(state__in=[S.RETURNED, S.DRAFT])
-        .annotate(
-            urgency=Case(
-                When(state=S.RETURNED, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
-        )
-        .prefetch_related(None)  # no categories on this page
-        .prefetch_related(
-            Prefetch(
-                "audit_entries",
-                queryset=AuditEntry.objects.filter(action__in=wf.RETURNS)
-                .select_related("actor")
-                .order_by("-at", "-pk"),
-                to_attr="returns",
-            )
-        )
-        .order_by("urgency", "-updated_at", "-pk")[:NEEDS_ACTION_SHOWN]
+    context.update(
+        dashboard=True,
+        by_state=[
+            {"state": value, "label": label, "count": counts.get(value, 0)}
+            for value, label in S.choices
+        ],
+        total=sum(counts.values()),
     )
-    waiting = sum(counts.get(s, 0) for s in (S.SUBMITTED, S.VERIFIED, S.RECOMMENDED, S.APPROVED))
-    return render(
-        request,
-        "relief/home.html",
-        {
-            "dashboard": True,
-            "by_state": by_state,
-            "needs_action": needs_action,
-            "needs_action_total": counts.get(S.RETURNED, 0) + counts.get(S.DRAFT, 0),
-            "returned_count": counts.get(S.RETURNED, 0),
-            "draft_count": counts.get(S.DRAFT, 0),
-            "waiting_count": waiting,
-            "total": sum(counts.values()),
-        },
-    )
+    return render(request, "relief/home.html", context)
+
+
+@login_required
+@require_POST
+def queue_seen(request):
+    """ "Mark as seen": decisions up to the moment the page that listed them was made."""
+    if not is_caseworker(request.user):
+        raise PermissionDenied(_("Only caseworkers have decisions to mark as seen."))
+    try:
+        shown_at = dt.datetime.fromisoformat(request.POST.get("shown_at", ""))
+    except ValueError:
+        shown_at = None  # a hand-made or damaged form: up to now
+    if shown_at is not None and timezone.is_naive(shown_at):
+        shown_at = None
+    mark_decisions_seen(request.user, shown_at)
+    return redirect("home")

@@ -605,7 +605,19 @@ def test_fuzz_the_union_form(client, people, changes):
     post_and_check(client, reverse("admin:unions_union_add"), data)
 
 
-POLICY_FIELDS = ["name", "effective_from", "max_per_payout", "max_per_worker_year", "notes"]
+POLICY_FIELDS = [
+    "name",
+    "effective_from",
+    "max_per_payout",
+    "max_per_worker_year",
+    "notes",
+    # The time limits in working days (relief.queues): empty, or a positive whole number.
+    "review_workdays",
+    "approval_workdays",
+    "payment_workdays",
+    "resubmit_workdays",
+    "follow_up_workdays",
+]
 
 
 @FORM_FUZZ

@@ -100,7 +100,7 @@ def test_home_lists_returned_cases_first_with_the_reviewers_comment(client, peop
     returned = in_state(people, "returned")
     client.force_login(people.alice)
     html = html_of(client.get("/"))
-    assert "待您处理" in html
+    assert "待办" in html and "退回补充材料" in html
     assert html.index(returned.worker.name) < html.index(draft.worker.name)
     assert "缺诊断书" in html  # the reviewer's comment from the factory
     assert 'href="/cases/?state=returned"' in html

@@ -424,6 +424,12 @@ POLICY: dict[str, Entry] = {
     ),
     # --- caseworkers' pages (everyone signed in has a home page and a scoped case list) ----
     "": signed_in_page(Page("/")),
+    # 待办 "mark as seen": a caseworker's own marker (a write); nobody else has one to move.
+    "todo/seen/": row(
+        Page(),
+        caseworker=(NOT_ALLOWED, redirect("/", writes=True)),
+        **staff((NOT_ALLOWED, DENIED)),
+    ),
     # A POSTed search answers 303 with the list (the term kept behind a session token).
     "cases/": signed_in_page(Page(), value=(OK, see_other("/cases/"))),
     "cases/new/": caseworker_case_page(Page()),
@@ -470,6 +476,8 @@ POLICY: dict[str, Entry] = {
     # --- reports -------------------------------------------------------------------------
     "reports/": signed_in_page(Page(), value=GET_ONLY),
     "reports/dashboard/": report_row(Unit(), caseworker=(NOT_FOUND, NOT_ALLOWED)),
+    # The printed overdue report: a town its own, the district any unit.
+    "reports/overdue/": report_row(Unit(), caseworker=(NOT_FOUND, NOT_ALLOWED)),
     "reports/payouts/": report_row(
         Unit({"year": YEAR}),
         caseworker=(NOT_ALLOWED, NOT_FOUND),
