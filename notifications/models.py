@@ -24,6 +24,7 @@ class Kind(models.TextChoices):
     PAYMENT_REVERSED = "payment_reversed", _("Payout returned")
     CLOSED = "closed", _("Closed")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    DIGEST = "digest", _("Daily overdue digest")
 
 
 class Notification(models.Model):
@@ -33,11 +34,14 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
     )
+    # Empty for the daily digest, which is about the user's whole queue (notifications.digest).
     application = models.ForeignKey(
         "relief.Application",
         verbose_name=_("case"),
         on_delete=models.CASCADE,
         related_name="notifications",
+        null=True,
+        blank=True,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=200)
@@ -130,6 +134,8 @@ class Delivery(models.Model):
         verbose_name=_("case"),
         on_delete=models.CASCADE,
         related_name="+",
+        null=True,
+        blank=True,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     subject = models.CharField(_("subject"), max_length=200)
