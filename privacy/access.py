@@ -74,6 +74,8 @@ def describe(obj) -> tuple[str, str]:
         return f"{reference} {obj.get_kind_display()}", reference
     if label == "relief.paymentbatch":
         return obj.reference, obj.reference
+    if label == "relief.reviewmeeting":
+        return f"{obj.town.name} {obj.meeting_date:%Y-%m-%d} 研讨会", ""
     return str(obj)[:200], ""
 
 

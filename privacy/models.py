@@ -1,4 +1,5 @@
-"""The access log (查阅记录): who saw a full number, downloaded an attachment or a full export.
+"""The access log (查阅记录): who saw a full number, downloaded an attachment or a full export,
+or printed a document about people.
 
 Append-only: rows are added by privacy.access.record and never changed or deleted, neither
 through the ORM (save of an existing row, delete, QuerySet.update/delete raise) nor, on
@@ -22,6 +23,9 @@ class AccessKind(models.TextChoices):
     ATTACHMENT = "attachment", _("Attachment downloaded")
     FULL_EXPORT = "full_export", _("Export with full ID numbers")
     BANK_FILE = "bank_file", _("Bank file downloaded")
+    # A printed document naming people (approval form, worker statement, meeting minutes,
+    # payment list), masked as each document says; full card numbers go under BANK_FILE.
+    DOCUMENT = "document", _("Document printed")
 
 
 class AccessLogQuerySet(models.QuerySet):

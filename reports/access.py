@@ -2,16 +2,23 @@
 
 District officers: any unit. Town reviewers: their town and its unions. Caseworkers: worker
 statements for their own union's workers and approval forms of their own union's cases.
+
+Printed documents of the work itself: a review meeting's minutes for whoever may read the
+meeting in the admin (town reviewers: their town's; district officers and administrators),
+a payment batch's list for whoever may read the batch (district officers, administrators);
+another role is refused (403) before anything is looked up, an object outside the user's
+scope does not exist (404).
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
 from relief.idcard import normalize_id_number
-from relief.models import Application, Worker
+from relief.models import Application, BatchItem, PaymentBatch, ReviewMeeting, Worker
 from relief.selectors import application_for_user, applications_for_user, workers_for_user
 from unions.models import Level, Role, Union
-from unions.selectors import unions_in_scope
+from unions.selectors import scope_q, unions_in_scope
 
 UNIT_ROLES = {Role.DISTRICT_OFFICER, Role.TOWN_REVIEWER}
 
@@ -64,3 +71,63 @@ def application_by_reference(user, reference: str) -> Application:
         return applications_for_user(user).get(reference=reference)
     except Application.DoesNotExist:
         raise Http404 from None
+
+
+def worker_by_pk(user, pk) -> Worker:
+    """A worker of the user's scope, by key (the worker's page links to their statement)."""
+    try:
+        return workers_for_user(user).get(pk=pk)
+    except (Worker.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+MEETING_PERMISSION = "relief.view_reviewmeeting"
+BATCH_PERMISSION = "relief.view_paymentbatch"
+
+
+def may_print_minutes(user) -> bool:
+    return user.is_authenticated and user.has_perm(MEETING_PERMISSION)
+
+
+def may_print_payment_list(user) -> bool:
+    return user.is_authenticated and user.has_perm(BATCH_PERMISSION)
+
+
+def meeting_for(user, pk) -> ReviewMeeting:
+    """A review meeting of the user's town (any, for the district); the admin's rule."""
+    if not may_print_minutes(user):
+        raise PermissionDenied
+    try:
+        return (
+            ReviewMeeting.objects.filter(scope_q(user, "town"))
+            .select_related("town", "recorded_by")
+            .get(pk=pk)
+        )
+    except ReviewMeeting.DoesNotExist:
+        raise Http404 from None
+
+
+def batch_for(user, pk) -> PaymentBatch:
+    """A payment batch all of whose cases lie in the user's scope (the batch admin's rule)."""
+    if not may_print_payment_list(user):
+        raise PermissionDenied
+    batches = PaymentBatch.objects.all()
+    if not user.is_superuser:
+        outside = BatchItem.objects.exclude(scope_q(user, "application__union"))
+        batches = batches.exclude(items__in=outside)
+    try:
+        return batches.get(pk=pk)
+    except PaymentBatch.DoesNotExist:
+        raise Http404 from None
+
+
+def case_print_links(user, application: Application) -> dict[str, str]:
+    """The documents a case's page offers this user: the approval form to whoever sees the
+    case (the same scope as the page), the worker's cumulative statement when the user's scope
+    holds the worker too (a case filed for a worker held elsewhere shows only the form)."""
+    from django.urls import reverse
+
+    links = {"approval_form": reverse("reports:approval_form", args=[application.pk])}
+    if workers_for_user(user).filter(pk=application.worker_id).exists():
+        links["statement"] = reverse("reports:worker_statement", args=[application.worker_id])
+    return links

@@ -373,3 +373,115 @@ def public_notice(town: Union, *, stage: str, year: int, starts: dt.date, ends: 
         "phone": town.phone,
         "generated_on": timezone.localdate(),
     }
+
+
+# --- 研讨会纪要 -----------------------------------------------------------------------------
+
+# The meeting's decision in the words of the minutes (documents are Chinese whatever the UI).
+DECISION_WORDS = {
+    "recommend": "建议救助",
+    "return": "退回补充",
+    "reject": "不予救助",
+}
+
+
+def meeting_minutes(meeting) -> dict:
+    """研讨会纪要: the meeting as recorded and each case discussed with its decision, amount
+    and reason, in the order they were recorded. Names masked, no ID numbers."""
+    decisions = list(
+        meeting.decisions.select_related("application__worker", "application__union").order_by("pk")
+    )
+    cats = categories_by_application([d.application_id for d in decisions])
+    rows = []
+    counts = dict.fromkeys(DECISION_WORDS, 0)
+    recommended = ZERO
+    for i, d in enumerate(decisions, start=1):
+        app = d.application
+        counts[d.decision] = counts.get(d.decision, 0) + 1
+        if d.amount is not None:
+            recommended += d.amount
+        rows.append(
+            {
+                "seq": i,
+                "reference": app.reference,
+                "name": mask_name(app.worker.name),
+                "union": app.union.name,
+                "categories": cats.get(app.pk, ""),
+                "requested": app.requested_amount,
+                "decision": DECISION_WORDS.get(d.decision, d.get_decision_display()),
+                "amount": d.amount,
+                "reason": d.comment,
+            }
+        )
+    return {
+        "title": "临时救助研讨会纪要",
+        "meeting": meeting,
+        "town": meeting.town,
+        "district": meeting.town.parent,
+        "rows": rows,
+        "count": len(rows),
+        "counts": [(DECISION_WORDS[k], counts[k]) for k in DECISION_WORDS],
+        "recommended_total": recommended,
+        "recorded_by": meeting.recorded_by.get_full_name() or meeting.recorded_by.get_username(),
+        "recorded_on": local_date(meeting.recorded_at),
+        "generated_on": timezone.localdate(),
+    }
+
+
+# --- 发放清单 -------------------------------------------------------------------------------
+
+
+def payment_list(batch, *, full_cards: bool = False) -> dict:
+    """发放清单 of a payment batch: each payee, their payout account, amount and fund source,
+    and the total. ID numbers are always masked (a transfer needs the name and the account);
+    `full_cards` gives the bank's copy: full names and full card numbers, for the users the
+    bank file is for (privacy.access.may_see_full(user, BANK_FILE)) — the caller checks and
+    logs. Otherwise names and cards are masked like everywhere else."""
+    items = list(
+        batch.items.select_related(
+            "application__worker", "application__union__parent", "disbursement"
+        ).order_by("pk")
+    )
+    sources = fund_source_labels()
+    rows = []
+    total = ZERO
+    towns: dict[str, list] = {}
+    for i, item in enumerate(items, start=1):
+        app, worker = item.application, item.application.worker
+        total += item.amount
+        town = app.union.town
+        town_name = town.name if town else ""
+        per_town = towns.setdefault(town_name, [0, ZERO])
+        per_town[0] += 1
+        per_town[1] += item.amount
+        paid = item.disbursement
+        source = paid.fund_source if paid is not None else batch.fund_source
+        card = app.payout_card
+        rows.append(
+            {
+                "seq": i,
+                "reference": app.reference,
+                "name": worker.name if full_cards else mask_name(worker.name),
+                "id_number": mask_id_number(worker.id_number),
+                "union": app.union.name,
+                "town": town_name,
+                "bank": " ".join(x for x in (app.payout_bank_name, app.payout_bank_branch) if x),
+                "card": (card if full_cards else mask_card(card)) if card else "",
+                "amount": item.amount,
+                # The batch draws on each town's account of this source and year.
+                "fund_source": f"{sources.get(source, source)} {batch.fund_year}年",
+                "paid_on": paid.paid_on if paid is not None else None,
+            }
+        )
+    return {
+        "title": "临时救助金发放清单",
+        "batch": batch,
+        "fund_source": sources.get(batch.fund_source, batch.fund_source),
+        "state_label": batch.get_state_display(),
+        "rows": rows,
+        "count": len(rows),
+        "total": total,
+        "towns": sorted((name, n, amount) for name, (n, amount) in towns.items()),
+        "full_cards": full_cards,
+        "generated_on": timezone.localdate(),
+    }

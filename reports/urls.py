@@ -15,6 +15,9 @@ urlpatterns = [
     path("statement/", views.worker_statement, name="statement"),
     path("cases/<int:pk>/approval-form/", views.approval_form, name="approval_form"),
     path("cases/approval-form/", views.approval_form_by_reference, name="approval_form_lookup"),
+    path("workers/<int:pk>/statement/", views.worker_statement_of, name="worker_statement"),
+    path("meetings/<int:pk>/minutes/", views.meeting_minutes, name="meeting_minutes"),
+    path("batches/<int:pk>/payment-list/", views.payment_list, name="payment_list"),
     path("jobs/<uuid:pk>/", views.job_detail, name="job"),
     path("jobs/<uuid:pk>/download/", views.job_download, name="job_download"),
 ]

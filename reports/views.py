@@ -27,6 +27,7 @@ from privacy import access as privacy_access
 from privacy.models import AccessKind
 from relief import queues
 from relief.idcard import mask_name
+from relief.models import BatchState
 from relief.search_tokens import HttpResponseSeeOther
 from reports import access, charts, documents, exports, figures, pdf
 from reports.forms import (
@@ -286,8 +287,27 @@ def worker_statement(request):
         # Out of scope and unknown read the same, so the answer tells nothing about anyone.
         form.add_error("id_number", _("No worker with this ID number in your scope."))
         return _render_index(request, statement_form=form, status=404)
+    return _statement_pdf(request, worker)
+
+
+def _statement_pdf(request, worker) -> HttpResponse:
     body = _render_simple("reports/pdf/worker_statement.html", documents.worker_statement(worker))
+    _log_document(request, worker, "worker statement")
     return _pdf_response(body, f"个人救助累计明细-{worker.masked_id_number[-4:]}.pdf")
+
+
+def _log_document(request, obj, what: str, *, kind=AccessKind.DOCUMENT, detail: str = "") -> None:
+    """Every printed document about people is in the access log (who, when, which object),
+    written before the PDF is sent: if the log cannot be written, nothing is."""
+    privacy_access.record(request, kind, obj=obj, detail=f"{what}{': ' + detail if detail else ''}")
+
+
+@login_required
+@require_GET
+def worker_statement_of(request, pk):
+    """The statement of a worker of the user's scope, from the worker's page (by key: the ID
+    number never goes into an address)."""
+    return _statement_pdf(request, access.worker_by_pk(request.user, pk))
 
 
 @login_required
@@ -295,7 +315,50 @@ def worker_statement(request):
 def approval_form(request, pk):
     application = access.application_for(request.user, pk)
     body = _render_simple("reports/pdf/approval_form.html", documents.approval_form(application))
+    _log_document(request, application, "approval form")
     return _pdf_response(body, f"临时救助申请审批表-{application.reference}.pdf")
+
+
+@login_required
+@require_GET
+def meeting_minutes(request, pk):
+    """研讨会纪要 of a review meeting: town reviewers (their town), district officers and
+    administrators; another role 403, a meeting outside the scope 404."""
+    meeting = access.meeting_for(request.user, pk)
+    context = documents.meeting_minutes(meeting)
+    body = _render_simple("reports/pdf/meeting_minutes.html", context)
+    _log_document(request, meeting, "meeting minutes", detail=f"{context['count']} cases")
+    return _pdf_response(body, f"{meeting.town.name}研讨会纪要-{meeting.meeting_date:%Y%m%d}.pdf")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def payment_list(request, pk):
+    """发放清单 of a payment batch. GET: the archive copy, names, ID and card numbers masked,
+    for whoever may read the batch. POST: the bank's copy with full names and card numbers, for
+    the users the bank file is for (privacy.access.may_see_full(user, BANK_FILE): district
+    officers), logged like the bank file; never by an address alone, never for a cancelled
+    batch. ID numbers are masked on both: a transfer needs the name and the account."""
+    batch = access.batch_for(request.user, pk)
+    full = request.method == "POST"
+    if full and not privacy_access.may_see_full(request.user, privacy_access.BANK_FILE):
+        raise PermissionDenied
+    if full and batch.state == BatchState.CANCELLED:
+        messages.error(request, _("A cancelled batch pays nobody: there is no bank copy to print."))
+        return HttpResponseSeeOther(reverse("admin:relief_paymentbatch_change", args=[batch.pk]))
+    context = documents.payment_list(batch, full_cards=full)
+    body = _render_simple("reports/pdf/payment_list.html", context)
+    references = " ".join(r["reference"] for r in context["rows"])
+    if full:
+        _log_document(
+            request, batch, "payment list, bank copy", kind=AccessKind.BANK_FILE, detail=references
+        )
+    else:
+        _log_document(request, batch, "payment list", detail=references)
+    suffix = "-银行联" if full else ""
+    response = _pdf_response(body, f"临时救助金发放清单-{batch.reference}{suffix}.pdf")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

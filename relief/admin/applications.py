@@ -45,6 +45,7 @@ from relief.models import (
 )
 from relief.selectors import applications_for_user, workers_for_user
 from relief.services.caps import amount_context
+from reports.access import case_print_links
 
 
 class HomeVisitInline(ReadOnlyInline):
@@ -101,8 +102,17 @@ class FollowUpInline(ReadOnlyInline):
 
 class DecisionInline(ReadOnlyInline):
     model = ReviewDecision
-    fields = ["meeting", "decision", "amount", "comment"]
+    fields = ["meeting", "decision", "amount", "comment", "minutes_pdf"]
     verbose_name_plural = gettext_lazy("review meeting decisions")
+
+    @admin.display(description=gettext_lazy("minutes (PDF)"))
+    def minutes_pdf(self, obj):
+        # The meeting is the case's town's: whoever reads the case here may print it.
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("reports:meeting_minutes", args=[obj.meeting_id]),
+            _("Print the minutes"),
+        )
 
 
 class AuditInline(ReadOnlyInline):
@@ -365,6 +375,7 @@ class ApplicationAdmin(
             ]
             extra_context["case_actions"] = [(label_text, url) for _n, label_text, url in actions]
             extra_context["case_steps"] = case_steps(request.user, obj, actions)
+            extra_context["print_links"] = case_print_links(request.user, obj)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):

@@ -208,7 +208,8 @@ class BatchItemInline(admin.TabularInline):
 
     @admin.display(description=gettext_lazy("card number"))
     def card(self, obj):
-        return mask_card(obj.application.worker.bank_card)
+        # The case's payout account (fixed at approval), the one the bank file pays to.
+        return mask_card(obj.application.payout_card)
 
 
 @admin.register(PaymentBatch)

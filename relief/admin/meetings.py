@@ -8,6 +8,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -49,9 +50,10 @@ def _with_facts(cases):
 class MeetingForm(forms.ModelForm):
     class Meta:
         model = ReviewMeeting
-        fields = ["meeting_date", "attendees", "minutes"]
+        fields = ["meeting_date", "place", "attendees", "minutes"]
         widgets = {
             "meeting_date": admin.widgets.AdminDateWidget,
+            "place": forms.TextInput(attrs={"size": 60}),
             "attendees": forms.TextInput(attrs={"size": 80}),
             "minutes": forms.Textarea(attrs={"rows": 6, "cols": 80}),
         }
@@ -136,12 +138,28 @@ class DecisionInline(ReadOnlyInline):
 
 @admin.register(ReviewMeeting)
 class ReviewMeetingAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
-    list_display = ["meeting_date", "town", "attendees", "decision_count", "recorded_by"]
+    list_display = [
+        "meeting_date",
+        "town",
+        "attendees",
+        "decision_count",
+        "recorded_by",
+        "minutes_pdf",
+    ]
     list_select_related = ["town", "recorded_by"]
     date_hierarchy = "meeting_date"
-    fields = ["town", "meeting_date", "attendees", "minutes", "recorded_by", "recorded_at"]
+    fields = [
+        "town",
+        "meeting_date",
+        "place",
+        "attendees",
+        "minutes",
+        "recorded_by",
+        "recorded_at",
+    ]
     readonly_fields = fields
     inlines = [DecisionInline]
+    change_form_template = "admin/relief/reviewmeeting/change_form.html"
 
     def get_queryset(self, request):
         return (
@@ -154,6 +172,15 @@ class ReviewMeetingAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmi
     @admin.display(description=gettext_lazy("decisions"), ordering="decision_total")
     def decision_count(self, obj):
         return obj.decision_total
+
+    @admin.display(description=gettext_lazy("minutes (PDF)"))
+    def minutes_pdf(self, obj):
+        # Whoever reads the meeting here prints its minutes (reports.access.meeting_for).
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("reports:meeting_minutes", args=[obj.pk]),
+            _("Print the minutes"),
+        )
 
     def has_add_permission(self, request):
         return has_role(request.user, Role.TOWN_REVIEWER)
@@ -231,6 +258,7 @@ class ReviewMeetingAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmi
             return review_meeting_record(
                 user=request.user,
                 meeting_date=meeting_form.cleaned_data["meeting_date"],
+                place=meeting_form.cleaned_data["place"],
                 attendees=meeting_form.cleaned_data["attendees"],
                 minutes=meeting_form.cleaned_data["minutes"],
                 decisions=decisions,

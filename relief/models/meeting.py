@@ -21,6 +21,8 @@ class ReviewMeeting(models.Model):
         limit_choices_to={"level": "town"},
     )
     meeting_date = models.DateField(_("meeting date"))
+    # Optional: the minutes print it only when it was recorded.
+    place = models.CharField(_("meeting place"), max_length=200, blank=True)
     attendees = models.CharField(_("attendees"), max_length=300)
     minutes = models.TextField(_("minutes"))
     recorded_by = models.ForeignKey(

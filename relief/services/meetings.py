@@ -136,6 +136,7 @@ def review_meeting_record(
     attendees: str,
     minutes: str,
     decisions: list[DecisionInput],
+    place: str = "",
     source: str = "admin",
 ) -> ReviewMeeting:
     """Record the meeting and apply each decision through the lifecycle services.
@@ -148,6 +149,7 @@ def review_meeting_record(
     meeting = ReviewMeeting(
         town=user.union,
         meeting_date=meeting_date,
+        place=(place or "").strip(),
         attendees=(attendees or "").strip(),
         minutes=(minutes or "").strip(),
         recorded_by=user,

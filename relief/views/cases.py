@@ -22,6 +22,7 @@ from relief.selectors import application_for_user, applications_for_user, timeli
 from relief.services.workers import workers_editable_by
 from relief.views.common import caseworker_required, is_caseworker, posted_version
 from relief.views.presenters import last_comment, missing_items, state_summary, timeline_rows
+from reports.access import case_print_links
 from unions.selectors import scope_q
 
 PAGE_SIZE = 20
@@ -130,6 +131,9 @@ def render_case(request, application, *, attachment_form=None, status=200):
             if actions["attach"] and is_caseworker(request.user)
             else None
         ),
+        # Printing from where the work is: whoever sees the case prints its approval form;
+        # the worker's statement for users whose scope holds the worker (reports.access).
+        "print_links": case_print_links(request.user, application),
         "admin_url": reverse("admin:relief_application_change", args=[application.pk])
         if request.user.is_staff
         else "",

@@ -197,6 +197,7 @@ def transfer_body(people) -> dict:
 def meeting_body(people, app) -> dict:
     return {
         "meeting_date": TODAY.isoformat(),
+        "place": "镇总工会会议室",
         "attendees": "李镇长，王委员",
         "minutes": "逐一研讨。",
         "form-TOTAL_FORMS": "1",
@@ -425,6 +426,7 @@ def test_fuzz_the_home_visit_inline(client, people, changes):
 
 MEETING_FIELDS = [
     "meeting_date",
+    "place",
     "attendees",
     "minutes",
     "form-TOTAL_FORMS",

@@ -493,6 +493,26 @@ POLICY: dict[str, Entry] = {
     "reports/cases/approval-form/": signed_in_page(
         Lookup(), value=(redirect(lambda _p: ""), NOT_ALLOWED)
     ),
+    # Printing from where the work is (issue 14). The statement of a worker of the scope, by
+    # key from the worker's page; each printing is in the access log (a GET: not a change).
+    "reports/workers/<int:pk>/statement/": signed_in_page(Obj("worker"), value=GET_ONLY),
+    # The minutes of a meeting: whoever reads meetings (not caseworkers: 403 before lookup).
+    "reports/meetings/<int:pk>/minutes/": signed_in_page(
+        Obj("meeting"),
+        value=GET_ONLY,
+        caseworker=(DENIED, NOT_ALLOWED),
+        out={"caseworker": (DENIED, NOT_ALLOWED)},
+    ),
+    # A batch's payment list: whoever reads batches (the district, administrators), masked;
+    # the POST is the bank's copy with full card numbers, for district officers only, logged.
+    "reports/batches/<int:pk>/payment-list/": signed_in_page(
+        Obj("batch"),
+        caseworker=DENIED,
+        town=DENIED,
+        district=(OK, Expect(200, writes=True)),
+        superuser=(OK, DENIED),
+        out={"caseworker": DENIED, "town": DENIED},
+    ),
     # A background report is its requester's alone: even officers get 404 for another's.
     "reports/jobs/<uuid:pk>/": signed_in_page(
         Job(),
