@@ -33,8 +33,9 @@ class Command(ProjectCommand):
 
     def handle(self, *args, **opts):
         # One snapshot of ledger and totals, and no writer in between while repairing.
+        outermost = not connection.in_atomic_block  # not inside a caller's transaction
         with transaction.atomic():
-            if connection.vendor == "postgresql" and not opts["repair"]:
+            if connection.vendor == "postgresql" and outermost and not opts["repair"]:
                 # Ledger and totals read from one snapshot while payouts go on.
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
