@@ -17,7 +17,10 @@ class Command(ProjectCommand):
         "one); --repair replaces the stored totals with the recomputed ones."
     )
     examples = [
-        ("python manage.py check_totals", gettext_lazy("check only")),
+        (
+            "python manage.py check_totals",
+            gettext_lazy("compare the totals with the ledger, changing nothing"),
+        ),
         (
             "python manage.py check_totals --repair",
             gettext_lazy("rebuild the totals after a difference (or after a bulk load)"),
