@@ -13,7 +13,14 @@ from decimal import Decimal
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 
-from relief.models import Disbursement, FundSource, HardshipCategory
+from relief.models import (
+    Disbursement,
+    FundSource,
+    HardshipCategory,
+    MonthlyPerson,
+    MonthlyTotal,
+)
+from relief.models.totals import NO_CATEGORY
 from unions.models import Level, Union
 
 ZERO = Decimal("0.00")
@@ -217,7 +224,8 @@ def by_time(qs, period: Period) -> list[Breakdown]:
     return [found.get(k) or Breakdown(k, label, 0, 0, ZERO) for k, label in slots]
 
 
-def summary(unit: Union, period: Period) -> Summary:
+def summary_from_ledger(unit: Union, period: Period) -> Summary:
+    """The Summary aggregated from every payout: what summary() must equal (tests, checks)."""
     qs = period_payouts(unit, period)
     level = union_breakdown_level(unit)
     return Summary(
@@ -228,6 +236,101 @@ def summary(unit: Union, period: Period) -> Summary:
         by_time=by_time(qs, period),
         union_level_label="镇（街道）" if level == Level.TOWN else "基层工会",
     )
+
+
+def summary(unit: Union, period: Period) -> Summary:
+    """The Summary read from the monthly totals (relief.models.totals): a few hundred rows of
+    the unit's towns (district) or grassroots unions, whatever the number of payouts."""
+    level = union_breakdown_level(unit)
+    if unit.level == Level.GRASSROOTS:
+        union_ids = [unit.pk]
+        people = MonthlyPerson.objects.filter(union_id=unit.pk)
+        person_union = "union_id"
+    else:
+        union_ids = list(
+            Union.objects.filter(path__startswith=unit.path, level=level).values_list(
+                "pk", flat=True
+            )
+        )
+        if unit.level == Level.TOWN:
+            people = MonthlyPerson.objects.filter(town_id=unit.pk)
+            person_union = "union_id"
+        else:
+            people = MonthlyPerson.objects.filter(town_id__in=union_ids)
+            person_union = "town_id"
+    in_period = {"year__gte": period.first_year, "year__lte": period.last_year}
+    totals = MonthlyTotal.objects.filter(union_id__in=union_ids, payouts__gt=0, **in_period)
+    people = people.filter(payouts__gt=0, **in_period)
+    time_field = "month" if period.single_year else "year"
+
+    def grouped(by: str, person_by: str | None = None) -> dict:
+        """key -> (人次, 人数, total) for one breakdown, two queries."""
+        sums = totals.values(by).annotate(n=Sum("payouts"), s=Sum("paid_cents")).order_by()
+        persons = dict(
+            people.values(person_by or by)
+            .annotate(p=Count("worker_id", distinct=True))
+            .order_by()
+            .values_list(person_by or by, "p")
+        )
+        return {r[by]: (r["n"], persons.get(r[by], 0), _yuan(r["s"])) for r in sums if r["n"]}
+
+    head = totals.aggregate(n=Sum("payouts"), s=Sum("paid_cents"), m=Max("largest_cents"))
+    result = Summary(
+        count=head["n"] or 0,
+        persons=people.aggregate(p=Count("worker_id", distinct=True))["p"],
+        total=_yuan(head["s"]),
+        largest=_yuan(head["m"]),
+        union_level_label="镇（街道）" if level == Level.TOWN else "基层工会",
+    )
+
+    # Per union: every active union of the level, and any other that paid.
+    paid = grouped("union_id", person_union)
+    unions = (
+        Union.objects.filter(path__startswith=unit.path, level=level)
+        .filter(Q(is_active=True) | Q(pk__in=list(paid)))
+        .order_by("path")
+        .values_list("pk", "name")
+    )
+    result.by_union = [Breakdown(str(pk), name, *paid.get(pk, (0, 0, ZERO))) for pk, name in unions]
+
+    found = grouped("category")
+    names = {
+        c.pk: c
+        for c in HardshipCategory.objects.filter(pk__in=[k for k in found if k != NO_CATEGORY])
+    }
+
+    def category_order(key):
+        c = names.get(key)
+        return (1, 0, "") if c is None else (0, c.order, c.name)
+
+    result.by_category = [
+        Breakdown(
+            str(names[k].name) if k in names else "None",
+            names[k].name if k in names else "—",
+            *found[k],
+        )
+        for k in sorted(found, key=category_order)
+    ]
+
+    labels = dict(FundSource.choices)
+    order = list(labels)
+    found = grouped("source")
+    result.by_fund_source = [
+        Breakdown(k, str(labels.get(k, k)), *found[k])
+        for k in sorted(found, key=lambda k: order.index(k) if k in order else len(order))
+    ]
+
+    found = grouped(time_field)
+    if period.single_year:
+        slots = [(m, f"{m}月") for m in range(1, 13)]
+    else:
+        slots = [(y, f"{y}年") for y in period.years]
+    result.by_time = [Breakdown(str(k), label, *found.get(k, (0, 0, ZERO))) for k, label in slots]
+    return result
+
+
+def _yuan(fen) -> Decimal:
+    return (Decimal(fen or 0) / 100).quantize(Decimal("0.01"))
 
 
 def worker_period_totals(unit: Union, period: Period) -> dict[int, Decimal]:

@@ -11,6 +11,7 @@ from relief.models.meeting import Decision, ReviewDecision, ReviewMeeting
 from relief.models.policy import HardshipCategory, Policy
 from relief.models.proposed_change import ProposalStatus, ProposedChange
 from relief.models.queue import QueueSeen
+from relief.models.totals import MonthlyPerson, MonthlyTotal
 from relief.models.visit import Attachment, FollowUp, HomeVisit
 from relief.models.worker import HouseholdMember, Worker
 
@@ -36,6 +37,8 @@ __all__ = [
     "HomeVisit",
     "HouseholdMember",
     "IdempotencyKey",
+    "MonthlyPerson",
+    "MonthlyTotal",
     "PaymentBatch",
     "PaymentMethod",
     "Policy",

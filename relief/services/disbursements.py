@@ -31,6 +31,7 @@ from relief.services.funds import (
     pick_fund,
 )
 from relief.services.locking import lock_application
+from relief.services.totals import record_payouts, record_reversal
 
 DISBURSEMENT_FIELDS = ("amount", "paid_on", "method", "fund_source", "fund_year", "voucher_no")
 
@@ -178,6 +179,8 @@ def write_payout(
     """Save a prepared payout whose amount the caller has drawn from its fund account: the
     case's paid amount, its move to disbursed when paid in full, and the audit entry."""
     payout.save()
+    # The dashboard's monthly totals, after the fund account's lock (taken by the caller).
+    record_payouts([payout])
     before = snapshot(locked, AMOUNT_FIELDS)
     locked.paid_amount += payout.amount
     from_state = locked.state
@@ -240,6 +243,7 @@ def disbursement_reverse(
         year=original.fund_year,
         amount=original.amount,
     )
+    record_reversal(original)
     before = snapshot(locked, AMOUNT_FIELDS)
     from_state = locked.state
     locked.paid_amount -= original.amount

@@ -19,6 +19,7 @@ from relief.errors import NotAllowed, OutOfScope
 from relief.models import OPEN_BATCH_STATES, BatchItem, FundAccount, FundIncome, FundSource
 from relief.models.money import clean_amount, yuan
 from relief.services.audit import audit
+from relief.services.totals import record_incomes
 from unions.models import Level, Role
 from unions.selectors import union_in_scope
 
@@ -241,6 +242,7 @@ def add_income(
     income.full_clean(exclude=["collection"])
     income.save()
     _credit(account, amount)
+    record_incomes([income])
     return income
 
 

@@ -46,6 +46,7 @@ from relief.services.bulk import (
     defer_foreign_keys,
     reserve_ids,
 )
+from relief.services.totals import Changes, primary_category_of
 from unions.models import Union
 
 # Not translated: stored data, like the funds migration's opening note.
@@ -120,6 +121,7 @@ def write_ledger(prepared: PreparedLedger, user, file_name: str) -> None:
     # and they stay locked until the commit that follows.
     bulk_insert(Disbursement, payout_rows, ids=payout_ids)
     _add_to_accounts(totals, account_ids)
+    _add_to_monthly_totals(rows, worker_pk, totals, first_paid)
     defer_foreign_keys()
 
 
@@ -234,6 +236,9 @@ def _write_sqlite(prepared: PreparedLedger, user, file_name: str) -> None:
     account_ids = _fund_history(totals, first_paid, user, file_name)
     payouts = tables["payouts"].insert(cases=cases[0])
     _add_to_accounts(totals, account_ids)
+    worker_pk = {n: w["pk"] for n, w in prepared.existing.items()}
+    worker_pk.update(zip(prepared.new_workers, workers, strict=True))
+    _add_to_monthly_totals(prepared.rows, worker_pk, totals, first_paid)
     tables["audit"].insert(workers=first_worker, cases=cases[0], payouts=payouts[0])
 
 
@@ -453,6 +458,30 @@ def _add_to_accounts(totals, account_ids) -> None:
         if account.paid_total > account.income_total:
             raise IntegrityError(f"fund account {account.pk} would go below zero")
     FundAccount.objects.bulk_update(accounts, ["income_total", "paid_total"])
+
+
+def _add_to_monthly_totals(rows, worker_pk, totals, first_paid) -> None:
+    """The dashboard's monthly totals: one upsert per table for every key the import touches
+    (relief.services.totals), after the accounts' locks like any payout."""
+    changes = Changes()
+    for r in rows:
+        changes.payout(
+            worker_id=worker_pk[r.id_number],
+            union_id=r.union.pk,
+            town_id=r.union.parent_id,
+            category=primary_category_of(r.categories),
+            source=r.fund_source,
+            paid_on=r.paid_on,
+            amount=r.paid_amount,
+        )
+    for (town_id, source, _year), amount in totals.items():
+        changes.income(
+            union_ids=[town_id],
+            source=source,
+            received_on=first_paid[(town_id, source, _year)],
+            amount=amount,
+        )
+    changes.write()
 
 
 def _references(rows: list) -> dict[int, str]:

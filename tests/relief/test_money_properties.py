@@ -1,8 +1,10 @@
-"""Random sequences of income, approvals, payouts, reversals and batch operations.
+"""Random sequences of income, donations, approvals, payouts, reversals, batch operations and
+ledger imports.
 
-After every step: no fund account below zero, no case paid above its approved amount, and every
-cached total equals the sum of its entries. A Python model of the money predicts exactly which
-single payouts the services must accept or refuse. Runs on SQLite and on PostgreSQL.
+After every step: no fund account below zero, no case paid above its approved amount, every
+cached total equals the sum of its entries, and the dashboard's monthly totals equal a
+recomputation from the ledger (relief.services.totals). A Python model of the money predicts
+exactly which single payouts the services must accept or refuse. Runs on SQLite and on PostgreSQL.
 """
 
 import datetime as dt
@@ -33,13 +35,19 @@ from relief.models import (
     PaymentBatch,
 )
 from relief.models.money import to_cents
+from relief.services import totals
 from relief.services.batches import batch_check_funds
-from tests.factories import case_in_state
+from relief.services.ledger import ledger_import
+from tabular.tables import Table
+from tests.factories import case_in_state, make_id_number
+from tests.relief.conftest import ledger_row
 
 TODAY = dt.date.today()
 YEAR = TODAY.year
 TOWNS = ["xq", "dl"]
 SOURCES = ["district", "town"]
+LEDGER_SOURCES = {"district": "区拨款", "town": "镇自筹", "donation": "十元捐"}
+GRASSROOTS = {"xq": "XQ-S01", "dl": "DL-V01"}
 ZERO = Decimal("0.00")
 cents = st.integers(min_value=1, max_value=1_500_000).map(lambda n: Decimal(n) / 100)
 # A payout: everything outstanding, half of it, or any amount (often too much).
@@ -64,6 +72,7 @@ class MoneyMachine(RuleBasedStateMachine):
         self.cases = []  # (pk, town)
         self.approved = {}  # pk -> Decimal
         self.case_paid = {}  # pk -> Decimal
+        self.imported = 0  # workers imported so far (their ID numbers)
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -110,6 +119,59 @@ class MoneyMachine(RuleBasedStateMachine):
             document_no="南工字〔测试〕9号",
         )
         self.income[(town, source)] = self.income.get((town, source), ZERO) + amount
+
+    @rule(town=st.sampled_from(TOWNS), amount=cents, donors=st.integers(1, 500))
+    def donate(self, town, amount, donors):
+        union = getattr(self.tree, town)
+        campaign = union.donation_campaigns.filter(year=YEAR).first()
+        if campaign is None:
+            campaign = services.donation_campaign_create(
+                user=self.officer(), town=union, year=YEAR, starts_on=dt.date(YEAR, 1, 1)
+            )
+        services.donation_collection_record(
+            user=self.officer(),
+            campaign=campaign,
+            union=union.children.first(),
+            collected_on=min(TODAY, campaign.ends_on),
+            donor_count=donors,
+            amount=amount,
+        )
+        self.income[(town, "donation")] = self.income.get((town, "donation"), ZERO) + amount
+
+    @rule(
+        paid=st.lists(
+            st.tuples(
+                st.sampled_from(TOWNS),
+                st.sampled_from(list(LEDGER_SOURCES)),
+                st.integers(min_value=1, max_value=3000),
+                st.integers(min_value=0, max_value=300),
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    def import_history(self, paid, start=dt.date(YEAR, 1, 1)):
+        """Historical payouts of this year: income and paid grow alike, balances stay."""
+        rows = []
+        for town, source, amount, day in paid:
+            self.imported += 1
+            paid_on = min(TODAY, start + dt.timedelta(days=day))
+            rows.append(
+                ledger_row(
+                    姓名="何丽娟",
+                    身份证号=make_id_number(5000 + self.imported),
+                    基层工会=GRASSROOTS[town],
+                    申请日期=start.isoformat(),
+                    发放日期=paid_on.isoformat(),
+                    批准金额=str(amount),
+                    发放金额=str(amount),
+                    资金来源=LEDGER_SOURCES[source],
+                    凭证号=f"PZ-H-{self.imported}",
+                )
+            )
+        table = Table(headers=list(rows[0]), rows=list(enumerate(rows, start=2)))
+        result = ledger_import(table=table, user=self.officer(), file_name="history.csv")
+        assert not result.errors, result.errors
 
     @precondition(lambda self: len(self.cases) < 4)
     @rule(town=st.sampled_from(TOWNS), amount=st.integers(min_value=1, max_value=100))
@@ -172,6 +234,7 @@ class MoneyMachine(RuleBasedStateMachine):
                 amount__gt=0,
                 reversal__isnull=True,
                 application__state__in=["approved", "disbursed"],
+                application_id__in=[pk for pk, _town in self.cases],
             ).order_by("pk")
         )
         if not candidates:
@@ -276,6 +339,10 @@ class MoneyMachine(RuleBasedStateMachine):
             assert account.balance >= 0
             town = "xq" if account.town_id == self.tree.xq.pk else "dl"
             assert account.balance == self.balance(town, account.source)
+
+    @invariant()
+    def monthly_totals_equal_a_recomputation(self):
+        assert totals.differences(totals.recompute(), totals.stored()) == []
 
     @invariant()
     def no_case_paid_above_its_approved_amount(self):

@@ -1,0 +1,98 @@
+"""Per-month totals for the dashboard, the payout reports and the funds page.
+
+A cache of the ledger (Disbursement, FundIncome), kept by relief.services.totals in the same
+transaction as each money movement, with upserts that add to the row in SQL (INSERT ... ON
+CONFLICT DO UPDATE), so concurrent writers never lose an increment. Amounts are whole fen
+(integers): SQLite adds decimals in floating point. `manage.py check_totals` recomputes them
+from the ledger and reports (or repairs, --repair) any difference.
+
+MonthlyTotal has one row per union, primary hardship category, fund source and month. Payouts
+are counted on the grassroots union of their case and again on its town (so a district reads
+a few hundred town rows); income on the town of its fund account, and a ten-yuan collection
+also on the grassroots union that handed it in. Payout figures are those of payouts that
+reached the worker (Disbursement.objects.received()): a reversal takes its payout out of the
+month the payout was paid in, and is counted there under `reversals`.
+
+Distinct people (人数) do not add up across months or unions, so they are not summed: each
+(worker, union, category, source, month) with a payout has a MonthlyPerson row, and 人数 is a
+COUNT(DISTINCT worker) over those narrow rows, without the joins and the per-payout category
+subqueries of the ledger.
+
+No CHECK keeps these at or above zero: a reversal adds negative amounts through the same
+upsert, and CHECK constraints apply to the row proposed for INSERT before ON CONFLICT turns it
+into an update. A row that went wrong (payouts written around the services, by hand or by a
+bulk load) is found and mended by check_totals instead of refusing the reversal.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# `category` when the case has no hardship category.
+NO_CATEGORY = 0
+
+
+class MonthlyTotal(models.Model):
+    union = models.ForeignKey(
+        "unions.Union", verbose_name=_("union"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The case's first hardship category (by the categories' order), 0 for none or income.
+    category = models.PositiveIntegerField(_("hardship category"), default=NO_CATEGORY)
+    source = models.CharField(_("fund source"), max_length=10)
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(_("month"))
+    payouts = models.IntegerField(_("payouts"), default=0)
+    paid_cents = models.BigIntegerField(_("paid (fen)"), default=0)
+    largest_cents = models.BigIntegerField(_("largest payout (fen)"), default=0)
+    reversals = models.IntegerField(_("reversals"), default=0)
+    reversed_cents = models.BigIntegerField(_("reversed (fen)"), default=0)
+    incomes = models.IntegerField(_("income entries"), default=0)
+    income_cents = models.BigIntegerField(_("income (fen)"), default=0)
+    donors = models.IntegerField(_("number of donors"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly total")
+        verbose_name_plural = _("monthly totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["union", "category", "source", "year", "month"], name="monthly_total_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "union"], name="monthly_total_year")]
+
+    def __str__(self):
+        return f"{self.union_id} {self.source} {self.year}-{self.month:02d}"
+
+
+class MonthlyPerson(models.Model):
+    worker = models.ForeignKey(
+        "relief.Worker", verbose_name=_("worker"), on_delete=models.PROTECT, related_name="+"
+    )
+    union = models.ForeignKey(
+        "unions.Union", verbose_name=_("union"), on_delete=models.PROTECT, related_name="+"
+    )
+    town = models.ForeignKey(
+        "unions.Union", verbose_name=_("town"), on_delete=models.PROTECT, related_name="+"
+    )
+    category = models.PositiveIntegerField(_("hardship category"), default=NO_CATEGORY)
+    source = models.CharField(_("fund source"), max_length=10)
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(_("month"))
+    # Payouts of this worker under this key that reached them; 0 once all were reversed.
+    payouts = models.IntegerField(_("payouts"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly person")
+        verbose_name_plural = _("monthly persons")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker", "union", "category", "source", "year", "month"],
+                name="monthly_person_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["town", "year", "worker"], name="monthly_person_town"),
+            models.Index(fields=["union", "year", "worker"], name="monthly_person_union"),
+        ]
+
+    def __str__(self):
+        return f"{self.worker_id} {self.union_id} {self.year}-{self.month:02d}"

@@ -1,0 +1,392 @@
+"""Keeping relief.models.totals equal to the ledger, in the writer's transaction.
+
+Every writer of money rows calls one of these after writing its rows and after taking its fund
+account locks (lock order: cases, fund accounts, then totals rows): record_payouts for payouts
+(one by one or an import's thousands), record_reversal for a reversal, record_incomes for
+income. Each collects the changes per key in Python and writes them with one upsert statement
+per table and chunk of keys (INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n, on
+PostgreSQL and SQLite alike), keys in sorted order, so two writers touching the same keys queue
+on the row locks instead of losing an increment or deadlocking.
+
+recompute() derives the same rows from the ledger alone: the backfill migration writes them,
+`manage.py check_totals` compares them with the stored ones.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import OuterRef, Subquery
+
+from relief.models.totals import NO_CATEGORY
+
+TOTAL_FIELDS = (
+    "payouts",
+    "paid_cents",
+    "largest_cents",
+    "reversals",
+    "reversed_cents",
+    "incomes",
+    "income_cents",
+    "donors",
+)
+LARGEST = TOTAL_FIELDS.index("largest_cents")
+# Keys per upsert statement: 13 parameters a row, far below SQLite's 32,766.
+CHUNK = 1000
+
+
+def cents(amount) -> int:
+    return int((Decimal(amount) * 100).to_integral_value())
+
+
+@dataclass
+class Changes:
+    """What some money rows add to the totals, per key, before it is written."""
+
+    # (union_id, category, source, year, month) -> [TOTAL_FIELDS...]
+    totals: dict = field(default_factory=lambda: defaultdict(lambda: [0] * len(TOTAL_FIELDS)))
+    # (worker_id, union_id, town_id, category, source, year, month) -> payouts
+    persons: dict = field(default_factory=lambda: defaultdict(int))
+
+    def payout(
+        self, *, worker_id, union_id, town_id, category, source, paid_on, amount, largest=True
+    ):
+        """A payout that reached the worker: on its grassroots union and on its town.
+
+        `largest` false: a payout known to be reversed, which is no candidate for the largest.
+        """
+        c = cents(amount)
+        for union in (union_id, town_id):
+            row = self.totals[(union, category, source, paid_on.year, paid_on.month)]
+            row[0] += 1
+            row[1] += c
+            if largest:
+                row[LARGEST] = max(row[LARGEST], c)
+        self.persons[
+            (worker_id, union_id, town_id, category, source, paid_on.year, paid_on.month)
+        ] += 1
+
+    def reversal(self, *, worker_id, union_id, town_id, category, source, paid_on, amount):
+        """`amount` (positive) of the payout paid on `paid_on` came back: out of that month."""
+        c = cents(amount)
+        for union in (union_id, town_id):
+            row = self.totals[(union, category, source, paid_on.year, paid_on.month)]
+            row[0] -= 1
+            row[1] -= c
+            row[3] += 1
+            row[4] += c
+        self.persons[
+            (worker_id, union_id, town_id, category, source, paid_on.year, paid_on.month)
+        ] -= 1
+
+    def income(self, *, union_ids, source, received_on, amount, donors=0):
+        c = cents(amount)
+        for union in union_ids:
+            row = self.totals[(union, NO_CATEGORY, source, received_on.year, received_on.month)]
+            row[5] += 1
+            row[6] += c
+            row[7] += donors
+
+    def write(self) -> None:
+        _upsert_totals(sorted(self.totals.items()))
+        _upsert_persons(sorted(self.persons.items()))
+
+
+def _greatest() -> str:
+    return "GREATEST" if connection.vendor == "postgresql" else "MAX"
+
+
+def _upsert_totals(items) -> None:
+    from relief.models import MonthlyTotal
+
+    q = connection.ops.quote_name
+    table = q(MonthlyTotal._meta.db_table)
+    key = ("union_id", "category", "source", "year", "month")
+    columns = ", ".join(q(c) for c in key + TOTAL_FIELDS)
+    updates = ", ".join(
+        f"{q(c)} = {_greatest()}({table}.{q(c)}, excluded.{q(c)})"
+        if c == "largest_cents"
+        else f"{q(c)} = {table}.{q(c)} + excluded.{q(c)}"
+        for c in TOTAL_FIELDS
+    )
+    width = len(key) + len(TOTAL_FIELDS)
+    for start in range(0, len(items), CHUNK):
+        chunk = items[start : start + CHUNK]
+        values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
+        params = [v for k, row in chunk for v in (*k, *row)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                # Table and column names from the model, quoted; values as parameters.
+                f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608
+                f"ON CONFLICT ({', '.join(q(c) for c in key)}) DO UPDATE SET {updates}",
+                params,
+            )
+
+
+def _upsert_persons(items) -> None:
+    from relief.models import MonthlyPerson
+
+    q = connection.ops.quote_name
+    table = q(MonthlyPerson._meta.db_table)
+    names = ("worker_id", "union_id", "town_id", "category", "source", "year", "month")
+    key = ("worker_id", "union_id", "category", "source", "year", "month")
+    columns = ", ".join(q(c) for c in (*names, "payouts"))
+    for start in range(0, len(items), CHUNK):
+        chunk = items[start : start + CHUNK]
+        values = ", ".join(["(" + ", ".join(["%s"] * (len(names) + 1)) + ")"] * len(chunk))
+        params = [v for k, n in chunk for v in (*k, n)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608
+                f"ON CONFLICT ({', '.join(q(c) for c in key)}) "
+                f'DO UPDATE SET "payouts" = {table}."payouts" + excluded."payouts"',
+                params,
+            )
+
+
+def primary_category_of(categories) -> int:
+    """The first of a case's categories by the categories' order (then name); 0 for none."""
+    first = min(categories, key=lambda c: (c.order, c.name), default=None)
+    return first.pk if first is not None else NO_CATEGORY
+
+
+def primary_categories(application_ids) -> dict[int, int]:
+    """application id -> its first category's id (relief.figures counts a case under it)."""
+    from relief.models import Application
+
+    through = Application.categories.through
+    ids = list(set(application_ids))
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = (
+            through.objects.filter(application_id__in=ids[start : start + CHUNK])
+            .order_by("application_id", "hardshipcategory__order", "hardshipcategory__name")
+            .values_list("application_id", "hardshipcategory_id")
+        )
+        for application_id, category_id in rows:
+            found.setdefault(application_id, category_id)
+    return {a: found.get(a, NO_CATEGORY) for a in ids}
+
+
+def record_payouts(payouts) -> None:
+    """Saved payouts (Disbursement, reverses unset), each on a case of a grassroots union."""
+    from relief.models import Application
+
+    payouts = list(payouts)
+    if not payouts:
+        return
+    cases = {
+        a["pk"]: a
+        for a in Application.objects.filter(pk__in={p.application_id for p in payouts}).values(
+            "pk", "worker_id", "union_id", "union__parent_id"
+        )
+    }
+    categories = primary_categories(cases)
+    changes = Changes()
+    for p in payouts:
+        case = cases[p.application_id]
+        changes.payout(
+            worker_id=case["worker_id"],
+            union_id=case["union_id"],
+            town_id=case["union__parent_id"],
+            category=categories[p.application_id],
+            source=p.fund_source,
+            paid_on=p.paid_on,
+            amount=p.amount,
+        )
+    changes.write()
+
+
+def record_reversal(original) -> None:
+    """`original` has just been reversed (its reversal row saved): out of its month."""
+    from relief.models import Application, MonthlyTotal
+
+    case = Application.objects.values("worker_id", "union_id", "union__parent_id").get(
+        pk=original.application_id
+    )
+    category = primary_categories([original.application_id])[original.application_id]
+    changes = Changes()
+    changes.reversal(
+        worker_id=case["worker_id"],
+        union_id=case["union_id"],
+        town_id=case["union__parent_id"],
+        category=category,
+        source=original.fund_source,
+        paid_on=original.paid_on,
+        amount=original.amount,
+    )
+    changes.write()
+    # The largest payout cannot be taken back by subtraction: read it again from the ledger,
+    # after the upsert above has locked both rows (a payout committed meanwhile is seen).
+    for union_field, union_id in (
+        ("application__union_id", case["union_id"]),
+        ("application__union__parent_id", case["union__parent_id"]),
+    ):
+        largest = _largest_received(
+            {union_field: union_id}, category, original.fund_source, original.paid_on
+        )
+        MonthlyTotal.objects.filter(
+            union_id=union_id,
+            category=category,
+            source=original.fund_source,
+            year=original.paid_on.year,
+            month=original.paid_on.month,
+        ).update(largest_cents=largest)
+
+
+def _largest_received(union_filter: dict, category: int, source: str, day: dt.date) -> int:
+    from relief.models import Disbursement
+
+    first = day.replace(day=1)
+    after = (first + dt.timedelta(days=32)).replace(day=1)
+    rows = (
+        Disbursement.objects.received()
+        .filter(**union_filter, fund_source=source, paid_on__gte=first, paid_on__lt=after)
+        .values_list("application_id", "amount")
+    )
+    rows = list(rows)
+    categories = primary_categories([a for a, _amount in rows])
+    return max((cents(amount) for a, amount in rows if categories[a] == category), default=0)
+
+
+def record_incomes(incomes) -> None:
+    """Saved FundIncome rows: on their account's town, a collection also on its union."""
+    from relief.models import FundIncome
+
+    incomes = list(incomes)
+    if not incomes:
+        return
+    rows = FundIncome.objects.filter(pk__in=[i.pk for i in incomes]).values(
+        "amount",
+        "received_on",
+        "account__town_id",
+        "account__source",
+        "collection__union_id",
+        "collection__donor_count",
+    )
+    changes = Changes()
+    for r in rows:
+        changes.income(
+            union_ids=[r["account__town_id"]]
+            + ([r["collection__union_id"]] if r["collection__union_id"] else []),
+            source=r["account__source"],
+            received_on=r["received_on"],
+            amount=r["amount"],
+            donors=r["collection__donor_count"] or 0,
+        )
+    changes.write()
+
+
+def recompute(apps=None) -> Changes:
+    """The totals as the ledger gives them, whatever is stored. `apps`: a migration's."""
+    if apps is None:
+        from django.apps import apps
+    Disbursement = apps.get_model("relief", "Disbursement")
+    FundIncome = apps.get_model("relief", "FundIncome")
+    HardshipCategory = apps.get_model("relief", "HardshipCategory")
+    first_category = Subquery(
+        HardshipCategory.objects.filter(applications=OuterRef("application_id"))
+        .order_by("order", "name")
+        .values("pk")[:1]
+    )
+    changes = Changes()
+    payouts = (
+        Disbursement.objects.filter(reverses__isnull=True)
+        .annotate(category=first_category)
+        .values_list(
+            "application__worker_id",
+            "application__union_id",
+            "application__union__parent_id",
+            "category",
+            "fund_source",
+            "paid_on",
+            "amount",
+            "reversal__id",
+        )
+    )
+    for worker, union, town, category, source, paid_on, amount, reversal in payouts.iterator(
+        chunk_size=5000
+    ):
+        fields = {
+            "worker_id": worker,
+            "union_id": union,
+            "town_id": town,
+            "category": category or NO_CATEGORY,
+            "source": source,
+            "paid_on": paid_on,
+            "amount": amount,
+        }
+        changes.payout(**fields, largest=reversal is None)
+        if reversal is not None:
+            changes.reversal(**fields)
+    incomes = FundIncome.objects.values_list(
+        "account__town_id",
+        "account__source",
+        "received_on",
+        "amount",
+        "collection__union_id",
+        "collection__donor_count",
+    )
+    for town, source, received_on, amount, union, donors in incomes.iterator(chunk_size=5000):
+        changes.income(
+            union_ids=[town] + ([union] if union else []),
+            source=source,
+            received_on=received_on,
+            amount=amount,
+            donors=donors or 0,
+        )
+    return changes
+
+
+def stored(apps=None) -> Changes:
+    """The totals as they are stored, in the same shape as recompute()."""
+    if apps is None:
+        from django.apps import apps
+    MonthlyTotal = apps.get_model("relief", "MonthlyTotal")
+    MonthlyPerson = apps.get_model("relief", "MonthlyPerson")
+    found = Changes()
+    for row in MonthlyTotal.objects.values_list(
+        "union_id", "category", "source", "year", "month", *TOTAL_FIELDS
+    ).iterator(chunk_size=5000):
+        found.totals[row[:5]] = list(row[5:])
+    for row in MonthlyPerson.objects.values_list(
+        "worker_id", "union_id", "town_id", "category", "source", "year", "month", "payouts"
+    ).iterator(chunk_size=5000):
+        found.persons[row[:7]] = row[7]
+    return found
+
+
+def differences(expected: Changes, found: Changes) -> list[str]:
+    """Keys whose stored values differ from the ledger's; zero rows equal missing ones."""
+    out = []
+    for kind, want, have, empty in (
+        ("total", expected.totals, found.totals, [0] * len(TOTAL_FIELDS)),
+        ("person", expected.persons, found.persons, 0),
+    ):
+        for key in sorted(set(want) | set(have), key=str):
+            w, h = want.get(key, empty), have.get(key, empty)
+            if w != h:
+                out.append(f"{kind} {key}: ledger {w}, stored {h}")
+    return out
+
+
+def rebuild(apps=None) -> None:
+    """Replace the stored totals with the ledger's (migration backfill, check_totals --repair)."""
+    if apps is None:
+        from django.apps import apps
+    if connection.vendor == "postgresql":
+        # Writers wait at their upsert until the rebuild commits; the ledger is read after the
+        # lock, so a payout committed before it is counted by the rebuild, one committed after
+        # by its own upsert, never both. (SQLite has one writer at a time anyway.)
+        q = connection.ops.quote_name
+        tables = ", ".join(
+            q(apps.get_model("relief", m)._meta.db_table) for m in ("MonthlyTotal", "MonthlyPerson")
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
+    expected = recompute(apps)
+    apps.get_model("relief", "MonthlyPerson").objects.all().delete()
+    apps.get_model("relief", "MonthlyTotal").objects.all().delete()
+    expected.write()
