@@ -21,6 +21,8 @@ ADMINISTRATORS_ADD = {
     "auth.group",
     "relief.policy",
     "relief.hardshipcategory",
+    "relief.workingdaycorrection",  # the national calendar: configuration
+    "notifications.grouprobot",  # a union's chat robot: configuration
 }
 
 
