@@ -64,3 +64,13 @@ def application_by_reference(user, reference: str) -> Application:
         return applications_for_user(user).get(reference=reference)
     except Application.DoesNotExist:
         raise Http404 from None
+
+
+def notice_for(user, pk):
+    """A public notice of a town in the user's report scope (town reviewers: their own town)."""
+    from relief.models import PublicNotice
+
+    try:
+        return PublicNotice.objects.select_related("town").get(pk=pk, town__in=report_units(user))
+    except PublicNotice.DoesNotExist:
+        raise Http404 from None

@@ -8,6 +8,13 @@ from relief.models.funds import FundAccount, FundIncome
 from relief.models.hardship_file import HardshipFile
 from relief.models.idempotency import IdempotencyKey
 from relief.models.meeting import Decision, ReviewDecision, ReviewMeeting
+from relief.models.notice import (
+    NoticeItem,
+    Objection,
+    ObjectionChannel,
+    ObjectionOutcome,
+    PublicNotice,
+)
 from relief.models.policy import HardshipCategory, Policy
 from relief.models.proposed_change import ProposalStatus, ProposedChange
 from relief.models.visit import Attachment, FollowUp, HomeVisit
@@ -35,11 +42,16 @@ __all__ = [
     "HomeVisit",
     "HouseholdMember",
     "IdempotencyKey",
+    "NoticeItem",
+    "Objection",
+    "ObjectionChannel",
+    "ObjectionOutcome",
     "PaymentBatch",
     "PaymentMethod",
     "Policy",
     "ProposalStatus",
     "ProposedChange",
+    "PublicNotice",
     "ReferenceCounter",
     "ReviewDecision",
     "ReviewMeeting",
