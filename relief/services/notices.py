@@ -194,6 +194,13 @@ def notice_open(
     The period comes from the policy in force on `starts_on`; the end date is counted on the
     working-day calendar. A case already on a notice since its latest recommendation is refused.
     """
+    applications = list(applications)
+    # Each case locked first: scope (404), version (409), role (403) and state, in that order,
+    # as for every step on a case.
+    locked_cases = [
+        lock_application(application, user, "notice")
+        for application in sorted(applications, key=lambda a: a.pk)
+    ]
     if not (user.is_active and user.role == Role.TOWN_REVIEWER and user.union_id):
         raise NotAllowed(_("Only town reviewers open public notices."))
     town = user.union
@@ -208,7 +215,6 @@ def notice_open(
         errors["starts_on"] = _("A notice can be recorded at most %(days)d days ahead.") % {
             "days": MAX_DAYS_AHEAD
         }
-    applications = list(applications)
     if not applications:
         errors["applications"] = _("Choose at least one recommended case.")
     if len({a.pk for a in applications}) != len(applications):
@@ -230,10 +236,9 @@ def notice_open(
         phone=policy.notice_phone or town.phone,
         opened_by=user,
     )
-    locked_cases = []
+    chosen = []
     problems = []
-    for application in sorted(applications, key=lambda a: a.pk):
-        locked = lock_application(application, user, "notice")
+    for locked in locked_cases:
         recommendation = latest_recommendation(locked)
         if recommendation is None:
             problems.append(
@@ -266,14 +271,14 @@ def notice_open(
                     "ends": cn_date(existing.notice.ends_on),
                 }
             )
-        locked_cases.append((locked, recommendation))
+        chosen.append((locked, recommendation))
     if problems:
         raise ValidationError({"applications": problems})
     notice.seq = _next_seq(town, notice.year)
     notice.full_clean()
     notice.save()
     source = f"notice:{notice.pk}" if source == "admin" else source
-    for locked, recommendation in locked_cases:
+    for locked, recommendation in chosen:
         NoticeItem.objects.create(
             notice=notice,
             application=locked,
