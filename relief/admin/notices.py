@@ -306,7 +306,7 @@ class PublicNoticeAdmin(NotFoundOutsideScope, admin.ModelAdmin):
 class ObjectionForm(forms.Form):
     application = forms.ChoiceField(label=gettext_lazy("case on the notice"))
     received_on = forms.DateField(
-        label=gettext_lazy("received on"), widget=admin.widgets.AdminDateWidget
+        label=gettext_lazy("date received"), widget=admin.widgets.AdminDateWidget
     )
     channel = forms.ChoiceField(label=gettext_lazy("received by"), choices=ObjectionChannel.choices)
     content = forms.CharField(

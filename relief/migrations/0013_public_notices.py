@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
             name='Objection',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_on', models.DateField(verbose_name='received on')),
+                ('received_on', models.DateField(verbose_name='date received')),
                 ('channel', models.CharField(choices=[('phone', 'Phone'), ('visit', 'In person'), ('letter', 'Letter'), ('other', 'Other')], max_length=10, verbose_name='received by')),
                 ('content', models.TextField(verbose_name='what was said')),
                 ('objector_name', models.CharField(blank=True, max_length=50, verbose_name="objector's name")),

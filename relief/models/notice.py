@@ -129,7 +129,7 @@ class Objection(models.Model):
         on_delete=models.PROTECT,
         related_name="objections",
     )
-    received_on = models.DateField(_("received on"))
+    received_on = models.DateField(_("date received"))
     channel = models.CharField(_("received by"), max_length=10, choices=ObjectionChannel.choices)
     content = models.TextField(_("what was said"))
     # Only if the objector gave it; shown to the town and the district, masked in lists.
