@@ -20,6 +20,9 @@ class ReliefConfig(AppConfig):
         "relief.view_reviewmeeting",
         "relief.view_reviewdecision",
         "relief.view_workingdaycorrection",
+        "relief.view_publicnotice",
+        "relief.view_noticeitem",
+        "relief.view_objection",
     ]
     # Money (relief.admin.funds): the services check roles again; these only open the pages.
     _funds_reading = [
@@ -50,7 +53,14 @@ class ReliefConfig(AppConfig):
     # not by these permissions; full ID numbers are the one exception: a permission, given to
     # the district (who pays to real-name cards) and grantable to other groups by an admin.
     role_permissions = {
-        "town_reviewer": _reading + _funds_reading + _town_funds,
+        # Notices and objections: opened and recorded by the town (relief.admin.notices).
+        "town_reviewer": [
+            *_reading,
+            *_funds_reading,
+            *_town_funds,
+            "relief.add_publicnotice",
+            "relief.add_objection",
+        ],
         "district_officer": [
             *_reading,
             *_funds_reading,

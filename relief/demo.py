@@ -407,7 +407,42 @@ def build_demo_cases() -> dict:
         )
         made["cases"] += 1
     made["cases"] += _build_liang(users, categories)
+    made["notices"] = build_demo_notice(users)
     return made
+
+
+def build_demo_notice(users) -> int:
+    """西樵's recommended case on public notice since today, with an objection received by
+    phone and not yet resolved: the district's approve button says what it waits for."""
+    from relief.models import PublicNotice
+    from relief.services.notices import candidates_for_notice, notice_open, objection_record
+
+    reviewer = users["xq-reviewer"]
+    if PublicNotice.objects.filter(town=reviewer.union).exists():
+        return 0
+    cases = list(candidates_for_notice(reviewer))
+    if not cases:
+        return 0
+    today = timezone.localdate()
+    notice = notice_open(
+        user=reviewer,
+        applications=cases,
+        posted_at="各基层工会公示栏、西樵镇总工会微信公众号",
+        starts_on=today,
+        source="demo",
+    )
+    objection_record(
+        user=reviewer,
+        application=cases[0],
+        received_on=today,
+        channel="phone",
+        content="来电反映该职工家中有一处出租屋，每月有租金收入，认为困难情况与申报不符。",
+        objector_name="李先生",
+        objector_contact="139****2688",
+        handler=reviewer.full_name,
+        source="demo",
+    )
+    return len(notice.items.all())
 
 
 def _build_liang(users, categories) -> int:

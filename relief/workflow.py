@@ -46,10 +46,15 @@ ALLOWED = {
     # Reached by reversing a payout of a fully paid case (relief.services.disbursements).
     "payment_reversed": {Role.DISTRICT_OFFICER: {S_DISBURSED}},
     "close": {Role.TOWN_REVIEWER: {S_DISBURSED}},
+    # An objection to a case on public notice (relief.services.notices) upheld by the town.
+    "objection_return": {Role.TOWN_REVIEWER: {S_RECOMMENDED}},
+    "objection_reject": {Role.TOWN_REVIEWER: {S_RECOMMENDED}},
 }
 
 # Both ways back to the caseworker; the case page shows the latest one's comment.
-RETURNS = ("return_for_info", "return_verified")
+RETURNS = ("return_for_info", "return_verified", "objection_return")
+# Reached by resolving an objection (relief.services.notices), not by a button of their own.
+OBJECTION_OUTCOMES = ("objection_return", "objection_reject")
 
 # Actions that are not transitions but still depend on role and state.
 ACTIONS = {
@@ -67,6 +72,9 @@ ACTIONS = {
     "follow_up": {Role.TOWN_REVIEWER: {S_DISBURSED, S_CLOSED}},
     # Move an approved, unpaid case to another account (relief.services.payout_accounts).
     "payout_account": {Role.DISTRICT_OFFICER: {S_APPROVED}},
+    # Public notice (公示) of recommended cases, and objections to them (relief.services.notices).
+    "notice": {Role.TOWN_REVIEWER: {S_RECOMMENDED}},
+    "objection": {Role.TOWN_REVIEWER: {S_RECOMMENDED}},
 }
 
 TRANSITION_LABELS = {
@@ -108,6 +116,11 @@ TRANSITION_LABELS = {
     "proposal_confirmed": _("Proposed change confirmed"),
     "proposal_declined": _("Proposed change declined"),
     "transfer": _("Worker moved to another union"),
+    "notice": _("Put on public notice"),
+    "objection": _("Objection received"),
+    "objection_resolve": _("Objection dismissed"),
+    "objection_return": _("Objection upheld: returned for re-verification"),
+    "objection_reject": _("Objection upheld: rejected"),
 }
 
 
@@ -154,7 +167,8 @@ def what_to_do(user, action: str, state: str) -> str:
     possible = [
         str(TRANSITION_LABELS[name])
         for name in ALLOWED
-        if name not in ("mark_disbursed", "payment_reversed") and role_may(user, name, state)
+        if name not in ("mark_disbursed", "payment_reversed", *OBJECTION_OUTCOMES)
+        and role_may(user, name, state)
     ]
     if possible:
         return gettext_now("Possible now: %(steps)s.") % {"steps": "、".join(possible)}

@@ -131,3 +131,13 @@ def case_print_links(user, application: Application) -> dict[str, str]:
     if workers_for_user(user).filter(pk=application.worker_id).exists():
         links["statement"] = reverse("reports:worker_statement", args=[application.worker_id])
     return links
+
+
+def notice_for(user, pk):
+    """A public notice of a town in the user's report scope (town reviewers: their own town)."""
+    from relief.models import PublicNotice
+
+    try:
+        return PublicNotice.objects.select_related("town").get(pk=pk, town__in=report_units(user))
+    except PublicNotice.DoesNotExist:
+        raise Http404 from None

@@ -284,7 +284,38 @@ def actor_union_name(entry: AuditEntry) -> str:
     return union.name if union else ""
 
 
-def approval_form(application: Application) -> dict:
+def _notice_rows(application: Application, *, with_objections: bool) -> list[dict]:
+    """The public notices of the case, oldest first, with each objection's finding and outcome
+    (for the town and the district only: never what was said or who said it)."""
+    items = application.notice_items.select_related("notice__town").order_by("pk")
+    rows = []
+    for item in items:
+        objections = []
+        if with_objections:
+            for o in item.objections.order_by("received_on", "pk"):
+                objections.append(
+                    {
+                        "received_on": o.received_on,
+                        "channel": o.get_channel_display(),
+                        "finding": o.finding,
+                        "outcome": o.get_outcome_display() if o.outcome else "未处理",
+                        "resolved_on": o.resolved_on,
+                    }
+                )
+        rows.append(
+            {
+                "number": item.notice.number,
+                "starts": item.notice.starts_on,
+                "ends": item.notice.ends_on,
+                "posted_at": item.notice.posted_at,
+                "amount": item.amount,
+                "objections": objections,
+            }
+        )
+    return rows
+
+
+def approval_form(application: Application, *, with_objections: bool = True) -> dict:
     worker = application.worker
     entries = list(application.audit_entries.select_related("actor__union").order_by("at", "pk"))
     visit = application.home_visits.order_by("-visit_date", "-pk").first()
@@ -321,6 +352,8 @@ def approval_form(application: Application) -> dict:
             ("区总工会意见", _tier_box(entries, "district", application.approved_amount)),
         ],
         "paid": paid,
+        "notices": _notice_rows(application, with_objections=with_objections),
+        "with_objections": with_objections,
         "state_label": application.get_state_display(),
         "generated_on": timezone.localdate(),
     }
@@ -364,6 +397,8 @@ def public_notice(town: Union, *, stage: str, year: int, starts: dt.date, ends: 
     return {
         "title": "临时救助对象公示名单",
         "town": town,
+        "show": NOTICE_ALL_COLUMNS,
+        "columns": 6,
         "stage_label": "拟救助" if stage == "recommended" else "已批准救助",
         "year": year,
         "rows": rows,
@@ -483,5 +518,66 @@ def payment_list(batch, *, full_cards: bool = False) -> dict:
         "total": total,
         "towns": sorted((name, n, amount) for name, (n, amount) in towns.items()),
         "full_cards": full_cards,
+        "generated_on": timezone.localdate(),
+    }
+
+
+NOTICE_ALL_COLUMNS = {
+    "name": True,
+    "id_number": True,
+    "union": True,
+    "categories": True,
+    "amount": True,
+}
+
+
+def notice_list(notice) -> dict:
+    """The list of one recorded public notice (relief.models.PublicNotice): its cases with the
+    amounts it showed, its number, period, place and complaint phone; the columns the policy in
+    force on its first day allows (never ID numbers, health details or addresses)."""
+    from relief.models import Policy
+
+    policy = Policy.in_force(notice.starts_on)
+    show = {
+        "name": policy.notice_shows_name if policy else True,
+        "id_number": False,
+        "union": policy.notice_shows_union if policy else True,
+        "categories": policy.notice_shows_categories if policy else True,
+        "amount": policy.notice_shows_amount if policy else True,
+    }
+    items = list(
+        notice.items.select_related("application__worker", "application__union").order_by(
+            "application__union__path", "application__application_date", "pk"
+        )
+    )
+    cats = categories_by_application([i.application_id for i in items])
+    rows = []
+    total = ZERO
+    for seq, item in enumerate(items, start=1):
+        total += item.amount
+        rows.append(
+            {
+                "seq": seq,
+                "name": mask_name(item.application.worker.name),
+                "union": item.application.union.name,
+                "categories": cats.get(item.application_id, ""),
+                "amount": item.amount,
+            }
+        )
+    return {
+        "title": "临时救助对象公示名单",
+        "town": notice.town,
+        "number": notice.number,
+        "show": show,
+        "columns": 1 + sum(show.values()),
+        "stage_label": "拟救助",
+        "year": notice.year,
+        "rows": rows,
+        "total": total,
+        "starts": notice.starts_on,
+        "ends": notice.ends_on,
+        "workdays": notice.workdays,
+        "posted_at": notice.posted_at,
+        "phone": notice.phone,
         "generated_on": timezone.localdate(),
     }

@@ -12,6 +12,7 @@ urlpatterns = [
     path("payouts/", views.payout_report, name="payout_report"),
     path("ledger/", views.ledger_export, name="ledger"),
     path("notice/", views.public_notice, name="notice"),
+    path("notices/<int:pk>/", views.notice_print, name="notice_print"),
     path("statement/", views.worker_statement, name="statement"),
     path("cases/<int:pk>/approval-form/", views.approval_form, name="approval_form"),
     path("cases/approval-form/", views.approval_form_by_reference, name="approval_form_lookup"),

@@ -264,6 +264,15 @@ def public_notice(request):
 
 
 @login_required
+@require_GET
+def notice_print(request, pk):
+    """The list of one recorded public notice (公示), as posted: number, period, phone."""
+    notice = access.notice_for(request.user, pk)
+    body = _render_simple("reports/pdf/public_notice.html", documents.notice_list(notice))
+    return _pdf_response(body, f"{notice.town.name}临时救助公示名单-{notice.number}.pdf")
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def worker_statement(request):
     """The statement of the worker with the POSTed ID number (never one in the address: it
@@ -314,7 +323,11 @@ def worker_statement_of(request, pk):
 @require_GET
 def approval_form(request, pk):
     application = access.application_for(request.user, pk)
-    body = _render_simple("reports/pdf/approval_form.html", documents.approval_form(application))
+    # Objections are the town's and the district's (never the caseworkers').
+    context = documents.approval_form(
+        application, with_objections=access.may_report_on_units(request.user)
+    )
+    body = _render_simple("reports/pdf/approval_form.html", context)
     _log_document(request, application, "approval form")
     return _pdf_response(body, f"临时救助申请审批表-{application.reference}.pdf")
 

@@ -30,6 +30,7 @@ from relief.admin.imports import (
     PayoutExportResource,
     ServiceImportExportMixin,
 )
+from relief.admin.notices import CaseNoticeInline
 from relief.admin_search import TokenSearchMixin
 from relief.conflicts import handle_conflicts, stale_text
 from relief.models import (
@@ -238,6 +239,7 @@ class ApplicationAdmin(
         DecisionInline,
         DisbursementInline,
         FollowUpInline,
+        CaseNoticeInline,
         AuditInline,
     ]
     import_resource_classes = [LedgerResource]

@@ -8,6 +8,13 @@ from relief.models.funds import FundAccount, FundIncome
 from relief.models.hardship_file import HardshipFile
 from relief.models.idempotency import IdempotencyKey
 from relief.models.meeting import Decision, ReviewDecision, ReviewMeeting
+from relief.models.notice import (
+    NoticeItem,
+    Objection,
+    ObjectionChannel,
+    ObjectionOutcome,
+    PublicNotice,
+)
 from relief.models.policy import HardshipCategory, Policy
 from relief.models.proposed_change import ProposalStatus, ProposedChange
 from relief.models.queue import QueueSeen
@@ -39,11 +46,16 @@ __all__ = [
     "IdempotencyKey",
     "MonthlyPerson",
     "MonthlyTotal",
+    "NoticeItem",
+    "Objection",
+    "ObjectionChannel",
+    "ObjectionOutcome",
     "PaymentBatch",
     "PaymentMethod",
     "Policy",
     "ProposalStatus",
     "ProposedChange",
+    "PublicNotice",
     "QueueSeen",
     "ReferenceCounter",
     "ReviewDecision",

@@ -307,6 +307,27 @@ class Application(FSMModelMixin, models.Model):
     def close(self):
         self.closed_at = timezone.now()
 
+    # An objection to the case's public notice, upheld by the town (relief.services.notices).
+    @transition(
+        state,
+        source=S.RECOMMENDED,
+        target=S.RETURNED,
+        permission=wf.fsm_permission("objection_return"),
+    )
+    def objection_return(self):
+        # The caseworker and the town look again; the town verifies again after resubmission.
+        self.returned_at = timezone.now()
+        self.verified_at = None
+
+    @transition(
+        state,
+        source=S.RECOMMENDED,
+        target=S.REJECTED,
+        permission=wf.fsm_permission("objection_reject"),
+    )
+    def objection_reject(self):
+        self.rejected_at = timezone.now()
+
 
 class ReferenceCounter(models.Model):
     """The last reference number handed out per town and year (XQ-2024-0007)."""

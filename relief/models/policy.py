@@ -80,6 +80,37 @@ class Policy(models.Model):
         help_text=_("From the payment to the town's follow-up call or visit. Empty: no limit."),
     )
     notes = models.TextField(_("notes"), blank=True)
+    # Public notice (公示) before district approval (relief.services.notices). Like the time
+    # limits, these may be changed on a policy in use: they decide what approval waits for.
+    notice_required = models.BooleanField(
+        _("public notice before district approval"),
+        default=False,
+        help_text=_(
+            "Ticked: the district cannot approve a case until the town's public notice of it "
+            "has ended without an unresolved objection."
+        ),
+    )
+    notice_workdays = models.PositiveSmallIntegerField(
+        _("notice period (working days)"),
+        default=5,
+        help_text=_("Counted on the working-day calendar, the first day of posting included."),
+    )
+    notice_shows_name = models.BooleanField(_("notice shows the masked name"), default=True)
+    notice_shows_union = models.BooleanField(_("notice shows the grassroots union"), default=True)
+    notice_shows_categories = models.BooleanField(
+        _("notice shows the hardship categories"), default=True
+    )
+    notice_shows_amount = models.BooleanField(
+        _("notice shows the recommended amount"),
+        default=True,
+        help_text=_("ID numbers, health details and addresses are never shown on a notice."),
+    )
+    notice_phone = models.CharField(
+        _("complaint phone"),
+        max_length=30,
+        blank=True,
+        help_text=_("Printed on every notice. Empty: the town federation's phone."),
+    )
 
     class Meta:
         verbose_name = _("relief policy")
@@ -104,6 +135,9 @@ class Policy(models.Model):
                     "follow_up_workdays",
                 )
             ],
+            models.CheckConstraint(
+                name="policy_notice_workdays_positive", condition=Q(notice_workdays__gt=0)
+            ),
         ]
 
     def __str__(self):

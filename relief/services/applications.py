@@ -402,11 +402,14 @@ def application_approve(
     Approval also fixes the case's payout account (收款账户): the one the town confirmed at
     verification, or else the worker's card on file now.
     """
+    from relief.services.notices import check_notice_before_approval
     from relief.services.payout_accounts import fix_payout_account
 
     amount = to_money(amount)
 
     def check(locked):
+        # The public notice (公示) the policy requires has ended without open objections.
+        check_notice_before_approval(locked)
         check_amount_within_caps(locked, amount, field="amount")
         reason = check_reason_above_request(locked, amount, amount_reason)
         return {**(fix_payout_account(locked) or {}), **reason}

@@ -18,7 +18,8 @@ from relief.errors import Conflict
 from relief.forms import AttachmentForm, CaseFilterForm, CommentForm
 from relief.idcard import normalize_id_number
 from relief.models import Application, Attachment, HomeVisit, ProposedChange
-from relief.selectors import application_for_user, applications_for_user, timeline
+from relief.selectors import application_for_user, applications_for_user
+from relief.selectors.notices import timeline_for
 from relief.services.workers import workers_editable_by
 from relief.views.common import caseworker_required, is_caseworker, posted_version
 from relief.views.presenters import last_comment, missing_items, state_summary, timeline_rows
@@ -103,7 +104,7 @@ def render_case(request, application, *, attachment_form=None, status=200):
             else []
         ),
     )
-    rows = timeline_rows(timeline(application))
+    rows = timeline_rows(timeline_for(request.user, application))
     actions = case_actions(request.user, application)
     context = {
         "case": application,

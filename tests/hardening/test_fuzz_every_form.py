@@ -33,6 +33,8 @@ Every form and where it is fuzzed (Form/ModelForm classes and admin add/change/a
     AttachmentForm (admin action) ................................ test_fuzz_the_other_case_actions
     the home-visit inline (Application change) ................... test_fuzz_the_home_visit_inline
     MeetingForm + DecisionForm formset (研讨会 → 增加) .............. test_fuzz_the_review_meeting
+    NoticeForm (公示 → 增加), ObjectionForm (异议 → 增加), ResolveForm (异议 → 处理),
+      relief/admin/notices.py ...................... test_fuzz_the_public_notice_forms
   admin: money (relief/forms_funds.py)
     PayoutForm ................... test_fuzz_money_forms.test_fuzz_the_admin_payout_form
     FundIncomeForm ............... test_fuzz_money_forms.test_fuzz_the_fund_income_form
@@ -72,6 +74,7 @@ from unittest import mock
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -94,6 +97,7 @@ FORM_FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 TODAY = dt.date.today()
+LOCAL_TODAY = timezone.localdate()
 KEYS = itertools.count(1)
 ANSWERS = (200, 302, 303, 400, 403, 404, 409, 429)
 
@@ -451,6 +455,89 @@ def test_fuzz_the_review_meeting(client, people, changes):
     post_and_check(client, reverse("admin:relief_reviewmeeting_add"), data)
 
 
+def unnoticed(people) -> Application:
+    """A recommended case of 西樵 not yet on a notice (each example may have noticed the last)."""
+    from relief.services.notices import candidates_for_notice
+
+    return candidates_for_notice(people.carol).first() or case_in_state(
+        "recommended", caseworker=people.alice, reviewer=people.carol, officer=people.erin
+    )
+
+
+def open_objection(people):
+    """An unresolved objection against a case on notice (an example may have resolved one)."""
+    from relief.models import Objection
+    from relief.services.notices import notice_open, objection_record
+
+    objection = Objection.objects.filter(outcome="", item__application__state="recommended")
+    if objection.exists():
+        return objection.first()
+    app = unnoticed(people)
+    notice_open(user=people.carol, applications=[app], posted_at="公示栏", starts_on=LOCAL_TODAY)
+    app.refresh_from_db()
+    return objection_record(
+        user=people.carol, application=app, received_on=LOCAL_TODAY, channel="phone", content="反映"
+    )
+
+
+def notice_body(people) -> dict:
+    app = unnoticed(people)
+    return {
+        "posted_at": "樵园社区工会公示栏",
+        "starts_on": LOCAL_TODAY.isoformat(),
+        "cases": [f"{app.pk}:{app.version}"],
+    }
+
+
+def objection_body(people) -> dict:
+    app = open_objection(people).item.application
+    app.refresh_from_db()
+    return {
+        "application": f"{app.pk}:{app.version}",
+        "received_on": LOCAL_TODAY.isoformat(),
+        "channel": "visit",
+        "content": "来访反映",
+        "objector_name": "",
+        "objector_contact": "",
+        "handler": "梁慧敏",
+    }
+
+
+NOTICE_FORMS = {
+    "notice": (["posted_at", "starts_on", "cases"], "admin:relief_publicnotice_add"),
+    "objection": (
+        ["application", "received_on", "channel", "content", "objector_name", "handler"],
+        "admin:relief_objection_add",
+    ),
+    "resolve": (["outcome", "finding", "resolved_on"], "admin:relief_objection_resolve"),
+}
+
+
+@FORM_FUZZ
+@given(
+    which=st.sampled_from(sorted(NOTICE_FORMS)),
+    changes=st.dictionaries(
+        st.sampled_from(sorted({f for fields, _url in NOTICE_FORMS.values() for f in fields})),
+        form_value,
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_fuzz_the_public_notice_forms(client, people, which, changes):
+    client.force_login(people.carol)
+    fields, url_name = NOTICE_FORMS[which]
+    if which == "notice":
+        data, url = notice_body(people), reverse(url_name)
+    elif which == "objection":
+        data, url = objection_body(people), reverse(url_name)
+    else:
+        objection = open_objection(people)
+        data = {"outcome": "dismissed", "finding": "不属实", "resolved_on": LOCAL_TODAY.isoformat()}
+        url = reverse(url_name, args=[objection.pk])
+    data.update({k: v for k, v in changes.items() if k in fields})
+    post_and_check(client, url, data)
+
+
 # --- admin: money -------------------------------------------------------------------------------
 
 
@@ -719,6 +806,22 @@ def test_the_fuzzed_bodies_are_real_writes(client, people, well_funded, media):
         reverse("admin:relief_worker_transfer", args=[worker.pk]), transfer_body(people)
     )
     assert response.status_code == 302
+    # One after the other: each body is made from what the one before left.
+    for url, body in [
+        (reverse("admin:relief_publicnotice_add"), notice_body),
+        (reverse("admin:relief_objection_add"), objection_body),
+    ]:
+        response = client.post(url, body(people))
+        assert response.status_code == 302, (
+            url,
+            re.findall(r"error(?:list|note)[^>]*>(.*?)</", response.content.decode(), re.S),
+        )
+    resolve = {"outcome": "returned", "finding": "须复核", "resolved_on": LOCAL_TODAY.isoformat()}
+    objection = open_objection(people)
+    response = client.post(reverse("admin:relief_objection_resolve", args=[objection.pk]), resolve)
+    assert response.status_code == 302
+    objection.refresh_from_db()
+    assert objection.item.application.state == "returned"
 
     client.force_login(people.alice)
     draft = case(people, "draft")

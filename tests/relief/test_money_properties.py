@@ -1,5 +1,5 @@
-"""Random sequences of income, donations, approvals, payouts, reversals, batch operations and
-ledger imports.
+"""Random sequences of income, donations, approvals (some through a public notice with
+objections), payouts, reversals, batch operations and ledger imports.
 
 After every step: no fund account below zero, no case paid above its approved amount, every
 cached total equals the sum of its entries, and the dashboard's monthly totals equal a
@@ -8,12 +8,15 @@ exactly which single payouts the services must accept or refuse. Runs on SQLite 
 """
 
 import datetime as dt
+from contextlib import nullcontext
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -38,6 +41,7 @@ from relief.models.money import to_cents
 from relief.services import totals
 from relief.services.batches import batch_check_funds
 from relief.services.ledger import ledger_import
+from relief.services.notices import notice_open, objection_record, objection_resolve
 from tabular.tables import Table
 from tests.factories import case_in_state, make_id_number
 from tests.relief.conftest import ledger_row
@@ -188,6 +192,60 @@ class MoneyMachine(RuleBasedStateMachine):
         )
         self.cases.append((app.pk, town))
         self.approved[app.pk] = approved
+
+    @precondition(lambda self: len(self.cases) < 4)
+    @rule(
+        town=st.sampled_from(TOWNS),
+        amount=st.integers(min_value=1, max_value=100),
+        objection=st.sampled_from(["none", "dismissed", "returned", "rejected", "open"]),
+    )
+    def approve_after_a_notice(self, town, amount, objection):
+        """A recommended case put on public notice (公示), perhaps objected to: the district's
+        approval is refused while the notice runs or an objection is open, and after an upheld
+        objection; it goes through the working day after the notice ends otherwise. Only an
+        approved case ever carries money."""
+        p = self.people
+        caseworker, reviewer = (p.alice, p.carol) if town == "xq" else (p.bob, p.dave)
+        amount = Decimal(amount * 100)
+        app = case_in_state(
+            "recommended",
+            caseworker=caseworker,
+            reviewer=reviewer,
+            officer=p.erin,
+            amount=f"{amount:.2f}",
+        )
+        today = timezone.localdate()
+        notice = notice_open(user=reviewer, applications=[app], posted_at="公示栏", starts_on=today)
+        if objection != "none":
+            app.refresh_from_db()
+            raised = objection_record(
+                user=reviewer, application=app, received_on=today, channel="phone", content="反映"
+            )
+            if objection != "open":
+                objection_resolve(
+                    user=reviewer, objection=raised, outcome=objection, finding="核查结论"
+                )
+        attempts = [(today, False)]
+        after = dt.datetime.combine(notice.ends_on + dt.timedelta(days=1), dt.time(10))
+        attempts.append((timezone.make_aware(after), objection in ("none", "dismissed")))
+        for moment, expected in attempts:
+            app.refresh_from_db()
+            clock = (
+                mock.patch("django.utils.timezone.now", return_value=moment)
+                if isinstance(moment, dt.datetime)
+                else nullcontext()
+            )
+            try:
+                with clock:
+                    services.application_approve(application=app, user=p.erin, amount=amount)
+            except ValidationError:
+                assert not expected, (objection, moment)
+                app.refresh_from_db()
+                assert app.approved_amount is None and app.paid_amount == ZERO
+            else:
+                assert expected, (objection, moment)
+                self.cases.append((app.pk, town))
+                self.approved[app.pk] = amount
 
     @precondition(lambda self: self.cases)
     @rule(which=pick, source=st.sampled_from(SOURCES), amount=share, returned=st.booleans())

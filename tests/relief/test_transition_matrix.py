@@ -14,6 +14,9 @@ The expectation below is written out from the issue, independently of relief.wor
   (reason); approved -> disbursed when payouts reach the approved amount.
 - Scope: caseworkers see their own grassroots union, town reviewers their town, district
   officers everything; the superuser sees everything but has no role.
+- public notice (issue 15): town reviewer puts a recommended case on notice, records an
+  objection against it, and resolves it: dismissed (the state stays), upheld with the case
+  returned for re-verification (recommended -> returned) or rejected (recommended -> rejected).
 - Outcome: out of scope -> 404; in scope, role never takes this action -> 403; role takes it,
   but not from this state -> ValidationError; otherwise it happens.
 
@@ -28,10 +31,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from relief import services
 from relief.errors import NotAllowed, OutOfScope
-from relief.models import Application, AuditEntry
+from relief.models import Application, AuditEntry, NoticeItem, Objection, PublicNotice
+from relief.services.notices import notice_open, objection_record, objection_resolve
 from tests.factories import build_people, build_tree, case_in_state, caseworker, fund
 from tests.relief.helpers import FAST_HASHER, english, footprint, message_of
 from unions.models import User
@@ -78,6 +83,11 @@ MAY = {
     "close": {REVIEWER: {"disbursed"}},
     "home_visit": {REVIEWER: {"submitted", "verified"}},
     "follow_up": {REVIEWER: {"disbursed", "closed"}},
+    "notice": {REVIEWER: {"recommended"}},
+    "objection": {REVIEWER: {"recommended"}},
+    "objection_dismiss": {REVIEWER: {"recommended"}},
+    "objection_return": {REVIEWER: {"recommended"}},
+    "objection_reject": {REVIEWER: {"recommended"}},
 }
 
 # action -> (state after success, or None when the state stays, audit action name)
@@ -96,6 +106,11 @@ RESULT = {
     "close": ("closed", "close"),
     "home_visit": (None, "home_visit"),
     "follow_up": (None, "follow_up"),
+    "notice": (None, "notice"),
+    "objection": (None, "objection"),
+    "objection_dismiss": (None, "objection_resolve"),
+    "objection_return": ("returned", "objection_return"),
+    "objection_reject": ("rejected", "objection_reject"),
 }
 
 OK, NOT_FOUND, FORBIDDEN, BAD_STATE = "ok", "404", "403", "bad-state"
@@ -169,7 +184,67 @@ def act(action: str, app, user):
         return services.follow_up_record(
             application=app, user=user, follow_up_date=TODAY, method="visit", findings="生活好转"
         )
+    if action == "notice":
+        return notice_open(
+            user=user, applications=[app], posted_at="樵园社区工会公示栏", starts_on=LOCAL_TODAY
+        )
+    if action == "objection":
+        return objection_record(
+            user=user,
+            application=app,
+            received_on=LOCAL_TODAY,
+            channel="phone",
+            content="来电反映其有出租屋收入",
+        )
+    if action.startswith("objection_"):
+        return objection_resolve(
+            user=user,
+            objection=app.objection_under_test,
+            outcome={"dismiss": "dismissed", "return": "returned", "reject": "rejected"}[
+                action.removeprefix("objection_")
+            ],
+            finding="核实结论",
+        )
     raise AssertionError(action)
+
+
+LOCAL_TODAY = timezone.localdate()
+
+
+def _objection_on(app, people):
+    """An objection against the case: through the services when it is on notice (recommended),
+    else as the rows a notice of an earlier recommendation left (the case has moved on)."""
+    carol = people.carol
+    if app.state == "recommended":
+        notice_open(user=carol, applications=[app], posted_at="公示栏", starts_on=LOCAL_TODAY)
+        app.refresh_from_db()
+        return objection_record(
+            user=carol, application=app, received_on=LOCAL_TODAY, channel="letter", content="来信"
+        )
+    recommendation = AuditEntry.objects.create(
+        actor=carol, action="recommend", application=app, worker=app.worker
+    )
+    notice = PublicNotice.objects.create(
+        town=carol.union,
+        year=LOCAL_TODAY.year,
+        seq=900 + app.pk,
+        posted_at="公示栏",
+        starts_on=LOCAL_TODAY,
+        workdays=5,
+        ends_on=LOCAL_TODAY,
+        opened_by=carol,
+    )
+    item = NoticeItem.objects.create(
+        notice=notice, application=app, recommendation=recommendation, amount=Decimal("5000.00")
+    )
+    return Objection.objects.create(
+        item=item,
+        received_on=LOCAL_TODAY,
+        channel="phone",
+        content="来电",
+        handler="梁慧敏",
+        recorded_by=carol,
+    )
 
 
 def prepare(action: str, app, people):
@@ -188,6 +263,15 @@ def prepare(action: str, app, people):
         services.follow_up_record(
             application=app, user=people.carol, follow_up_date=TODAY, method="phone", findings="好"
         )
+    if action == "objection" and app.state == "recommended":
+        notice_open(
+            user=people.carol, applications=[app], posted_at="公示栏", starts_on=LOCAL_TODAY
+        )
+    if action in ("objection_dismiss", "objection_return", "objection_reject"):
+        objection = _objection_on(app, people)
+        app.refresh_from_db()
+        app.objection_under_test = objection
+        return app
     app.refresh_from_db()
     return app
 
@@ -289,6 +373,13 @@ def test_transition(world, db, state, action, actor, outcome):
         if action == "approve":
             assert after["approved"] == Decimal("4500.00")
             assert after["recommended"] == Decimal("5000.00")
+        if action == "notice":
+            assert app.notice_items.get().amount == after["recommended"]
+        if action == "objection":
+            assert Objection.objects.filter(item__application=app, outcome="").count() == 1
+        if action.startswith("objection_"):
+            app.objection_under_test.refresh_from_db()
+            assert app.objection_under_test.outcome and app.objection_under_test.resolved_by == user
         return
 
     error = {NOT_FOUND: OutOfScope, FORBIDDEN: NotAllowed, BAD_STATE: ValidationError}[outcome]
@@ -299,6 +390,11 @@ def test_transition(world, db, state, action, actor, outcome):
         # The refusal is about the state, not a missing fact or input.
         assert "is not possible now" in message_of(info)
     assert footprint(app) == before
+    if hasattr(app, "objection_under_test"):
+        app.objection_under_test.refresh_from_db()
+        assert not app.objection_under_test.outcome
+    if action == "notice":
+        assert not PublicNotice.objects.filter(items__application=app).exists()
 
 
 @pytest.mark.parametrize(

@@ -488,6 +488,10 @@ POLICY: dict[str, Entry] = {
     "reports/notice/": report_row(Unit(NOTICE), caseworker=(NOT_FOUND, NOT_ALLOWED)),
     # Looked up by ID number (never put in a URL by this test): without one, 400.
     # A GET goes back to the form on /reports/ (the number is only ever POSTed).
+    # The list of one recorded notice: the town's (and the district's); GET only.
+    "reports/notices/<int:pk>/": report_row(
+        Obj("notice"), caseworker=(NOT_FOUND, NOT_ALLOWED), unit_roles=GET_ONLY
+    ),
     "reports/statement/": signed_in_page(Page(), value=(see_other("/reports/#statement"), BAD)),
     "reports/cases/<int:pk>/approval-form/": signed_in_page(Obj("case_draft"), value=GET_ONLY),
     "reports/cases/approval-form/": signed_in_page(
@@ -703,15 +707,41 @@ POLICY: dict[str, Entry] = {
         history=staff(OK),
         delete=staff(DENIED),
     ),
+    # Public notices (公示): town reviewers open them; the district reads them (issue 15).
+    **admin_model(
+        "relief/publicnotice",
+        "notice",
+        changelist=staff(OK),
+        add=staff(DENIED, town=OK),  # an empty POST: the form again, with its errors
+        change=staff((OK, DENIED)),
+        history=staff(OK),
+        delete=staff(DENIED),
+    ),
+    # Objections (异议): recorded and resolved by the town, read by the district; caseworkers
+    # never reach the admin. Resolving is the town's (the district and administrators: 403).
+    **admin_model(
+        "relief/objection",
+        "objection",
+        changelist=staff(OK),
+        add=staff(DENIED, town=OK),
+        change=staff((OK, DENIED)),
+        history=staff(OK),
+        delete=staff(DENIED),
+        **{
+            "<path:object_id>/resolve/": admin_row(
+                Obj("objection"), town=OK, district=DENIED, superuser=DENIED
+            )
+        },
+    ),
     # --- configuration: everyone in the admin reads it, administrators change it ---------
     **admin_model(
         "relief/policy",
         "policy",
         changelist=staff(OK),
         add=staff(DENIED, superuser=OK),
-        # The caps of a policy applied to cases are read-only: saving changes nothing but the
-        # admin's own log.
-        change=staff((OK, DENIED), superuser=(OK, redirect("/admin/relief/policy/", writes=True))),
+        # The caps of a policy applied to cases are read-only; its notice period (公示, issue 15)
+        # is required: an empty POST is the form again with that field's error.
+        change=staff((OK, DENIED), superuser=OK),
         history=staff(OK),
         delete=staff(DENIED),  # a policy applied to cases is history
     ),

@@ -17,12 +17,14 @@ from types import SimpleNamespace
 from axes.models import AccessAttempt, AccessFailureLog
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from notifications.models import Delivery, GroupRobot, Notification
 from relief import services
 from relief.models import AuditEntry, FundAccount, HardshipCategory, Policy, WorkingDayCorrection
 from relief.services.meetings import DecisionInput
+from relief.services.notices import notice_open, objection_record
 from reports.models import JobStatus, ReportJob
 from reports.tasks import generate_payout_report
 from tests.factories import (
@@ -37,6 +39,8 @@ from tests.factories import (
 )
 
 PDF = tiny_pdf()
+# Who objected to each town's noticed case: the other town's is a secret like its workers.
+OBJECTORS = {"XQ": "区永坚", "DL": "潘立新"}
 TODAY = dt.date.today()
 
 # Names and numbers of the other town's workers: no page that alice or carol may open shows
@@ -47,6 +51,7 @@ OUT_WORKERS = [
     ("周建国", make_id_number(303, born=dt.date(1977, 4, 5)), "6228480000000000303"),
     ("吴秀英", make_id_number(304, born=dt.date(1978, 5, 6)), "6228480000000000304"),
     ("郑海燕", make_id_number(305, born=dt.date(1979, 6, 7)), "6228480000000000305"),
+    ("罗志坚", make_id_number(306, born=dt.date(1980, 7, 8)), "6228480000000000306"),
 ]
 IN_WORKERS = [
     ("梁志明", make_id_number(201, born=dt.date(1972, 2, 3)), "6228480000000000201"),
@@ -54,6 +59,7 @@ IN_WORKERS = [
     ("黄国华", make_id_number(203, born=dt.date(1974, 4, 5)), "6228480000000000203"),
     ("冯美玲", make_id_number(204, born=dt.date(1975, 5, 6)), "6228480000000000204"),
     ("谭志强", make_id_number(205, born=dt.date(1976, 6, 7)), "6228480000000000205"),
+    ("邓永康", make_id_number(206, born=dt.date(1977, 7, 8)), "6228480000000000206"),
 ]
 
 
@@ -111,7 +117,26 @@ def _town_objects(people, *, caseworker, reviewer, union, town, workers):
         subject=f"救助申请 {submitted.reference}：已提交",
         body=f"救助申请 {submitted.reference}：已提交",
     )
+    # A recommended case on public notice, with an objection not yet resolved (issue 15).
+    noticed = walk(file_case(caseworker, made[5]), "recommended", **steps)
+    notice = notice_open(
+        user=reviewer,
+        applications=[noticed],
+        posted_at=f"{union.name}公示栏",
+        starts_on=timezone.localdate(),
+    )
+    noticed.refresh_from_db()
+    objection = objection_record(
+        user=reviewer,
+        application=noticed,
+        received_on=timezone.localdate(),
+        channel="phone",
+        content="来电反映",
+        objector_name=OBJECTORS[town.code],
+    )
     return {
+        "notice": notice,
+        "objection": objection,
         "worker": made[0],
         "case_draft": draft,
         "case_submitted": submitted,
@@ -233,6 +258,7 @@ def build_world() -> SimpleNamespace:
         objects["out"][k].reference for k in ("case_draft", "case_submitted")
     ]
     secrets += [tree.dl.name, tree.dl_v01.name, objects["out"]["batch"].reference]
+    secrets += [OBJECTORS["DL"], objects["out"]["notice"].number]
     return SimpleNamespace(
         tree=tree,
         people=people,
