@@ -67,17 +67,9 @@ def counts_at(size: str, tmp_path: Path) -> dict[str, int]:
         )
         assert generated.returncode == 0, generated.stdout[-3000:] + generated.stderr[-3000:]
         out = tmp_path / f"{size}.json"
+        extra = ["--json", str(out), "--static-root", str(tmp_path / "static")]
         bench = subprocess.run(
-            [
-                sys.executable,
-                "bench/bench_pages.py",
-                "--runs",
-                "2",
-                "--seconds",
-                "0",
-                "--json",
-                str(out),
-            ],
+            [sys.executable, "bench/bench_pages.py", "--runs", "3", "--seconds", "0", *extra],
             env=env,
             cwd=ROOT,
             capture_output=True,
