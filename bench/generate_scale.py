@@ -1250,6 +1250,39 @@ CHECKS = {
 }
 
 
+BULK_TABLES = (
+    "relief_worker",
+    "relief_application",
+    "relief_application_categories",
+    "relief_homevisit",
+    "relief_followup",
+    "relief_disbursement",
+    "relief_auditentry",
+    "relief_fundincome",
+    "relief_donationcollection",
+)
+
+
+def drop_foreign_keys(cursor) -> list[tuple[str, str, str]]:
+    """The foreign keys of the tables loaded in bulk, dropped until the end of the load.
+
+    Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: kept, each of the millions of
+    rows would queue a check run one by one at COMMIT (over ten minutes at full size). Added
+    back after the load, each key is validated by one query over the whole table. CHECK
+    constraints, unique indexes and the triggers stay in place throughout.
+    """
+    cursor.execute(
+        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+        "FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s) "
+        "ORDER BY 1, 2",
+        [list(BULK_TABLES)],
+    )
+    keys = cursor.fetchall()
+    for table, name, _definition in keys:
+        cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    return keys
+
+
 def run_checks(cursor) -> list[dict]:
     results = []
     for name, sql in CHECKS.items():
@@ -1318,6 +1351,7 @@ def main(argv=None) -> int:
     with transaction.atomic(), connection.cursor() as django_cursor:
         cursor = django_cursor.cursor  # psycopg's own cursor, for COPY
         loader = Loader(cursor, gen.timings)
+        foreign_keys = drop_foreign_keys(cursor)
         gen.policies()
         gen.unions(loader)
         gen.users(loader)
@@ -1337,11 +1371,21 @@ def main(argv=None) -> int:
                     " false)",
                     [seq],
                 )
+        # Every foreign key back, each checked over all rows at once (as pg_restore does).
+        t = time.monotonic()
+        for table, name, definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+        gen.timings["foreign keys (re-added, checked)"] = (len(foreign_keys), time.monotonic() - t)
+        print(f"  {len(foreign_keys)} foreign keys checked in {time.monotonic() - t:.1f} s")
     load_s = time.monotonic() - started - migrate_s
     with connection.cursor() as django_cursor:
         cursor = django_cursor.cursor
         t = time.monotonic()
-        cursor.execute("ANALYZE")
+        # The project's tables only: a bare ANALYZE also takes the shared catalogs, and waits
+        # behind any other database's session holding them.
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        tables = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"ANALYZE {', '.join(tables)}")
         analyze_s = time.monotonic() - t
         print(f"ANALYZE: {analyze_s:.1f} s\nchecks:", flush=True)
         t = time.monotonic()
