@@ -555,7 +555,8 @@ class Generator:
         plans = self.plan_cases()
         # One case with a long history on purpose, in the largest union (so in the largest town):
         # returned and resubmitted more often the more data there is (4 times at 800 cases, 12 at
-        # 4,000 and more), paid, reversed and paid again. The admin change page of it shows
+        # 4,000 and more), paid in instalments (2 at 800 cases, 6 from 4,000), the first one
+        # reversed and paid again. The admin change page of it shows
         # whether that page's queries grow with a case's history (tests/test_page_query_counts).
         long_worker = next(
             (wid for wid, _years in plans if self.worker_union[wid] == self.grassroots[0][0]), None
@@ -726,6 +727,13 @@ class Generator:
                                 )
                                 if how == "reversed":
                                     parts = [approved, -approved, approved]
+                                if is_long:
+                                    # In instalments, more of them the more data: the first
+                                    # one returned by the bank and paid again.
+                                    n = max(2, long_loops // 2)
+                                    each = (approved / n).quantize(Decimal("1"))
+                                    parts = [each] * (n - 1) + [approved - each * (n - 1)]
+                                    parts = [each, -each, *parts]
                                 for amount in parts:
                                     when = step(2, 12)
                                     if when is None:
