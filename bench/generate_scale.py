@@ -1301,6 +1301,50 @@ def run_checks(cursor) -> list[dict]:
     return results
 
 
+def results_section(data: dict, command: str) -> str:
+    """bench/RESULTS.md's section for a generator run (between markers, replaced on a re-run)."""
+    size = data["database_bytes"] / 2**30
+    lines = [
+        "<!-- scale-generator:begin -->",
+        f"### The generated data set ({data.get('when', '')})",
+        "",
+        f"`{command}`",
+        "",
+        f"{data['workers']:,} workers, {data['cases']:,} cases; states: "
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(data["states"].items(), key=lambda x: -x[1]))
+        + ". "
+        + ", ".join(f"{k} {v:,}" for k, v in data["sizes"].items())
+        + f". Database {size:.2f} GiB on disk.",
+        "",
+        f"Wall time {data['total_s']:.0f} s: migrate {data['migrate_s']} s, load (COPY, triggers, "
+        f"foreign keys) {data['load_s']} s, ANALYZE {data['analyze_s']} s, checks "
+        f"{data['checks_s']} s. Load average at the start {data.get('load_start', '?')}, at "
+        f"the end {data.get('load_end', '?')} (a shared machine: other sessions' tests ran "
+        "meanwhile).",
+        "",
+        "| table | rows | seconds | rows/s |",
+        "|---|---|---|---|",
+    ]
+    for table, figures in data["timings"].items():
+        rows, seconds = figures["rows"], figures["seconds"]
+        rate = f"{rows / seconds:,.0f}" if seconds else "-"
+        lines.append(f"| {table} | {rows:,} | {seconds} | {rate} |")
+    lines += ["", "Checks after the load (all in SQL over every row):", ""]
+    lines += [f"- {c['check']}: {'ok' if not c['broken'] else 'BROKEN'}" for c in data["checks"]]
+    lines.append("<!-- scale-generator:end -->")
+    return "\n".join(lines)
+
+
+def write_section(path: Path, section: str, begin: str, end: str) -> None:
+    text = path.read_text() if path.exists() else ""
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
 def recreate_database(url: str) -> None:
     import psycopg
 
@@ -1325,6 +1369,7 @@ def main(argv=None) -> int:
         "--recreate", action="store_true", help="DROP and CREATE the database first"
     )
     parser.add_argument("--json", type=Path, help="write timings, sizes and checks here")
+    parser.add_argument("--results", type=Path, help="bench/RESULTS.md: write a section there")
     args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -1332,6 +1377,7 @@ def main(argv=None) -> int:
     workers = args.workers or max(200, round(FULL_WORKERS * args.scale))
     cases = args.cases or max(60, round(FULL_CASES * args.scale))
     started = time.monotonic()
+    load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
     if args.recreate:
         recreate_database(url)
 
@@ -1408,28 +1454,32 @@ def main(argv=None) -> int:
         f"migrate {migrate_s:.1f} s, load {load_s:.1f} s, ANALYZE {analyze_s:.1f} s, "
         f"checks {checks_s:.1f} s, total {total_s:.1f} s; database {size / 2**30:.2f} GiB"
     )
+    data = {
+        "when": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "workers": workers,
+        "cases": cases,
+        "states": gen.states,
+        "sizes": gen.summary,
+        "timings": {k: {"rows": r, "seconds": round(s, 1)} for k, (r, s) in gen.timings.items()},
+        "migrate_s": round(migrate_s, 1),
+        "load_s": round(load_s, 1),
+        "analyze_s": round(analyze_s, 1),
+        "checks_s": round(checks_s, 1),
+        "total_s": round(total_s, 1),
+        "database_bytes": size,
+        "load_start": load_start,
+        "load_end": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "checks": checks,
+    }
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "workers": workers,
-                    "cases": cases,
-                    "states": gen.states,
-                    "sizes": gen.summary,
-                    "timings": {
-                        k: {"rows": r, "seconds": round(s, 2)} for k, (r, s) in gen.timings.items()
-                    },
-                    "migrate_s": round(migrate_s, 1),
-                    "load_s": round(load_s, 1),
-                    "analyze_s": round(analyze_s, 1),
-                    "checks_s": round(checks_s, 1),
-                    "total_s": round(total_s, 1),
-                    "database_bytes": size,
-                    "checks": checks,
-                },
-                ensure_ascii=False,
-                indent=1,
-            )
+        args.json.write_text(json.dumps(data, ensure_ascii=False, indent=1))
+    if args.results:
+        command = " ".join(["bench/generate_scale.py", *(argv or sys.argv[1:])])
+        write_section(
+            args.results,
+            results_section(data, command),
+            "<!-- scale-generator:begin -->",
+            "<!-- scale-generator:end -->",
         )
     return 1 if any(c["broken"] for c in checks) else 0
 
