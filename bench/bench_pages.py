@@ -11,10 +11,11 @@ the login form as the caseworker of the largest union, the reviewer of the large
 district officer (the generator's users, password bench.generate_scale.BENCH_PASSWORD).
 
 Per page: one unmeasured request (warms the worker's caches), then --runs requests one after
-the other: p50, p95, max, throughput (requests per second of wall time) and the query count
-(the fewest seen, the steady state: a worker's first requests fill caches; a page whose count
-varies between requests is flagged with its largest). Searches are typed
-as a user does: the search box POSTs the term and the page is read at the `?s=<token>`
+the other (a slow page stops after 10 once it has taken --max-seconds): p50, p95, max,
+throughput (requests per second of wall time) and the query count (the fewest seen, the
+steady state: a worker's first requests fill caches; a page whose count varies between
+requests is flagged with its largest). Searches are typed as a user does: the search box
+POSTs the term and the page is read at the `?s=<token>`
 address it answers with; that GET is what is timed.
 
 Then the mixed load: --clients threads read pages of all three roles in a loop while one
@@ -271,14 +272,16 @@ def page_paths(t: dict, sessions: dict) -> dict:
 
 
 # ---------------------------------------------------------------------- measuring
-def measure(session: Session, path: str, runs: int) -> dict:
+def measure(session: Session, path: str, runs: int, max_seconds: float = 0) -> dict:
     load_before = load_average()
     status, head, _page, _ms = session.request(path)  # warm-up, not counted
     if status != 200:
         raise SystemExit(f"{path} answered {status}")
     times, counts, db_ms = [], [], []
     started = time.perf_counter()
-    for _ in range(runs):
+    for i in range(runs):
+        if max_seconds and i >= 10 and time.perf_counter() - started > max_seconds:
+            break  # a slow page: at least 10 requests, then no more than max_seconds
         status, head, _page, ms = session.request(path)
         if status != 200:
             raise SystemExit(f"{path} answered {status}")
@@ -288,6 +291,7 @@ def measure(session: Session, path: str, runs: int) -> dict:
     wall = time.perf_counter() - started
     return {
         "path": path,
+        "runs": len(times),
         "p50": round(percentile(times, 0.5), 1),
         "p95": round(percentile(times, 0.95), 1),
         "max": round(max(times), 1),
@@ -513,8 +517,9 @@ def markdown(result: dict, label: str) -> str:
         f"`{result['command']}`",
         "",
         f"Machine: {result['machine']}; PostgreSQL {result['postgres']}; gunicorn -w "
-        f"{result['workers']} sync, DEBUG off; {result['runs']} sequential requests per page "
-        "after one warm-up. Load average (1/5/15 min) at the start: "
+        f"{result['workers']} sync, DEBUG off; up to {result['runs']} sequential requests per "
+        "page after one warm-up (a slow page stops after 10 once it has taken --max-seconds). "
+        "Load average (1/5/15 min) at the start: "
         f"{result['load_start']}; other sessions shared the machine.",
         "",
         f"Data: {size}. Users: {t['users']['caseworker']} (largest union), "
@@ -522,8 +527,8 @@ def markdown(result: dict, label: str) -> str:
         f"has {t['long_entries']} audit entries.",
         "",
         "| page | p50 ms | p95 ms | max ms | req/s | queries | DB ms p50 | target p95 (p50) | "
-        "met | load before → after |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "met | requests | load before → after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key, _role, title, p95, p50 in PAGES:
         r = result["pages"][key]
@@ -532,7 +537,7 @@ def markdown(result: dict, label: str) -> str:
         target = f"{p95}" + (f" ({p50})" if p50 else "")
         lines.append(
             f"| {title} | {r['p50']:,} | {r['p95']:,} | {r['max']:,} | {r['rps']} | {queries} | "
-            f"{r['db_ms_p50']:,} | {target} | {'yes' if met else '**no**'} | "
+            f"{r['db_ms_p50']:,} | {target} | {'yes' if met else '**no**'} | {r['runs']} | "
             f"{r['load_before'].split()[0]} → {r['load_after'].split()[0]} |"
         )
     m = result.get("mixed")
@@ -570,6 +575,9 @@ def main(argv=None) -> int:
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument(
+        "--max-seconds", type=float, default=60, help="per page, after 10 requests (0: none)"
+    )
     parser.add_argument("--clients", type=int, default=4, help="readers in the mixed load")
     parser.add_argument("--seconds", type=float, default=60, help="0: no mixed load")
     parser.add_argument("--json", type=Path)
@@ -603,7 +611,7 @@ def main(argv=None) -> int:
             sessions[role].sign_in(username)
         paths = page_paths(t, sessions)
         for key, role, title, *_ in PAGES:
-            r = measure(sessions[role], paths[key], args.runs)
+            r = measure(sessions[role], paths[key], args.runs, args.max_seconds)
             result["pages"][key] = r
             print(
                 f"{title:42} p50 {r['p50']:8.1f} p95 {r['p95']:8.1f} ms  {r['queries']:3} queries"
