@@ -1253,8 +1253,12 @@ CHECKS = {
     "reference counters at the last number used": """
         SELECT c.id::text FROM relief_referencecounter c
         JOIN unions_union t ON t.id = c.town_id
-        WHERE c.last <> (SELECT COUNT(*) FROM relief_application a
-                         WHERE a.reference LIKE t.code || '-' || c.year || '-%')""",
+        LEFT JOIN (SELECT split_part(reference, '-', 1) AS code,
+                          split_part(reference, '-', 2)::int AS year,
+                          COUNT(*) AS n, MAX(split_part(reference, '-', 3)::int) AS last
+                   FROM relief_application GROUP BY 1, 2) a
+               ON a.code = t.code AND a.year = c.year
+        WHERE c.last <> COALESCE(a.n, 0) OR c.last <> COALESCE(a.last, 0)""",
 }
 
 
