@@ -31,10 +31,12 @@ filed in the mixed load (new workers with the area code 440199; nothing else cha
 
 import argparse
 import contextlib
+import datetime as dt
 import http.cookiejar
 import json
 import os
 import platform
+import random
 import re
 import secrets
 import signal
@@ -318,7 +320,8 @@ class Intake:
 
     def id_number(self) -> str:
         self.n += 1
-        first17 = f"440199{19700101 + (self.n // 900) % 28:08d}{self.n % 900 + 100:03d}"
+        born = dt.date(1966, 1, 1) + dt.timedelta(days=(self.n // 900) % 12000)
+        first17 = f"440199{born:%Y%m%d}{self.n % 900 + 100:03d}"
         return first17 + check_digit(first17)
 
     def once(self) -> None:
@@ -404,7 +407,8 @@ def mixed_load(base: str, t: dict, paths: dict, clients: int, seconds: float) ->
 
     intake_session = Session(base)
     intake_session.sign_in(t["users"]["caseworker"])
-    intake = Intake(intake_session, seed=int(time.time()) % 100000 * 10)
+    # New ID numbers each run (10.8 M to draw from), so a re-run meets no worker of an earlier.
+    intake = Intake(intake_session, seed=random.randrange(10_000_000))
     threads = [threading.Thread(target=reader, args=(i,)) for i in range(clients)]
     started = time.perf_counter()
     for thread in threads:
