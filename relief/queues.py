@@ -398,11 +398,43 @@ def _reviewer_queue(user, today, now) -> Queue:
             item = _case_item(case, group.key, url, case.disbursed_at, "follow_up")
         group.items.append(item)
         pending.append((item, LIMIT_OF_GROUP[group.key], case.application_date))
-    groups = [visit, verify, recommend, chase, follow_up]
+    notice, objections = _notice_groups(user)
+    groups = [visit, verify, recommend, notice, objections, chase, follow_up]
     _finish(groups, pending, today)
     # Returned cases are the caseworker's to move: the town sees them once they are late.
     chase.items = [item for item in chase.items if item.overdue]
     return Queue(Role.TOWN_REVIEWER, today, now, groups)
+
+
+def _notice_groups(user) -> tuple[QueueGroup, QueueGroup]:
+    """The public notice's to-dos (issue 15): recommended cases the policy wants noticed and
+    that are on no notice yet, and objections still to be resolved. No deadlines of their own:
+    the case's approval deadline runs meanwhile, shown in the district's queue."""
+    from relief.selectors.notices import cases_awaiting_notice, unresolved_objections
+
+    open_notice = reverse("admin:relief_publicnotice_add")
+    notice = QueueGroup(
+        "notice",
+        _("Recommended, public notice to open"),
+        _("Post the public notice (公示) of these cases and record it."),
+        open_notice,
+    )
+    objections = QueueGroup(
+        "objections",
+        _("Objections to resolve"),
+        _("Check what was said and record the finding and the outcome."),
+        reverse("admin:relief_objection_changelist"),
+    )
+    for case in cases_awaiting_notice(user).select_related("worker", "union", "union__parent"):
+        notice.items.append(_case_item(case, notice.key, open_notice, case.recommended_at))
+    for objection in unresolved_objections(user).select_related("item__application__union__parent"):
+        case = objection.item.application
+        url = reverse("admin:relief_objection_resolve", args=[objection.pk])
+        note = _("Objection received %(day)s") % {"day": objection.received_on.isoformat()}
+        objections.items.append(
+            _case_item(case, objections.key, url, objection.received_on, note=note)
+        )
+    return notice, objections
 
 
 LIMIT_OF_GROUP = {

@@ -529,3 +529,34 @@ def test_file_case_walk_helpers_still_work_with_a_notice_policy(people, required
     app = file_case(people.alice)
     with pytest.raises(ValidationError):
         walk(app, "approved", caseworker=people.alice, reviewer=people.carol, officer=people.erin)
+
+
+def test_the_towns_queue_lists_notices_to_open_and_objections_to_resolve(people, required):
+    from relief.queues import queue_for
+
+    with at(D(2026, 11, 30)):
+        waiting = recommended(people)
+        noticed = recommended(people)
+        open_notice(people, [noticed], D(2026, 11, 30))
+        raised = objection(people, noticed, D(2026, 11, 30))
+        case_in_state(
+            "recommended", caseworker=people.bob, reviewer=people.dave, officer=people.erin
+        )
+
+    def group(user, key):
+        return next(g for g in queue_for(user, today=D(2026, 12, 1)).groups if g.key == key)
+
+    to_open = group(people.carol, "notice")
+    assert [i.reference for i in to_open.items] == [waiting.reference]
+    assert to_open.items[0].url == "/admin/relief/publicnotice/add/"
+    to_resolve = group(people.carol, "objections")
+    assert [i.reference for i in to_resolve.items] == [noticed.reference]
+    assert to_resolve.items[0].url == f"/admin/relief/objection/{raised.pk}/resolve/"
+    assert "2026-11-30" in to_resolve.items[0].note
+    assert group(people.dave, "notice").items[0].reference != waiting.reference
+    assert group(people.dave, "objections").items == []
+    with at(D(2026, 12, 1)):
+        objection_resolve(
+            user=people.carol, objection=raised, outcome="dismissed", finding="不属实"
+        )
+    assert group(people.carol, "objections").items == []
