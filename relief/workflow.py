@@ -67,6 +67,14 @@ ACTIONS = {
     "follow_up": {Role.TOWN_REVIEWER: {S_DISBURSED, S_CLOSED}},
     # Move an approved, unpaid case to another account (relief.services.payout_accounts).
     "payout_account": {Role.DISTRICT_OFFICER: {S_APPROVED}},
+    # 先行救助 (relief.services.advances): granted by the town before the district decides,
+    # paid by the town or the district, cancelled by the town while still unpaid.
+    "advance_grant": {Role.TOWN_REVIEWER: {S_SUBMITTED, S_VERIFIED, S_RECOMMENDED}},
+    "advance_pay": {
+        Role.TOWN_REVIEWER: {S_SUBMITTED, S_RETURNED, S_VERIFIED, S_RECOMMENDED},
+        Role.DISTRICT_OFFICER: {S_SUBMITTED, S_RETURNED, S_VERIFIED, S_RECOMMENDED},
+    },
+    "advance_cancel": {Role.TOWN_REVIEWER: {S_SUBMITTED, S_RETURNED, S_VERIFIED, S_RECOMMENDED}},
 }
 
 TRANSITION_LABELS = {
@@ -108,6 +116,11 @@ TRANSITION_LABELS = {
     "proposal_confirmed": _("Proposed change confirmed"),
     "proposal_declined": _("Proposed change declined"),
     "transfer": _("Worker moved to another union"),
+    "advance_grant": _("Emergency advance granted"),
+    "advance_pay": _("Emergency advance paid"),
+    "advance_cancel": _("Emergency advance cancelled"),
+    "advance_settle": _("Emergency advance settled"),
+    "advance_shortfall": _("Advance shortfall recorded"),
 }
 
 
