@@ -20,6 +20,8 @@ class ReliefConfig(AppConfig):
         "relief.view_reviewmeeting",
         "relief.view_reviewdecision",
         "relief.view_workingdaycorrection",
+        "relief.view_advance",
+        "relief.view_advanceshortfall",
     ]
     # Money (relief.admin.funds): the services check roles again; these only open the pages.
     _funds_reading = [

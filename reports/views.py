@@ -322,6 +322,14 @@ def dashboard(request):
     since = max(2000, min(since, this_year))
     data = figures.dashboard_figures(unit, since, this_year)
     summary = data["summary"]
+    # 先行救助 whose file is overdue, in this unit (and the user's scope): the admin lists them.
+    from relief.selectors.advances import overdue_advances
+
+    overdue = (
+        overdue_advances(request.user)
+        .filter(application__union__path__startswith=unit.path)
+        .count()
+    )
     return render(
         request,
         "reports/dashboard.html",
@@ -333,6 +341,7 @@ def dashboard(request):
             "years": list(range(this_year, this_year - 15, -1)),
             "period": data["period"],
             "summary": summary,
+            "overdue_advances": overdue,
             "year_chart": charts.bar_chart_svg(summary.by_time, title=""),
             "union_chart": charts.bar_chart_svg(summary.by_union, title="")
             if summary.by_union

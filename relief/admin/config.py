@@ -44,6 +44,8 @@ class PolicyAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
         "review_workdays",
         "approval_workdays",
         "payment_workdays",
+        "advance_allowed",
+        "advance_cap",
     ]
 
     def get_readonly_fields(self, request, obj=None):
