@@ -141,6 +141,7 @@ def advance_grant(
         phone_contact=phone_contact if basis == VerificationBasis.PHONE else "",
         phone_findings=phone_findings if basis == VerificationBasis.PHONE else "",
         granted_by=user,
+        granted_at=timezone.now(),
         file_due_on=add_workdays(today, workdays) if workdays else None,
     )
     advance.full_clean(exclude=["application", "granted_by", "payout"])
