@@ -451,3 +451,98 @@ def test_paid_amount_above_both_approved_and_advance_is_refused(setup):
     app = paid(setup)
     with pytest.raises(IntegrityError), transaction.atomic():
         Application.objects.filter(pk=app.pk).update(paid_amount=D("3000.01"))
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+def test_the_admin_case_page_offers_the_steps_and_the_grant_works(client, setup):
+    from django.urls import reverse
+
+    app = visited(submitted(setup), setup)
+    client.force_login(setup.carol)
+    page = client.get(reverse("admin:relief_application_change", args=[app.pk])).content.decode()
+    grant_url = reverse("admin:relief_application_act", args=[app.pk, "advance_grant"])
+    assert grant_url in page and "先行救助" in page
+    form = client.get(grant_url)
+    assert form.status_code == 200 and "先行救助上限" in form.content.decode()
+    response = client.post(
+        grant_url,
+        {"version": app.version, "amount": "3500.00", "reason": "急", "idempotency_key": "k-1"},
+    )
+    assert response.status_code == 200 and "超过" in response.content.decode()
+    assert not Advance.objects.exists()
+    response = client.post(
+        grant_url,
+        {"version": app.version, "amount": "3000.00", "reason": "急", "idempotency_key": "k-1"},
+    )
+    assert response.status_code == 302
+    app.refresh_from_db()
+    pay_url = reverse("admin:relief_application_act", args=[app.pk, "advance_pay"])
+    body = {
+        "version": app.version,
+        "paid_on": TODAY.isoformat(),
+        "method": "cash",
+        "fund": "",
+        "idempotency_key": "k-2",
+    }
+    assert client.post(pay_url, body).status_code == 302
+    # The same form again (a retry after a lost response): nothing more is paid.
+    assert client.post(pay_url, body).status_code == 302
+    assert Disbursement.objects.filter(application=app).count() == 1
+    # Another town's reviewer: the steps and the lists do not exist for him.
+    client.force_login(setup.dave)
+    assert client.get(pay_url).status_code == 404
+    advance = Advance.objects.get(application=app)
+    assert client.get(reverse("admin:relief_advance_change", args=[advance.pk])).status_code == 404
+    assert (
+        app.reference not in client.get(reverse("admin:relief_advance_changelist")).content.decode()
+    )
+
+
+def test_no_grant_button_when_the_policy_allows_none(client, setup):
+    from django.urls import reverse
+
+    policy = Policy.objects.get()
+    policy.advance_allowed = False
+    policy.save()
+    app = visited(submitted(setup), setup)
+    client.force_login(setup.carol)
+    page = client.get(reverse("admin:relief_application_change", args=[app.pk])).content.decode()
+    assert "advance_grant" not in page
+
+
+def test_case_page_dashboard_funds_and_reports_show_the_advance(client, setup):
+    from unittest import mock
+
+    from django.urls import reverse
+
+    from reports import documents
+    from reports.figures import Period
+
+    app = paid(setup)
+    walk_on(app, setup, "approved", amount="2000.00")
+    client.force_login(setup.alice)
+    page = client.get(reverse("relief:case_detail", args=[app.pk])).content.decode()
+    assert 'data-testid="advance"' in page and "¥1,000.00" in page
+    assert "由2022 镇自筹承担" in page
+    client.force_login(setup.carol)
+    funds = client.get(reverse("funds:overview")).content.decode()
+    assert 'data-testid="shortfalls"' in funds and app.reference in funds
+    rows = [
+        row
+        for _u, row in documents.payout_detail_rows(
+            setup.carol.union, Period(first_year=TODAY.year, last_year=TODAY.year)
+        )
+    ]
+    assert [r.fund_source for r in rows] == ["镇自筹（先行救助）"]
+    assert rows[0].worker_all_time_total == D("3000.00")
+
+    late = paid(setup)
+    due = late.advances.get().file_due_on
+    with mock.patch("django.utils.timezone.localdate", return_value=due + dt.timedelta(days=1)):
+        dash = client.get(reverse("reports:dashboard")).content.decode()
+        case_page = client.get(reverse("relief:case_detail", args=[late.pk]))
+    assert 'data-testid="overdue-advances"' in dash
+    assert '?overdue=1">1</a>' in dash
+    assert 'data-testid="advance-overdue"' in case_page.content.decode()
