@@ -35,7 +35,6 @@ from relief.services.locking import lock_application
 from relief.workdays import add_workdays
 
 A = AdvanceState
-ADVANCE_FIELDS = ("amount", "basis", "file_due_on")
 
 
 def _lock_advance(locked: Application, states) -> Advance | None:
@@ -148,7 +147,10 @@ def advance_grant(
     advance.save()
     locked.version += 1
     locked.save(update_fields=["version", "updated_at"])
-    changes = diff({}, snapshot(advance, ADVANCE_FIELDS))
+    changes = {
+        "advance": [None, f"{amount:.2f}"],
+        **diff({}, snapshot(advance, ("basis", "file_due_on"))),
+    }
     if basis == VerificationBasis.PHONE:
         changes["phone_verified_on"] = [None, phone_verified_on.isoformat()]
     audit(
