@@ -23,6 +23,8 @@ class ReliefConfig(AppConfig):
         "relief.view_publicnotice",
         "relief.view_noticeitem",
         "relief.view_objection",
+        "relief.view_advance",
+        "relief.view_advanceshortfall",
     ]
     # Money (relief.admin.funds): the services check roles again; these only open the pages.
     _funds_reading = [

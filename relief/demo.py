@@ -17,7 +17,14 @@ from django.utils import timezone
 
 from relief import services
 from relief.idcard import check_digit
-from relief.models import Application, DonationCampaign, FundIncome, HardshipCategory, Worker
+from relief.models import (
+    Application,
+    DonationCampaign,
+    FundIncome,
+    HardshipCategory,
+    Policy,
+    Worker,
+)
 from unions.models import Union, User
 
 
@@ -408,6 +415,178 @@ def build_demo_cases() -> dict:
         made["cases"] += 1
     made["cases"] += _build_liang(users, categories)
     made["notices"] = build_demo_notice(users)
+    made["cases"] += _build_emergencies(users, categories, today)
+    return made
+
+
+def _enable_advances(categories) -> None:
+    """先行救助 on the policy in force: up to 3,000 yuan from town funds for serious illness,
+    accidents, disasters and deaths in the family (a phone call stands in for the visit after
+    a disaster), the file completed within 10 working days."""
+    policy = Policy.in_force(timezone.localdate())
+    if policy.advance_allowed:
+        return
+    policy.advance_allowed = True
+    policy.advance_cap = Decimal("3000.00")
+    policy.advance_from_town = True
+    policy.advance_file_workdays = 10
+    policy.save()
+    qualifying = [c for name, c in categories.items() if name in ADVANCE_CATEGORIES]
+    policy.advance_categories.set(qualifying)
+    policy.advance_phone_categories.set([categories["自然灾害"]])
+
+
+ADVANCE_CATEGORIES = ("重大疾病", "意外伤害", "自然灾害", "家庭成员患病")
+
+
+def _this_year(today, days_ago):
+    """`days_ago` days back, or None (every step today) when that falls in the previous year:
+    a case's steps stay in its own year."""
+    day = today - dt.timedelta(days=days_ago)
+    return day if day.year == today.year else None
+
+
+def _build_emergencies(users, categories, today) -> int:
+    """Two emergency cases: 西樵 paid an advance three weeks ago on an accident and has not
+    completed the file (overdue); 大沥 paid one after a flood on a phone verification, and
+    the district approved less (a shortfall borne by the town's own funds)."""
+    _enable_advances(categories)
+    kw = {"source": "demo"}
+    made = 0
+    # 1. 西樵: a fall at work, surgery needed at once; the file is still open.
+    caseworker, reviewer = users["xq-s01"], users["xq-reviewer"]
+    replay = _Replay(_this_year(today, 21))
+    with replay.at("create"):
+        worker, _created = _worker(
+            caseworker,
+            "罗永强",
+            dt.date(1979, 11, 2),
+            True,
+            "西樵铝材厂",
+            "湖南邵阳",
+            "高处坠落致脊椎骨折",
+            [("妻子", "谢桂芳", 43, "务工", "2600"), ("女儿", "罗诗琪", 11, "小学", "0")],
+            seq=91,
+        )
+    if not worker.applications.exists():
+        with replay.at("create"):
+            app = services.application_create(
+                user=caseworker,
+                worker=worker,
+                categories=[categories["意外伤害"]],
+                narrative="车间高处坠落致脊椎骨折，需立即手术，工伤认定尚未完成，家中无积蓄。",
+                requested_amount=Decimal("5000"),
+                household_monthly_income=Decimal("2600"),
+                monthly_medical_expenses=Decimal("6000"),
+                application_date=replay.day("create"),
+                **kw,
+            )
+        with replay.at("submit"):
+            app = services.application_submit(application=app, user=caseworker, **kw)
+        with replay.at("create"):
+            services.home_visit_record(
+                application=app,
+                user=reviewer,
+                visit_date=replay.day("create"),
+                visitors=f"{reviewer.full_name}、{caseworker.full_name}",
+                findings="到医院核实，伤情属实，手术费缺口较大。",
+                verified_household_income=Decimal("2600"),
+                verified_monthly_expenses=Decimal("6000"),
+                **kw,
+            )
+            app.refresh_from_db()
+            services.advance_grant(
+                application=app,
+                user=reviewer,
+                amount=Decimal("3000"),
+                reason="手术费须即日缴纳，等待区审批会来不及。",
+                **kw,
+            )
+            app.refresh_from_db()
+            services.advance_pay(
+                application=app,
+                user=reviewer,
+                paid_on=replay.day("create"),
+                method="cash",
+                voucher_no=f"XQ-XJ-{replay.day('create'):%Y%m%d}",
+                **kw,
+            )
+        with replay.at("verify"):
+            # Verified, then the review meeting never came: the file is overdue.
+            app.refresh_from_db()
+            services.application_verify(application=app, user=reviewer, **kw)
+        made += 1
+    # 2. 大沥: a flood destroyed the home; verified by phone, paid, approved for less.
+    caseworker, reviewer = users["dl-v01"], users["dl-reviewer"]
+    replay = _Replay(_this_year(today, 40))
+    with replay.at("create"):
+        worker, _created = _worker(
+            caseworker,
+            "甘秀珍",
+            dt.date(1968, 5, 19),
+            False,
+            "大沥五金厂",
+            "佛山市南海区",
+            "",
+            [("丈夫", "潘志成", 58, "务农", "800")],
+            seq=92,
+        )
+    if not worker.applications.exists():
+        with replay.at("create"):
+            app = services.application_create(
+                user=caseworker,
+                worker=worker,
+                categories=[categories["自然灾害"]],
+                narrative="暴雨致住房倒塌，家中财物损毁，暂住亲戚家。",
+                requested_amount=Decimal("3000"),
+                household_monthly_income=Decimal("2800"),
+                monthly_medical_expenses=Decimal("0"),
+                application_date=replay.day("create"),
+                **kw,
+            )
+        with replay.at("submit"):
+            app = services.application_submit(application=app, user=caseworker, **kw)
+            services.advance_grant(
+                application=app,
+                user=reviewer,
+                amount=Decimal("2000"),
+                reason="住房倒塌，急需临时安置费用。",
+                phone_verified_on=replay.day("create"),
+                phone_contact="村委会主任 潘国良",
+                phone_findings="电话核实：住房倒塌属实，一家暂住亲戚家。",
+                **kw,
+            )
+            app.refresh_from_db()
+            services.advance_pay(
+                application=app, user=reviewer, paid_on=replay.day("create"), method="cash", **kw
+            )
+            app.refresh_from_db()
+        with replay.at("visit"):
+            services.home_visit_record(
+                application=app,
+                user=reviewer,
+                visit_date=replay.day("visit"),
+                visitors=reviewer.full_name,
+                findings="补做入户核实：保险已赔付部分损失。",
+                verified_household_income=Decimal("2800"),
+                verified_monthly_expenses=Decimal("1200"),
+                **kw,
+            )
+        with replay.at("verify"):
+            app = services.application_verify(application=app, user=reviewer, **kw)
+        with replay.at("recommend"):
+            app = services.application_recommend(
+                application=app, user=reviewer, amount=Decimal("1500"), comment="同意。", **kw
+            )
+        with replay.at("approve"):
+            services.application_approve(
+                application=app,
+                user=users["nh-officer"],
+                amount=Decimal("1500"),
+                comment="保险已赔付部分损失，核定1500元；差额由镇自筹承担。",
+                **kw,
+            )
+        made += 1
     return made
 
 

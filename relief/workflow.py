@@ -75,6 +75,14 @@ ACTIONS = {
     # Public notice (公示) of recommended cases, and objections to them (relief.services.notices).
     "notice": {Role.TOWN_REVIEWER: {S_RECOMMENDED}},
     "objection": {Role.TOWN_REVIEWER: {S_RECOMMENDED}},
+    # 先行救助 (relief.services.advances): granted by the town before the district decides,
+    # paid by the town or the district, cancelled by the town while still unpaid.
+    "advance_grant": {Role.TOWN_REVIEWER: {S_SUBMITTED, S_VERIFIED, S_RECOMMENDED}},
+    "advance_pay": {
+        Role.TOWN_REVIEWER: {S_SUBMITTED, S_RETURNED, S_VERIFIED, S_RECOMMENDED},
+        Role.DISTRICT_OFFICER: {S_SUBMITTED, S_RETURNED, S_VERIFIED, S_RECOMMENDED},
+    },
+    "advance_cancel": {Role.TOWN_REVIEWER: {S_SUBMITTED, S_RETURNED, S_VERIFIED, S_RECOMMENDED}},
 }
 
 TRANSITION_LABELS = {
@@ -121,6 +129,11 @@ TRANSITION_LABELS = {
     "objection_resolve": _("Objection dismissed"),
     "objection_return": _("Objection upheld: returned for re-verification"),
     "objection_reject": _("Objection upheld: rejected"),
+    "advance_grant": _("Emergency advance granted"),
+    "advance_pay": _("Emergency advance paid"),
+    "advance_cancel": _("Emergency advance cancelled"),
+    "advance_settle": _("Emergency advance settled"),
+    "advance_shortfall": _("Advance shortfall recorded"),
 }
 
 

@@ -33,6 +33,15 @@ def fund_source_labels() -> dict[str, str]:
     return {k: str(v) for k, v in FundSource.choices}
 
 
+# How a payout that was an emergency advance (relief.models.Advance) is marked in the detail
+# tables: it counts with the payouts of its period, and says what it was.
+ADVANCE_MARK = "先行救助"
+
+
+def advance_label(source_label: str, is_advance) -> str:
+    return f"{source_label}（{ADVANCE_MARK}）" if is_advance else source_label
+
+
 def categories_by_application(application_ids) -> dict[int, str]:
     """application id -> "重大疾病、家庭成员患病" in the categories' configured order."""
     through = Application.categories.through
@@ -116,6 +125,7 @@ def payout_detail_rows(unit: Union, period: Period) -> Iterator[tuple[str, Detai
         "paid_on",
         "amount",
         "fund_source",
+        "advance__id",
     )
     for seq, (
         union,
@@ -127,6 +137,7 @@ def payout_detail_rows(unit: Union, period: Period) -> Iterator[tuple[str, Detai
         paid_on,
         amount,
         src,
+        advance_id,
     ) in enumerate(rows.iterator(chunk_size=2000), start=1):
         yield (
             union,
@@ -139,7 +150,7 @@ def payout_detail_rows(unit: Union, period: Period) -> Iterator[tuple[str, Detai
                 approved_on=local_date(approved_at),
                 paid_on=paid_on,
                 amount=amount,
-                fund_source=sources.get(src, src),
+                fund_source=advance_label(sources.get(src, src), advance_id),
                 worker_period_total=period_totals.get(worker_id, ZERO),
                 worker_all_time_total=all_time.get(worker_id, ZERO),
             ),
@@ -193,7 +204,7 @@ def worker_statement(worker: Worker) -> dict:
     payouts = (
         Disbursement.objects.received()
         .filter(application__worker=worker)
-        .select_related("application__union__parent")
+        .select_related("application__union__parent", "advance")
         .order_by("paid_on", "pk")
     )
     payouts = list(payouts)
@@ -215,7 +226,9 @@ def worker_statement(worker: Worker) -> dict:
                 "union": union.name,
                 "categories": cats.get(p.application_id, ""),
                 "amount": p.amount,
-                "fund_source": sources.get(p.fund_source, p.fund_source),
+                "fund_source": advance_label(
+                    sources.get(p.fund_source, p.fund_source), hasattr(p, "advance")
+                ),
                 "voucher_no": p.voucher_no,
                 "running_total": running,
             }

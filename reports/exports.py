@@ -44,6 +44,7 @@ def ledger_rows(unit: Union, period: Period, *, full: bool = False) -> Iterator[
         "fund_source",
         "voucher_no",
         "notes",
+        "advance__id",
     )
     for row in rows.iterator(chunk_size=2000):
         (
@@ -59,7 +60,11 @@ def ledger_rows(unit: Union, period: Period, *, full: bool = False) -> Iterator[
             src,
             voucher,
             notes,
+            advance_id,
         ) = row
+        if advance_id:
+            # 先行救助: counted with the payouts of the period, marked in the 备注.
+            notes = "；".join(filter(None, [documents.ADVANCE_MARK, notes]))
         row = [
             name,
             id_no if full else mask_id_number(id_no),

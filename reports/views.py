@@ -401,6 +401,14 @@ def dashboard(request):
     data = figures.dashboard_figures(unit, since, this_year)
     summary = data["summary"]
     overdue = queues.overdue_by_town(request.user, unit=unit)
+    # 先行救助 whose file is overdue, in this unit (and the user's scope): the admin lists them.
+    from relief.selectors.advances import overdue_advances
+
+    overdue_advance_count = (
+        overdue_advances(request.user)
+        .filter(application__union__path__startswith=unit.path)
+        .count()
+    )
     return render(
         request,
         "reports/dashboard.html",
@@ -412,6 +420,7 @@ def dashboard(request):
             "years": list(range(this_year, this_year - 15, -1)),
             "period": data["period"],
             "summary": summary,
+            "overdue_advances": overdue_advance_count,
             "year_chart": charts.bar_chart_svg(summary.by_time, title=""),
             "union_chart": charts.bar_chart_svg(summary.by_union, title="")
             if summary.by_union

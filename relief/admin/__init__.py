@@ -4,6 +4,6 @@ Every list, form, filter, autocomplete and export is scoped to the user's union 
 every change goes through relief.services (the same functions as the caseworkers' pages).
 """
 
-from relief.admin import applications, config, meetings, notices, workers
+from relief.admin import advances, applications, config, meetings, notices, workers
 
-__all__ = ["applications", "config", "meetings", "notices", "workers"]
+__all__ = ["advances", "applications", "config", "meetings", "notices", "workers"]

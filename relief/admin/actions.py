@@ -7,6 +7,7 @@ role, and refuse a stale form (version). The view checks relief.workflow before 
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
@@ -14,11 +15,25 @@ from django.utils.translation import gettext_lazy as _
 
 from relief import services
 from relief import workflow as wf
-from relief.forms.funds import fund_field, fund_kwargs, offer_funds
+from relief.forms.funds import AUTO_FUND, fund_field, fund_kwargs, offer_funds
 from relief.idempotency import FIELD as IDEMPOTENCY_FIELD
 from relief.idempotency import IdempotentFormMixin
 from relief.models import PaymentMethod
+from relief.models.money import yuan
 from relief.models.visit import AttachmentKind, FollowUpMethod
+
+
+def may_grant_advance(application) -> bool:
+    """The policy allows an advance on this case and it has none yet."""
+    from relief.services.advances import advance_refusal
+
+    return not application.advances.exclude(state="cancelled").exists() and not advance_refusal(
+        application
+    )
+
+
+def has_unpaid_advance(application) -> bool:
+    return application.advances.filter(state="granted").exists()
 
 
 class ActionForm(forms.Form):
@@ -167,10 +182,84 @@ class AttachmentForm(ActionForm):
     kind = forms.ChoiceField(label=_("kind"), choices=AttachmentKind.choices)
 
 
+class AdvanceGrantForm(IdempotentFormMixin, ActionForm):
+    """先行救助: the amount (at most the policy's advance cap and the request) and why it
+    cannot wait; without a home visit, for the categories the policy names, the phone call."""
+
+    needs_application = True
+    amount = forms.DecimalField(
+        label=_("advance amount (yuan)"), max_digits=12, decimal_places=2, min_value=0.01
+    )
+    reason = forms.CharField(
+        label=_("reason for the advance"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    phone_verified_on = forms.DateField(
+        label=_("phone verification date"), required=False, initial=timezone.localdate
+    )
+    phone_contact = forms.CharField(label=_("person called"), max_length=100, required=False)
+    phone_findings = forms.CharField(
+        label=_("what the call confirmed"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        from relief.services.advances import phone_may_stand_in
+
+        policy = application.policy
+        cap = policy.advance_cap or 0
+        self.initial.setdefault("amount", min(cap, application.requested_amount or 0) or None)
+        self.fields["amount"].help_text = _(
+            "At most %(cap)s (the advance cap of %(policy)s) and the requested amount."
+        ) % {"cap": yuan(cap), "policy": policy}
+        if application.home_visits.exists() or not phone_may_stand_in(application):
+            for name in ("phone_verified_on", "phone_contact", "phone_findings"):
+                del self.fields[name]
+
+
+class AdvancePayForm(IdempotentFormMixin, ActionForm):
+    """The payment of the granted advance, from an account the policy allows for advances."""
+
+    needs_application = True
+    error_fields = {"fund_source": "fund", "fund_year": "fund"}
+    paid_on = forms.DateField(label=_("paid on"), initial=timezone.localdate)
+    method = forms.ChoiceField(label=_("method"), choices=PaymentMethod.choices)
+    fund = fund_field()
+    voucher_no = forms.CharField(label=_("voucher number"), max_length=50, required=False)
+    comment = forms.CharField(
+        label=_("comment"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        from relief.models import Advance
+        from relief.services.advances import advance_fund_choices
+
+        advance = Advance.objects.filter(application=application, state="granted").first()
+        amount = advance.amount if advance else None
+        choices = advance_fund_choices(application, Decimal("0.01"))
+        self.fields["fund"].choices = [("", AUTO_FUND), *((c.key, c.label) for c in choices)]
+        self.fields["fund"].help_text = _(
+            "Only the fund sources %(policy)s allows for advances."
+        ) % {"policy": application.policy}
+        chosen = next((c for c in choices if amount is not None and c.available >= amount), None)
+        self.initial.setdefault("fund", chosen.key if chosen else "")
+        if amount is not None:
+            self.advance_amount = amount
+
+    def service_kwargs(self) -> dict:
+        data = super().service_kwargs()
+        data.update(fund_kwargs(data.pop("fund")))
+        return data
+
+
 @dataclass(frozen=True)
 class Action:
     form: type[ActionForm]
     service: Callable
+    # Whether the step is offered on this case beyond role and state (None: always).
+    applies: Callable | None = None
 
 
 # Every transition in relief.workflow but mark_disbursed (reached by recording payouts), and
@@ -191,6 +280,9 @@ ACTIONS = {
     "follow_up": Action(FollowUpForm, services.follow_up_record),
     "attach": Action(AttachmentForm, services.attachment_add),
     "payout_account": Action(PayoutAccountForm, services.payout_account_change),
+    "advance_grant": Action(AdvanceGrantForm, services.advance_grant, may_grant_advance),
+    "advance_pay": Action(AdvancePayForm, services.advance_pay, has_unpaid_advance),
+    "advance_cancel": Action(ReasonForm, services.advance_cancel, has_unpaid_advance),
 }
 
 
@@ -199,6 +291,9 @@ BUTTON_LABELS = {
     "disburse": _("Record a payout"),
     "follow_up": _("Record a follow-up"),
     "payout_account": _("Change the payout account"),
+    "advance_grant": _("Grant an emergency advance"),
+    "advance_pay": _("Record the advance's payment"),
+    "advance_cancel": _("Cancel the advance"),
 }
 
 
@@ -210,7 +305,14 @@ def label(name: str) -> str:
 # buttons, the ones that send it back or end it are marked as such, the rest (a file, a
 # follow-up, the payout account) are plain. Primary first, the ones that turn back last.
 FORWARD = {"submit", "resubmit", "verify", "recommend", "approve", "disburse", "close"}
-BACKWARD = {"withdraw", "return_for_info", "return_verified", "reject", "send_back"}
+BACKWARD = {
+    "withdraw",
+    "return_for_info",
+    "return_verified",
+    "reject",
+    "send_back",
+    "advance_cancel",
+}
 KIND_ORDER = {"primary": 0, "secondary": 1, "danger": 2}
 
 
@@ -222,4 +324,9 @@ def step_kind(name: str) -> str:
 
 def available_actions(user, application) -> list[tuple[str, str]]:
     """(name, label) of the steps this user may take on this case now, in table order."""
-    return [(name, label(name)) for name in ACTIONS if wf.role_may(user, name, application.state)]
+    return [
+        (name, label(name))
+        for name, spec in ACTIONS.items()
+        if wf.role_may(user, name, application.state)
+        and (spec.applies is None or spec.applies(application))
+    ]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from relief import idempotency
 from relief import workflow as wf
 from relief.admin.actions import ACTIONS, KIND_ORDER, available_actions, label, step_kind
+from relief.admin.advances import AdvanceInline, AdvanceShortfallInline
 from relief.admin.base import (
     NotFoundOutsideScope,
     ReadOnlyInline,
@@ -204,6 +205,7 @@ class ApplicationAdmin(
                     "recommended_amount",
                     "approved_amount",
                     "paid_amount",
+                    "advance_amount",
                 ]
             },
         ),
@@ -232,11 +234,14 @@ class ApplicationAdmin(
         "recommended_amount",
         "approved_amount",
         "paid_amount",
+        "advance_amount",
     ]
     inlines = [
         HomeVisitInline,
         AttachmentInline,
         DecisionInline,
+        AdvanceInline,
+        AdvanceShortfallInline,
         DisbursementInline,
         FollowUpInline,
         CaseNoticeInline,

@@ -46,6 +46,8 @@ class PolicyAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
         "payment_workdays",
         "resubmit_workdays",
         "follow_up_workdays",
+        "advance_allowed",
+        "advance_cap",
     ]
 
     def get_readonly_fields(self, request, obj=None):

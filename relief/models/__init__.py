@@ -1,3 +1,10 @@
+from relief.models.advance import (
+    Advance,
+    AdvanceShortfall,
+    AdvanceState,
+    ShortfallCause,
+    VerificationBasis,
+)
 from relief.models.application import Application, ApplicationState, ReferenceCounter
 from relief.models.audit import AuditEntry
 from relief.models.batches import OPEN_BATCH_STATES, BatchItem, BatchState, PaymentBatch
@@ -24,6 +31,9 @@ from relief.models.worker import HouseholdMember, Worker
 
 __all__ = [
     "OPEN_BATCH_STATES",
+    "Advance",
+    "AdvanceShortfall",
+    "AdvanceState",
     "Application",
     "ApplicationState",
     "Attachment",
@@ -60,6 +70,8 @@ __all__ = [
     "ReferenceCounter",
     "ReviewDecision",
     "ReviewMeeting",
+    "ShortfallCause",
+    "VerificationBasis",
     "Worker",
     "WorkingDayCorrection",
 ]

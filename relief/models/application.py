@@ -76,6 +76,10 @@ class Application(FSMModelMixin, models.Model):
     # Kept by relief.services.disbursements in the same transaction as each payout, so the
     # database can check "never paid above the approved amount" row by row.
     paid_amount = MoneyField(_("paid amount"), default=0, editable=False)
+    # 先行救助 paid on this case before the district's decision (relief.models.advance), kept
+    # by relief.services.advances: the paid amount may reach it before any approval, and stays
+    # at it when the district approves less (the shortfall is recorded, never paid back).
+    advance_amount = MoneyField(_("emergency advance paid"), default=0, editable=False)
     policy = models.ForeignKey(
         "relief.Policy",
         verbose_name=_("policy applied"),
@@ -164,7 +168,13 @@ class Application(FSMModelMixin, models.Model):
                     paid_amount__gt=0,
                     approved_amount__isnull=False,
                     paid_amount__lte=F("approved_amount"),
-                ),
+                )
+                # An emergency advance is paid before approval, and stays paid when the
+                # district approves less.
+                | Q(paid_amount__gt=0, paid_amount__lte=F("advance_amount")),
+            ),
+            models.CheckConstraint(
+                name="application_advance_not_negative", condition=Q(advance_amount__gte=0)
             ),
             models.CheckConstraint(
                 name="application_approved_state_has_amount",
@@ -173,7 +183,8 @@ class Application(FSMModelMixin, models.Model):
             models.CheckConstraint(
                 name="application_paid_state_fully_paid",
                 condition=~Q(state__in=[S.DISBURSED, S.CLOSED])
-                | Q(paid_amount=F("approved_amount")),
+                | Q(paid_amount=F("approved_amount"))
+                | Q(advance_amount__gt=F("approved_amount"), paid_amount=F("advance_amount")),
             ),
         ]
         indexes = [
@@ -195,7 +206,8 @@ class Application(FSMModelMixin, models.Model):
 
     @property
     def outstanding_amount(self):
-        return (self.approved_amount or 0) - self.paid_amount
+        # Never below zero: an advance above the approved amount is a shortfall, not a debt.
+        return max((self.approved_amount or 0) - self.paid_amount, 0)
 
     @property
     def masked_payout_card(self) -> str:

@@ -111,6 +111,43 @@ class Policy(models.Model):
         blank=True,
         help_text=_("Printed on every notice. Empty: the town federation's phone."),
     )
+    # 先行救助 (relief.services.advances): whether the town may pay before district approval,
+    # how much, for which categories, from which of its fund sources, and how many working
+    # days it then has to complete the file (recommend the case).
+    advance_allowed = models.BooleanField(
+        _("town may grant an emergency advance (先行救助)"), default=False
+    )
+    advance_cap = MoneyField(_("advance cap"), null=True, blank=True)
+    advance_categories = models.ManyToManyField(
+        HardshipCategory,
+        verbose_name=_("categories that qualify for an advance"),
+        related_name="+",
+        blank=True,
+    )
+    advance_phone_categories = models.ManyToManyField(
+        HardshipCategory,
+        verbose_name=_("categories where a phone verification may stand in for the home visit"),
+        related_name="+",
+        blank=True,
+        help_text=_("Usually natural disasters, where a visit cannot wait."),
+    )
+    advance_from_town = models.BooleanField(_("advance from town funds (镇自筹)"), default=True)
+    advance_from_donation = models.BooleanField(
+        _("advance from ten-yuan donations (十元捐)"), default=False
+    )
+    advance_from_district = models.BooleanField(
+        _("advance from the district allocation (区拨款)"), default=False
+    )
+    advance_file_workdays = models.PositiveSmallIntegerField(
+        _("file completed within (working days) after an advance"),
+        null=True,
+        blank=True,
+        default=10,
+        help_text=_(
+            "From the grant of an advance to the town's recommendation of the case. Empty: no "
+            "limit."
+        ),
+    )
 
     class Meta:
         verbose_name = _("relief policy")
@@ -138,10 +175,31 @@ class Policy(models.Model):
             models.CheckConstraint(
                 name="policy_notice_workdays_positive", condition=Q(notice_workdays__gt=0)
             ),
+            models.CheckConstraint(
+                name="policy_advance_cap_set",
+                condition=Q(advance_allowed=False)
+                | Q(advance_cap__isnull=False, advance_cap__gt=0),
+                violation_error_message=_("An emergency advance needs a cap above zero."),
+            ),
+            models.CheckConstraint(
+                name="policy_advance_file_workdays_positive",
+                condition=Q(advance_file_workdays__isnull=True) | Q(advance_file_workdays__gt=0),
+            ),
         ]
 
     def __str__(self):
         return f"{self.name} ({self.effective_from:%Y-%m-%d})"
+
+    def advance_fund_sources(self) -> list[str]:
+        """The fund sources an advance may be drawn on (FundSource values), in source order."""
+        from relief.models.disbursement import FundSource
+
+        allowed = {
+            FundSource.DISTRICT: self.advance_from_district,
+            FundSource.TOWN: self.advance_from_town,
+            FundSource.DONATION: self.advance_from_donation,
+        }
+        return [source for source in FundSource.values if allowed[source]]
 
     @classmethod
     def in_force(cls, on: dt.date) -> "Policy | None":

@@ -4,6 +4,7 @@ Each function locks the row, checks scope (404) and role (403), runs the transit
 change, saves, and writes the audit record, all in one transaction.
 """
 
+from relief.services.advances import advance_cancel, advance_grant, advance_pay
 from relief.services.applications import (
     application_approve,
     application_close,
@@ -47,6 +48,9 @@ from relief.services.workers import (
 )
 
 __all__ = [
+    "advance_cancel",
+    "advance_grant",
+    "advance_pay",
     "application_approve",
     "application_close",
     "application_create",

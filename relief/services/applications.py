@@ -275,7 +275,11 @@ def application_resubmit(*, application, user, comment: str = "", source: str = 
 
 @transaction.atomic
 def application_withdraw(*, application, user, comment: str = "", source: str = "web"):
-    return _transition(application, user, "withdraw", comment=comment, source=source)
+    from relief.services.advances import settle_advance
+
+    locked = _transition(application, user, "withdraw", comment=comment, source=source)
+    settle_advance(locked, user, "withdraw", source=source)
+    return locked
 
 
 @transaction.atomic
@@ -375,7 +379,9 @@ def application_recommend(
 
 @transaction.atomic
 def application_reject(*, application, user, reason: str, source: str = "web"):
-    return _transition(
+    from relief.services.advances import settle_advance
+
+    locked = _transition(
         application,
         user,
         "reject",
@@ -384,6 +390,9 @@ def application_reject(*, application, user, reason: str, source: str = "web"):
         comment_field="reason",
         source=source,
     )
+    # A paid emergency advance stays paid: the shortfall is recorded (relief.services.advances).
+    settle_advance(locked, user, "reject", source=source)
+    return locked
 
 
 @transaction.atomic
@@ -414,7 +423,9 @@ def application_approve(
         reason = check_reason_above_request(locked, amount, amount_reason)
         return {**(fix_payout_account(locked) or {}), **reason}
 
-    return _transition(
+    from relief.services.advances import settle_advance
+
+    locked = _transition(
         application,
         user,
         "approve",
@@ -423,6 +434,9 @@ def application_approve(
         before_transition=check,
         source=source,
     )
+    # An emergency advance counts against the approved amount; less approved: a shortfall.
+    settle_advance(locked, user, "approve", source=source)
+    return locked
 
 
 @transaction.atomic

@@ -4,21 +4,39 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
 from relief import workflow as wf
 from relief.models import Application
-from relief.models.money import clean_amount, yuan
+from relief.models.money import MoneyField, clean_amount, to_cents, yuan
 
 
 def _others_committed(application: Application):
-    """The worker's other cases of the same year whose approved amount counts against the caps."""
+    """The worker's other cases of the same year that count against the caps: approved, paid
+    or closed ones, and ended ones on which money was paid all the same (an emergency advance
+    on a case then rejected or withdrawn)."""
     return Application.objects.filter(
+        Q(state__in=wf.COMMITTED) | Q(paid_amount__gt=0),
         worker_id=application.worker_id,
         application_date__year=application.year,
-        state__in=wf.COMMITTED,
     ).exclude(pk=application.pk)
+
+
+def _already(others) -> Decimal:
+    """What those cases give the worker: the approved amount, or the money paid where an
+    advance paid more than was approved (or anything at all on a rejected case)."""
+    total = others.aggregate(
+        total=Sum(
+            Greatest(
+                Coalesce("approved_amount", Decimal("0"), output_field=MoneyField("")),
+                "paid_amount",
+                output_field=MoneyField(""),
+            )
+        )
+    )["total"]
+    return to_cents(total)
 
 
 @dataclass(frozen=True)
@@ -46,7 +64,7 @@ class AmountContext:
 
 def amount_context(application: Application) -> AmountContext:
     policy = application.policy
-    already = _others_committed(application).aggregate(total=Sum("approved_amount"))["total"]
+    already = _already(_others_committed(application))
     return AmountContext(
         requested=application.requested_amount,
         recommended=application.recommended_amount,
@@ -91,7 +109,7 @@ def check_amount_within_caps(application: Application, amount: Decimal, *, field
         )
     others = _others_committed(application)
     if policy.max_per_worker_year is not None:
-        already = others.aggregate(total=Sum("approved_amount"))["total"] or Decimal("0")
+        already = _already(others)
         if already + amount > policy.max_per_worker_year:
             raise ValidationError(
                 {

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from relief import workflow as wf
 from relief.models import (
     OPEN_BATCH_STATES,
+    Advance,
     Application,
     Disbursement,
     FundSource,
@@ -222,6 +223,12 @@ def disbursement_reverse(
         raise ValidationError(_("A reversal cannot itself be reversed."))
     if Disbursement.objects.filter(reverses=original).exists():
         raise ValidationError(_("This payout has already been reversed."))
+    if Advance.objects.filter(payout=original).exists():
+        # Settled against the district's decision (or borne as a shortfall): undoing it here
+        # would leave the case's advance and its shortfall record telling a different story.
+        raise ValidationError(
+            _("This payout is an emergency advance (先行救助): it cannot be reversed here.")
+        )
     reversal = Disbursement(
         application=locked,
         amount=-original.amount,

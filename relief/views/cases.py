@@ -115,6 +115,11 @@ def render_case(request, application, *, attachment_form=None, status=200):
         .filter(pk=application.worker_id)
         .exists(),
         "proposal": ProposedChange.objects.filter(application=application).first(),
+        # 先行救助: the advance (not a cancelled one) and, after the decision, its shortfall.
+        "advance": application.advances.exclude(state="cancelled")
+        .select_related("payout", "granted_by")
+        .first(),
+        "shortfall": application.advance_shortfalls.first(),
         "summary": state_summary(application),
         "timeline": rows,
         "returned": last_comment(rows, wf.RETURNS) if application.state == wf.S_RETURNED else None,

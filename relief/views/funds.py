@@ -5,6 +5,7 @@ from collections import defaultdict
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from relief.selectors.advances import shortfalls_for_user
 from relief.selectors.funds import donation_totals, fund_overview, fund_years
 
 
@@ -30,6 +31,10 @@ def funds(request):
             "years": years,
             "year": year,
             "donations": donations,
+            # 先行救助 not covered by the district: paid from these accounts, borne by them.
+            "shortfalls": shortfalls_for_user(request.user, year).order_by(
+                "-fund_year", "town__path", "-recorded_at"
+            ),
             "donation_towns": [
                 {"year": y, "town": t, **totals} for (y, t), totals in donation_by_town.items()
             ],

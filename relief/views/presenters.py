@@ -20,9 +20,23 @@ AMOUNT_LABELS = {
     "approved_amount": gettext_lazy("approved amount"),
     "amount": gettext_lazy("payout"),
     "paid_amount": gettext_lazy("paid amount"),
+    # 先行救助 (relief.services.advances)
+    "advance": gettext_lazy("advance amount"),
+    "advance_amount": gettext_lazy("emergency advance paid"),
+    "shortfall": gettext_lazy("shortfall"),
 }
 # Actions whose change lists are the whole record (shown as amounts only).
-WHOLE_RECORD_ACTIONS = {"create", "home_visit", "follow_up", "disburse"}
+WHOLE_RECORD_ACTIONS = {
+    "create",
+    "home_visit",
+    "follow_up",
+    "disburse",
+    "advance_grant",
+    "advance_pay",
+    "advance_cancel",
+    "advance_settle",
+    "advance_shortfall",
+}
 
 
 # The amount a case's card and row show: what the case stands at now, with what it is.

@@ -31,6 +31,7 @@ Every form and where it is fuzzed (Form/ModelForm classes and admin add/change/a
     DisbursementForm, PayoutAccountForm (district actions)
                                ........ test_fuzz_money_forms.test_fuzz_the_officers_case_actions
     AttachmentForm (admin action) ................................ test_fuzz_the_other_case_actions
+    AdvanceGrantForm, AdvancePayForm, ReasonForm (先行救助 steps) ..... test_fuzz_the_advance_steps
     the home-visit inline (Application change) ................... test_fuzz_the_home_visit_inline
     MeetingForm + DecisionForm formset (研讨会 → 增加) .............. test_fuzz_the_review_meeting
     NoticeForm (公示 → 增加), ObjectionForm (异议 → 增加), ResolveForm (异议 → 处理),
@@ -400,6 +401,64 @@ def test_fuzz_the_other_case_actions(client, people, well_funded, media, action,
         data["upload"] = SimpleUploadedFile("票据.png", tiny_png(), content_type="image/png")
     url = reverse("admin:relief_application_act", args=[app.pk, action])
     post_and_check(client, url, data)
+
+
+ADVANCE_BODIES = {
+    # action: (who, a complete valid body)
+    "advance_grant": ("carol", {"amount": "2000.00", "reason": "肾源已到，手术费急需"}),
+    "advance_pay": (
+        "erin",
+        {"paid_on": TODAY.isoformat(), "method": "cash", "fund": "", "voucher_no": "XJ-1"},
+    ),
+    "advance_cancel": ("carol", {"reason": "家属已筹到钱"}),
+}
+
+
+def advance_case(people, action):
+    """A submitted case with a home visit (to grant on), or with a granted advance."""
+    from tests.relief.test_advances import allow_advances, granted, submitted, visited
+
+    allow_advances()
+    if action == "advance_grant":
+        return visited(submitted(people), people)
+    return granted(people, "2000.00")
+
+
+def advance_body(app, action):
+    who, body = ADVANCE_BODIES[action]
+    return who, {**body, "version": app.version, KEY: f"fuzz-{next(KEYS)}"}
+
+
+@FORM_FUZZ
+@given(
+    action=st.sampled_from(sorted(ADVANCE_BODIES)),
+    changes=changes_of(["amount", "reason", "paid_on", "method", "fund", "voucher_no", "version"]),
+)
+def test_fuzz_the_advance_steps(client, people, well_funded, action, changes):
+    app = advance_case(people, action)
+    who, body = advance_body(app, action)
+    client.force_login(getattr(people, who))
+    url = reverse("admin:relief_application_act", args=[app.pk, action])
+    post_and_check(client, url, {**body, **changes})
+
+
+@pytest.mark.parametrize("action", sorted(ADVANCE_BODIES))
+def test_the_advance_bodies_are_real_writes(client, people, well_funded, action):
+    app = advance_case(people, action)
+    who, body = advance_body(app, action)
+    client.force_login(getattr(people, who))
+    url = reverse("admin:relief_application_act", args=[app.pk, action])
+    response = client.post(url, body)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    advance = app.advances.order_by("-pk").first()
+    assert (
+        advance.state
+        == {
+            "advance_grant": "granted",
+            "advance_pay": "paid",
+            "advance_cancel": "cancelled",
+        }[action]
+    )
 
 
 @FORM_FUZZ

@@ -1,10 +1,13 @@
 """Random sequences of income, donations, approvals (some through a public notice with
-objections), payouts, reversals, batch operations and ledger imports.
+objections), payouts, reversals, batch operations, ledger imports and emergency advances
+(先行救助: paid before approval, then approved above, at or below the advance, or rejected).
 
-After every step: no fund account below zero, no case paid above its approved amount, every
-cached total equals the sum of its entries, and the dashboard's monthly totals equal a
-recomputation from the ledger (relief.services.totals). A Python model of the money predicts
-exactly which single payouts the services must accept or refuse. Runs on SQLite and on PostgreSQL.
+After every step: no fund account below zero, no case paid above its approved amount (or the
+advance paid on it, when the district approved less or rejected it, with the difference
+recorded as a shortfall), every cached total equals the sum of its entries, and the dashboard's
+monthly totals equal a recomputation from the ledger (relief.services.totals). A Python model
+of the money predicts exactly which single payouts the services must accept or refuse. Runs on
+SQLite and on PostgreSQL.
 """
 
 import datetime as dt
@@ -30,12 +33,15 @@ from hypothesis.stateful import (
 
 from relief import services
 from relief.models import (
+    AdvanceShortfall,
     Application,
     BatchItem,
     Disbursement,
     FundAccount,
     FundIncome,
+    HardshipCategory,
     PaymentBatch,
+    Policy,
 )
 from relief.models.money import to_cents
 from relief.services import totals
@@ -43,7 +49,7 @@ from relief.services.batches import batch_check_funds
 from relief.services.ledger import ledger_import
 from relief.services.notices import notice_open, objection_record, objection_resolve
 from tabular.tables import Table
-from tests.factories import case_in_state, make_id_number
+from tests.factories import case_in_state, file_case, make_id_number
 from tests.relief.conftest import ledger_row
 
 TODAY = dt.date.today()
@@ -77,6 +83,8 @@ class MoneyMachine(RuleBasedStateMachine):
         self.approved = {}  # pk -> Decimal
         self.case_paid = {}  # pk -> Decimal
         self.imported = 0  # workers imported so far (their ID numbers)
+        self.advanced = {}  # pk -> the emergency advance paid on it
+        self.rejected = set()
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -247,12 +255,75 @@ class MoneyMachine(RuleBasedStateMachine):
                 self.cases.append((app.pk, town))
                 self.approved[app.pk] = amount
 
+    @precondition(lambda self: len(self.cases) < 6)
+    @rule(
+        town=st.sampled_from(TOWNS),
+        advance=st.integers(min_value=1, max_value=30),
+        source=st.sampled_from(SOURCES),
+        decision=st.sampled_from(["pending", "below", "equal", "above", "reject"]),
+    )
+    def emergency_case(self, town, advance, source, decision):
+        """A case with an advance of `advance` hundred yuan (the policy: at most 3,000, from
+        town funds only), paid from `source`, then decided by the district."""
+        p = self.people
+        caseworker, reviewer = (p.alice, p.carol) if town == "xq" else (p.bob, p.dave)
+        advance = Decimal(advance * 100)
+        app = services.application_submit(
+            application=file_case(caseworker, amount="5000.00"), user=caseworker
+        )
+        services.home_visit_record(
+            application=app,
+            user=reviewer,
+            visit_date=TODAY,
+            visitors="梁慧敏",
+            findings="属实",
+            verified_household_income=ZERO,
+            verified_monthly_expenses=ZERO,
+        )
+        app.refresh_from_db()
+        services.advance_grant(application=app, user=reviewer, amount=advance, reason="急需")
+        app.refresh_from_db()
+        self.cases.append((app.pk, town))
+        expected = source == "town" and advance <= self.balance(town, "town")
+        try:
+            services.advance_pay(
+                application=app,
+                user=self.officer(),
+                paid_on=TODAY,
+                method="cash",
+                fund_source=source,
+                fund_year=YEAR,
+            )
+        except ValidationError:
+            assert not expected, (source, advance, self.balance(town, "town"))
+            paid = ZERO
+        else:
+            assert expected, (source, advance, self.balance(town, "town"))
+            self.book(app.pk, "town", advance)
+            self.advanced[app.pk] = paid = advance
+        app.refresh_from_db()
+        if decision == "pending":
+            return
+        if decision == "reject":
+            services.application_reject(application=app, user=reviewer, reason="不符")
+            self.rejected.add(app.pk)
+            return
+        approved = {"below": advance - 100, "equal": advance, "above": advance + 1000}[decision]
+        approved = max(approved, Decimal("50.00"))
+        app = services.application_verify(application=app, user=reviewer)
+        app = services.application_recommend(
+            application=app, user=reviewer, amount=approved, comment="同意"
+        )
+        app = services.application_approve(application=app, user=self.officer(), amount=approved)
+        self.approved[app.pk] = approved
+        assert (app.state == "disbursed") == (paid >= approved > 0)
+
     @precondition(lambda self: self.cases)
     @rule(which=pick, source=st.sampled_from(SOURCES), amount=share, returned=st.booleans())
     def pay(self, which, source, amount, returned):
         pk, town = self.cases[which % len(self.cases)]
         app = Application.objects.get(pk=pk)
-        outstanding = self.approved[pk] - self.case_paid.get(pk, ZERO)
+        outstanding = self.approved.get(pk, ZERO) - self.case_paid.get(pk, ZERO)
         if amount == "all":
             amount = outstanding
         elif amount == "half":
@@ -291,6 +362,7 @@ class MoneyMachine(RuleBasedStateMachine):
             Disbursement.objects.filter(
                 amount__gt=0,
                 reversal__isnull=True,
+                advance__isnull=True,  # an advance is never reversed (tests/relief/test_advances)
                 application__state__in=["approved", "disbursed"],
                 application_id__in=[pk for pk, _town in self.cases],
             ).order_by("pk")
@@ -407,13 +479,28 @@ class MoneyMachine(RuleBasedStateMachine):
         for app in Application.objects.filter(pk__in=[pk for pk, _ in self.cases]):
             entries = total(app.disbursements.all())
             assert app.paid_amount == entries == self.case_paid.get(app.pk, ZERO)
-            assert ZERO <= app.paid_amount <= app.approved_amount
-            assert (app.state == "disbursed") == (app.paid_amount == app.approved_amount)
+            advance = self.advanced.get(app.pk, ZERO)
+            assert app.advance_amount == advance
+            approved = app.approved_amount or ZERO
+            assert ZERO <= app.paid_amount <= max(approved, advance)
+            if app.state in ("approved", "disbursed"):
+                assert (app.state == "disbursed") == (app.paid_amount >= approved)
+            # What the decision leaves uncovered of the advance is recorded, never lost.
+            decided = app.state in ("approved", "disbursed") or app.pk in self.rejected
+            expected_short = max(ZERO, advance - approved) if decided else ZERO
+            short = total(AdvanceShortfall.objects.filter(application=app))
+            assert short == expected_short, (app.state, advance, approved, short)
+            assert app.paid_amount - short <= approved or not decided
 
 
 @pytest.mark.django_db
 def test_money_invariants_hold_for_random_sequences(people, tree):
     MoneyMachine.people, MoneyMachine.tree = people, tree
+    policy = Policy.objects.get()
+    policy.advance_allowed, policy.advance_cap = True, Decimal("3000.00")
+    policy.advance_from_town, policy.advance_from_district = True, False
+    policy.save()
+    policy.advance_categories.set(HardshipCategory.objects.filter(name="重大疾病"))
     MoneyMachine.TestCase.settings = settings(
         max_examples=24,
         stateful_step_count=30,

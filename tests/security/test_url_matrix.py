@@ -630,6 +630,9 @@ POLICY: dict[str, Entry] = {
             "export/": admin_row(Page(), **staff(OK)),
         },
     ),
+    # 先行救助: read-only lists; grants, payments and cancellations are case steps (act/).
+    **reviewer_readonly_admin("relief/advance", "advance"),
+    **reviewer_readonly_admin("relief/advanceshortfall", "shortfall"),
     **reviewer_readonly_admin(
         "relief/worker",
         "worker",

@@ -52,6 +52,7 @@ OUT_WORKERS = [
     ("吴秀英", make_id_number(304, born=dt.date(1978, 5, 6)), "6228480000000000304"),
     ("郑海燕", make_id_number(305, born=dt.date(1979, 6, 7)), "6228480000000000305"),
     ("罗志坚", make_id_number(306, born=dt.date(1980, 7, 8)), "6228480000000000306"),
+    ("许文斌", make_id_number(307, born=dt.date(1981, 8, 9)), "6228480000000000307"),
 ]
 IN_WORKERS = [
     ("梁志明", make_id_number(201, born=dt.date(1972, 2, 3)), "6228480000000000201"),
@@ -60,6 +61,7 @@ IN_WORKERS = [
     ("冯美玲", make_id_number(204, born=dt.date(1975, 5, 6)), "6228480000000000204"),
     ("谭志强", make_id_number(205, born=dt.date(1976, 6, 7)), "6228480000000000205"),
     ("邓永康", make_id_number(206, born=dt.date(1977, 7, 8)), "6228480000000000206"),
+    ("邓丽萍", make_id_number(207, born=dt.date(1978, 8, 9)), "6228480000000000207"),
 ]
 
 
@@ -134,6 +136,26 @@ def _town_objects(people, *, caseworker, reviewer, union, town, workers):
         content="来电反映",
         objector_name=OBJECTORS[town.code],
     )
+    # 先行救助: an advance paid from town funds, then the case rejected: a shortfall.
+    fund(reviewer, town, "10000.00", source="town")
+    emergency = walk(file_case(caseworker, made[6]), "submitted", **steps)
+    services.home_visit_record(
+        application=emergency,
+        user=reviewer,
+        visit_date=TODAY,
+        visitors="梁慧敏",
+        findings="情况属实",
+        verified_household_income=Decimal("1000.00"),
+        verified_monthly_expenses=Decimal("4000.00"),
+    )
+    advance = services.advance_grant(
+        application=emergency, user=reviewer, amount=Decimal("2000.00"), reason="手术费急需"
+    )
+    emergency.refresh_from_db()
+    services.advance_pay(application=emergency, user=reviewer, paid_on=TODAY, method="cash")
+    emergency.refresh_from_db()
+    services.application_reject(application=emergency, user=reviewer, reason="经核实不符")
+    advance.refresh_from_db()
     return {
         "notice": notice,
         "objection": objection,
@@ -154,6 +176,8 @@ def _town_objects(people, *, caseworker, reviewer, union, town, workers):
         "caseworker": caseworker,
         "robot": robot,
         "delivery": delivery,
+        "advance": advance,
+        "shortfall": advance.shortfall,
     }
 
 
@@ -184,6 +208,11 @@ def build_world() -> SimpleNamespace:
     people = build_people(tree)
     for town in (tree.xq, tree.dl):
         fund(people.erin, town, "1000000.00")
+    policy = Policy.objects.get()
+    policy.advance_allowed = True
+    policy.advance_cap = Decimal("3000.00")
+    policy.save()
+    policy.advance_categories.set(HardshipCategory.objects.filter(name="重大疾病"))
     objects = {
         "in": _town_objects(
             people,
@@ -259,6 +288,7 @@ def build_world() -> SimpleNamespace:
     ]
     secrets += [tree.dl.name, tree.dl_v01.name, objects["out"]["batch"].reference]
     secrets += [OBJECTORS["DL"], objects["out"]["notice"].number]
+    secrets += [objects["out"]["advance"].application.reference]
     return SimpleNamespace(
         tree=tree,
         people=people,

@@ -1,0 +1,135 @@
+"""先行救助 in the admin: the advances and shortfalls of the user's scope (read-only lists: every
+change goes through the case page's steps, relief.admin.actions), and the case page's inlines."""
+
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from relief.admin.base import ReadOnlyAdmin, ReadOnlyInline, ScopedRelatedFilter
+from relief.models import Advance, AdvanceShortfall
+from relief.models.advance import FILE_INCOMPLETE_STATES, OPEN_ADVANCE_STATES
+from relief.selectors.advances import advances_for_user, shortfalls_for_user
+
+
+class AdvanceInline(ReadOnlyInline):
+    model = Advance
+    fk_name = "application"
+    fields = [
+        "amount",
+        "state",
+        "basis",
+        "reason",
+        "phone_findings",
+        "granted_by",
+        "granted_at",
+        "file_due_on",
+        "overdue",
+        "payout",
+    ]
+    verbose_name_plural = _("emergency advance (先行救助)")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    @admin.display(description=_("paperwork overdue"), boolean=True)
+    def overdue(self, obj):
+        return obj.paperwork_overdue()
+
+
+class AdvanceShortfallInline(ReadOnlyInline):
+    model = AdvanceShortfall
+    fk_name = "application"
+    fields = ["amount", "cause", "advance_amount", "approved_amount", "borne_by", "recorded_at"]
+    verbose_name_plural = _("advance shortfall (borne by the town)")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    @admin.display(description=_("borne by fund"))
+    def borne_by(self, obj):
+        return obj.fund_label
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("paperwork")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("overdue"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(
+                state__in=OPEN_ADVANCE_STATES,
+                file_due_on__lt=timezone.localdate(),
+                application__state__in=FILE_INCOMPLETE_STATES,
+            )
+        return queryset
+
+
+@admin.register(Advance)
+class AdvanceAdmin(ReadOnlyAdmin):
+    list_display = [
+        "application",
+        "worker_name",
+        "amount",
+        "state",
+        "basis",
+        "granted_at",
+        "file_due_on",
+        "overdue",
+    ]
+    list_filter = [
+        OverdueFilter,
+        "state",
+        ("application__union__parent", ScopedRelatedFilter),
+    ]
+    search_fields = ["application__reference"]
+    readonly_fields = [
+        "application",
+        "amount",
+        "state",
+        "reason",
+        "basis",
+        "phone_verified_on",
+        "phone_contact",
+        "phone_findings",
+        "granted_by",
+        "granted_at",
+        "file_due_on",
+        "payout",
+        "cancel_reason",
+        "ended_at",
+    ]
+
+    def get_queryset(self, request):
+        return advances_for_user(request.user)
+
+    @admin.display(description=_("worker"))
+    def worker_name(self, obj):
+        return obj.application.worker.name
+
+    @admin.display(description=_("paperwork overdue"), boolean=True)
+    def overdue(self, obj):
+        return obj.paperwork_overdue()
+
+
+@admin.register(AdvanceShortfall)
+class AdvanceShortfallAdmin(ReadOnlyAdmin):
+    list_display = [
+        "application",
+        "amount",
+        "cause",
+        "advance_amount",
+        "approved_amount",
+        "town",
+        "fund_source",
+        "fund_year",
+        "recorded_at",
+    ]
+    list_filter = ["fund_year", "cause"]
+    search_fields = ["application__reference"]
+    readonly_fields = [*list_display, "recorded_by"]
+
+    def get_queryset(self, request):
+        return shortfalls_for_user(request.user)
