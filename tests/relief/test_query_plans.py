@@ -2,7 +2,7 @@
 
 PostgreSQL only. The test fills the database with SQL (generate_series) up to a size where the
 planner prefers indexes where they exist: 120,000 workers, 40,000 cases in ten years over 300
-grassroots unions (one union holding 8,000 of them), 32,000 payouts and 16300 audit entries,
+grassroots unions (one union holding 8,000 of them), 32,040 payouts and 160,300 audit entries,
 one case with 300 audit entries and 40 payouts; then ANALYZE. It requests every page a
 caseworker, a town reviewer and a district officer use to find cases, with the test client,
 captures each page's queries and runs each SELECT under EXPLAIN (FORMAT JSON): a sequential
