@@ -29,7 +29,7 @@ class CappedCount(int):
 
     def label(self) -> str:
         if self.capped:
-            return _("more than %(n)s") % {"n": f"{COUNT_CAP:,}"}
+            return _("more than %(n)s") % {"n": f"{int(self):,}"}
         return f"{int(self):,}"
 
 
@@ -41,7 +41,9 @@ class CappedPaginator(Paginator):
         object_list = self.object_list
         if not isinstance(object_list, QuerySet):
             return CappedCount(len(object_list))
-        n = object_list.order_by()[: self.cap + 1].count()
+        # Keeping the list's ordering, the planner walks the ordering's index and stops at the
+        # cap, rather than scanning the table for the first cap + 1 rows it meets.
+        n = object_list[: self.cap + 1].count()
         if n > self.cap:
             return CappedCount(self.cap, capped=True)
         return CappedCount(n)

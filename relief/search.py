@@ -58,6 +58,7 @@ def parse(term: str) -> dict:
         return found
     if ID_TAIL.fullmatch(number):
         found["id_tail"] = number
+        return found
     upper = normalize_id_number(term)
     if upper.isascii() and REFERENCE.fullmatch(upper) and not upper.isdigit():
         found["reference"] = upper

@@ -118,8 +118,14 @@ class DisbursementInline(ReadOnlyInline):
     fields = ["paid_on", "amount", "method", "fund_source", "voucher_no", "notes", "recorded_by"]
 
     def get_queryset(self, request):
-        # One query for the rows and who recorded them, however long the history (issue 16).
-        return super().get_queryset(request).select_related("recorded_by")
+        # One query for the rows, however long the history (issue 16): each row's label names
+        # its case (Disbursement.__str__), so the case comes along, without its long texts.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("recorded_by", "application")
+            .defer("application__narrative", "application__grassroots_opinion")
+        )
 
 
 class FollowUpInline(ReadOnlyInline):
@@ -136,7 +142,13 @@ class DecisionInline(ReadOnlyInline):
     verbose_name_plural = gettext_lazy("review meeting decisions")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("meeting__town")
+        # The row's label names its case (ReviewDecision.__str__).
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("meeting__town", "application")
+            .defer("application__narrative", "application__grassroots_opinion")
+        )
 
 
 class AuditInline(ReadOnlyInline):

@@ -319,9 +319,10 @@ def test_no_page_reads_a_large_table_from_end_to_end(client, people, tree):
         for query in captured:
             sql = query["sql"]
             if sql.lstrip().upper().startswith("SELECT"):
-                scans |= _explain(sql)
-        if scans:
-            problems.append(f"{name}: Seq Scan on {', '.join(sorted(scans))}")
+                found = _explain(sql)
+                if found:
+                    problems.append(f"{name}: Seq Scan on {', '.join(sorted(found))} in {sql}")
+                scans |= found
         timings = []
         if report_file:
             for _ in range(5):
