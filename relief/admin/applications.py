@@ -218,6 +218,7 @@ class ApplicationAdmin(
     )
     list_select_related = ["worker", "union"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counts per choice would read every row
     paginator = CappedPaginator
     fieldsets = [
         (None, {"fields": ["reference", "state_badge", "worker_summary", "union", "created_by"]}),

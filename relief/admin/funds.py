@@ -377,6 +377,7 @@ class DisbursementAdmin(SimpleFilterLookups, ServiceAdmin):
     list_select_related = ["application", "town", "reverses__application"]
     search_fields = ["application__reference", "voucher_no"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counts per choice would read every row
     paginator = CappedPaginator
 
     def get_search_results(self, request, queryset, search_term):

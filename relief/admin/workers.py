@@ -110,6 +110,7 @@ class WorkerAdmin(SimpleFilterLookups, TokenSearchMixin, ServiceImportExportMixi
     list_select_related = ["union"]
     ordering = ["name", "pk"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counts per choice would read every row
     paginator = CappedPaginator
     inlines = [HouseholdInline, CaseInline]
     import_resource_classes = [WorkerResource, HouseholdResource]
