@@ -37,7 +37,7 @@ def search_namespace(model) -> str:
     return f"admin:{model._meta.label_lower}"
 
 
-def _is_autocomplete(request) -> bool:
+def is_autocomplete(request) -> bool:
     match = getattr(request, "resolver_match", None)
     return bool(match and match.url_name == "autocomplete")
 
@@ -87,11 +87,11 @@ class TokenSearchMixin:
 
     def get_search_fields(self, request):
         fields = super().get_search_fields(request)
-        if _is_autocomplete(request):
+        if is_autocomplete(request):
             fields = [f for f in fields if "id_number" not in str(f)]
         return fields
 
     def get_search_results(self, request, queryset, search_term):
-        if _is_autocomplete(request) and search_tokens.looks_like_id_number(search_term):
+        if is_autocomplete(request) and search_tokens.looks_like_id_number(search_term):
             return queryset.none(), False
         return super().get_search_results(request, queryset, search_term)

@@ -2,7 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from unions.models import Union
+from unions.models import Level, Union
 
 
 def user_scope_root(user) -> Union | None:
@@ -23,6 +23,11 @@ def scope_q(user, union_field: str = "union") -> Q:
     root = user_scope_root(user)
     if root is None:
         return Q(pk__in=[])
+    if root.level == Level.GRASSROOTS:
+        # A grassroots union has no children (unions.models.PARENT_LEVEL): its subtree is
+        # itself, and equality on the foreign key needs no join and uses the (union, …)
+        # indexes, where a path prefix joins the unions and defeats them (issue 16).
+        return Q(**{union_field: root.pk})
     return Q(**{f"{union_field}__path__startswith": root.path})
 
 

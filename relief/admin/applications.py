@@ -7,6 +7,7 @@ recorded on its own page, relief.views.visits), the ledger import calls relief.s
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,16 +15,19 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from relief import idempotency
+from relief import idempotency, search, search_tokens
 from relief import workflow as wf
 from relief.admin.actions import ACTIONS, KIND_ORDER, available_actions, label, step_kind
 from relief.admin.advances import AdvanceInline, AdvanceShortfallInline
 from relief.admin.base import (
+    CaseTownFilter,
+    CaseUnionFilter,
+    CategoryFilter,
     NotFoundOutsideScope,
     ReadOnlyInline,
-    ScopedRelatedFilter,
-    TownFilter,
-    YearFilter,
+    SimpleFilterLookups,
+    YearChoicesFilter,
+    is_changelist,
 )
 from relief.admin.imports import (
     ApplicationExportResource,
@@ -32,7 +36,7 @@ from relief.admin.imports import (
     ServiceImportExportMixin,
 )
 from relief.admin.notices import CaseNoticeInline
-from relief.admin_search import TokenSearchMixin
+from relief.admin_search import TokenSearchMixin, is_autocomplete
 from relief.conflicts import handle_conflicts, stale_text
 from relief.models import (
     Application,
@@ -41,13 +45,30 @@ from relief.models import (
     AuditEntry,
     Disbursement,
     FollowUp,
+    HardshipCategory,
     HomeVisit,
     ProposedChange,
     ReviewDecision,
 )
+from relief.paging import CappedPaginator
 from relief.selectors import applications_for_user, workers_for_user
 from relief.services.caps import amount_context
 from reports.access import case_print_links
+from unions.selectors import scope_q
+
+# The columns of the case list: never the narrative, the payout card or the worker's card,
+# health or notes (issue 16).
+CHANGELIST_FIELDS = (
+    "reference",
+    "state",
+    "application_date",
+    "requested_amount",
+    "recommended_amount",
+    "approved_amount",
+    "union__name",
+    "worker__name",
+    "worker__id_number",
+)
 
 
 class HomeVisitInline(ReadOnlyInline):
@@ -83,6 +104,9 @@ class AttachmentInline(ReadOnlyInline):
     model = Attachment
     fields = ["download", "kind", "size", "uploaded_by", "uploaded_at"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
     @admin.display(description=gettext_lazy("file"))
     def download(self, obj):
         return format_html(
@@ -96,16 +120,38 @@ class DisbursementInline(ReadOnlyInline):
     model = Disbursement
     fields = ["paid_on", "amount", "method", "fund_source", "voucher_no", "notes", "recorded_by"]
 
+    def get_queryset(self, request):
+        # One query for the rows, however long the history (issue 16): each row's label names
+        # its case (Disbursement.__str__), so the case comes along, without its long texts.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("recorded_by", "application")
+            .defer("application__narrative", "application__grassroots_opinion")
+        )
+
 
 class FollowUpInline(ReadOnlyInline):
     model = FollowUp
     fields = ["follow_up_date", "method", "findings", "recorded_by"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_by")
 
 
 class DecisionInline(ReadOnlyInline):
     model = ReviewDecision
     fields = ["meeting", "decision", "amount", "comment", "minutes_pdf"]
     verbose_name_plural = gettext_lazy("review meeting decisions")
+
+    def get_queryset(self, request):
+        # The row's label names its case (ReviewDecision.__str__).
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("meeting__town", "application")
+            .defer("application__narrative", "application__grassroots_opinion")
+        )
 
     @admin.display(description=gettext_lazy("minutes (PDF)"))
     def minutes_pdf(self, obj):
@@ -152,7 +198,11 @@ def _state_label(state: str) -> str:
 
 @admin.register(Application)
 class ApplicationAdmin(
-    NotFoundOutsideScope, TokenSearchMixin, ServiceImportExportMixin, admin.ModelAdmin
+    SimpleFilterLookups,
+    NotFoundOutsideScope,
+    TokenSearchMixin,
+    ServiceImportExportMixin,
+    admin.ModelAdmin,
 ):
     # What a reviewer scans first, first: which case, whose, where it stands, since when; then
     # where it comes from and the money. Sized for a 1,366 px laptop (tests/browser/
@@ -169,17 +219,19 @@ class ApplicationAdmin(
         "recommended_amount",
         "approved_amount",
     ]
-    list_filter = [
-        "state",
-        ("union__parent", TownFilter),
-        ("union", ScopedRelatedFilter),
-        YearFilter,
-        ("categories", ScopedRelatedFilter),
-    ]
+    # Choice lists that read the union and category tables, not every case in scope; no date
+    # hierarchy (its year and month lists each read every case in scope); no full count, and
+    # a count capped at relief.paging.COUNT_CAP (issue 16).
+    list_filter = ["state", CaseTownFilter, CaseUnionFilter, YearChoicesFilter, CategoryFilter]
     search_fields = ["reference", "worker__name", "=worker__id_number"]
-    search_help_text = gettext_lazy("Name, full ID number or reference")
-    date_hierarchy = "application_date"
+    search_help_text = gettext_lazy(
+        "Full ID number or its last digits, reference, or name (three characters anywhere, "
+        "one or two at the start or end)"
+    )
     list_select_related = ["worker", "union"]
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counts per choice would read every row
+    paginator = CappedPaginator
     fieldsets = [
         (None, {"fields": ["reference", "state_badge", "worker_summary", "union", "created_by"]}),
         (
@@ -254,7 +306,24 @@ class ApplicationAdmin(
         css = {"all": ["css/admin.css"]}
 
     def get_queryset(self, request):
+        if is_changelist(request, self):
+            return (
+                Application.objects.filter(scope_q(request.user, "union"))
+                .select_related("worker", "union")
+                .only(*CHANGELIST_FIELDS)
+                .prefetch_related(Prefetch("categories", HardshipCategory.objects.only("name")))
+            )
         return applications_for_user(request.user)
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        if is_autocomplete(request):
+            # By name only: no autocomplete searches by an ID number (relief.admin_search).
+            if search_tokens.looks_like_id_number(search_term):
+                return queryset.none(), False
+            return queryset.filter(search.name_q(search_term, "worker__name")), False
+        return search.search_cases(queryset, search_term), False
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)

@@ -4,6 +4,7 @@ relief.services function (which checks role and scope again and audits)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,7 +15,13 @@ from django.utils.translation import gettext_lazy
 from privacy import access
 from relief import idempotency, services
 from relief import workflow as wf
-from relief.admin.base import NotFoundOutsideScope, has_role
+from relief.admin.base import (
+    FixedYearFilter,
+    NotFoundOutsideScope,
+    PayoutTownFilter,
+    SimpleFilterLookups,
+    has_role,
+)
 from relief.admin_search import TokenSearchMixin
 from relief.conflicts import handle_conflicts
 from relief.forms.funds import (
@@ -40,6 +47,7 @@ from relief.models import (
     HardshipFile,
     PaymentBatch,
 )
+from relief.paging import CappedPaginator
 from relief.selectors import applications_for_user
 from relief.services.batches import batch_check_funds
 from relief.services.donations import CAMPAIGN_ROLES
@@ -351,7 +359,7 @@ class PaymentBatchAdmin(ServiceAdmin):
 
 
 @admin.register(Disbursement)
-class DisbursementAdmin(ServiceAdmin):
+class DisbursementAdmin(SimpleFilterLookups, ServiceAdmin):
     add_roles = frozenset(wf.ACTIONS["disburse"])
     list_display = [
         "paid_on",
@@ -364,9 +372,24 @@ class DisbursementAdmin(ServiceAdmin):
         "voucher_no",
         "reverses",
     ]
-    list_filter = ["fund_year", "fund_source", "method", ("town", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["application", "town", "reverses"]
+    # Fixed choice lists (years, the towns in scope), no full count: Django's field filters
+    # read the distinct values of every payout in scope (issue 16).
+    list_filter = [FixedYearFilter, "fund_source", "method", PayoutTownFilter]
+    list_select_related = ["application", "town", "reverses__application"]
     search_fields = ["application__reference", "voucher_no"]
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counts per choice would read every row
+    paginator = CappedPaginator
+
+    def get_search_results(self, request, queryset, search_term):
+        # A case reference or a voucher number from its start, upper-cased (an index each).
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(
+            Q(application__reference__startswith=term.upper()) | Q(voucher_no__startswith=term)
+        ), False
+
     readonly_fields = [
         "application",
         "amount",

@@ -22,13 +22,22 @@ from django.utils.translation import gettext_lazy
 
 from privacy import access
 from privacy.models import AccessKind
-from relief import services
-from relief.admin.base import ReadOnlyAdmin, ReadOnlyInline, ScopedRelatedFilter, has_role
+from relief import search, search_tokens, services
+from relief.admin.base import (
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    SimpleFilterLookups,
+    WorkerUnionFilter,
+    has_role,
+    is_changelist,
+)
 from relief.admin.imports import HouseholdResource, ServiceImportExportMixin, WorkerResource
-from relief.admin_search import TokenSearchMixin
+from relief.admin_search import TokenSearchMixin, is_autocomplete
 from relief.models import Application, HouseholdMember, Worker
+from relief.paging import CappedPaginator
 from relief.selectors import workers_for_user
 from unions.models import Level, Role, Union
+from unions.selectors import scope_q
 
 PERSONAL = [
     "name",
@@ -88,18 +97,45 @@ class CaseInline(ReadOnlyInline):
 
 
 @admin.register(Worker)
-class WorkerAdmin(TokenSearchMixin, ServiceImportExportMixin, ReadOnlyAdmin):
+class WorkerAdmin(SimpleFilterLookups, TokenSearchMixin, ServiceImportExportMixin, ReadOnlyAdmin):
     list_display = ["name", "masked_id_number", "union", "phone", "realname_verified"]
-    list_filter = [("union", ScopedRelatedFilter), "realname_verified"]
+    # The unions from the union table, not the distinct unions of every worker in scope; no
+    # full count; the list ordered by an index (name, id) (issue 16).
+    list_filter = [WorkerUnionFilter, "realname_verified"]
     search_fields = ["name", "=id_number"]
+    search_help_text = gettext_lazy(
+        "Full ID number or its last digits, or name (three characters anywhere, one or two at "
+        "the start or end)"
+    )
     list_select_related = ["union"]
+    ordering = ["name", "pk"]
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counts per choice would read every row
+    paginator = CappedPaginator
     inlines = [HouseholdInline, CaseInline]
     import_resource_classes = [WorkerResource, HouseholdResource]
     actions = []
     change_form_template = "admin/relief/worker/change_form.html"
 
     def get_queryset(self, request):
+        if is_changelist(request, self):
+            # The list's columns only: never the card, health, address or notes.
+            return (
+                Worker.objects.filter(scope_q(request.user, "union"))
+                .select_related("union")
+                .only("name", "id_number", "phone", "realname_verified", "union__name")
+            )
         return workers_for_user(request.user)
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        if is_autocomplete(request):
+            # By name only: no autocomplete searches by an ID number (relief.admin_search).
+            if search_tokens.looks_like_id_number(search_term):
+                return queryset.none(), False
+            return queryset.filter(search.name_q(search_term, "name")), False
+        return search.search_workers(queryset, search_term), False
 
     def get_fields(self, request, obj=None):
         if revealed(request):

@@ -187,9 +187,18 @@ class Application(FSMModelMixin, models.Model):
                 | Q(advance_amount__gt=F("approved_amount"), paid_amount=F("advance_amount")),
             ),
         ]
+        # The lists' orderings (issue 16): a union's cases newest first, with or without a
+        # state; everything in scope newest first (a town's or the district's list).
         indexes = [
             models.Index(fields=["state", "application_date"], name="application_state_date"),
-            models.Index(fields=["union", "state"], name="application_union_state"),
+            models.Index(
+                fields=["union", "state", "-application_date", "-id"],
+                name="application_union_state_date",
+            ),
+            models.Index(
+                fields=["union", "-application_date", "-id"], name="application_union_date"
+            ),
+            models.Index(fields=["-application_date", "-id"], name="application_date_desc"),
         ]
 
     def __str__(self):

@@ -50,6 +50,8 @@ class Worker(models.Model):
         verbose_name_plural = _("workers")
         ordering = ["name"]
         permissions = [("view_full_id_number", _("Can see full ID and card numbers"))]
+        # The admin's worker list is ordered by name (issue 16).
+        indexes = [models.Index(fields=["name", "id"], name="worker_name_id")]
         constraints = [
             models.CheckConstraint(
                 name="worker_id_number_18", condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$")
