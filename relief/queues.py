@@ -399,11 +399,45 @@ def _reviewer_queue(user, today, now) -> Queue:
         group.items.append(item)
         pending.append((item, LIMIT_OF_GROUP[group.key], case.application_date))
     notice, objections = _notice_groups(user)
-    groups = [visit, verify, recommend, notice, objections, chase, follow_up]
+    advances = _advance_group(user, today)
+    groups = [advances, visit, verify, recommend, notice, objections, chase, follow_up]
     _finish(groups, pending, today)
     # Returned cases are the caseworker's to move: the town sees them once they are late.
     chase.items = [item for item in chase.items if item.overdue]
     return Queue(Role.TOWN_REVIEWER, today, now, groups)
+
+
+def _advance_group(user, today, *, town_does_it=True) -> QueueGroup:
+    """先行救助 paid or granted whose file the town has not completed (recommended) within the
+    policy's working days (issue 15): in the town's queue and, to watch, the district's."""
+    from relief.selectors.advances import overdue_advances
+    from relief.workdays import WorkCalendar
+
+    group = QueueGroup(
+        "advances",
+        _("Emergency advances, file overdue"),
+        _("Complete the file: verify, discuss and recommend the case.")
+        if town_does_it
+        else _("Ask the town to complete the file; the advance is already paid or granted."),
+        reverse("admin:relief_advance_changelist") + "?overdue=1",
+    )
+    rows = list(
+        overdue_advances(user, today).select_related(
+            "application__worker", "application__union__parent"
+        )
+    )
+    if not rows:
+        return group
+    calendar = WorkCalendar(min(a.file_due_on for a in rows), today)
+    for advance in rows:
+        case = advance.application
+        item = _case_item(case, group.key, _admin_case(case), advance.granted_at)
+        item.due = advance.file_due_on
+        item.overdue = True
+        item.overdue_by = calendar.between(advance.file_due_on, today)
+        item.amount = advance.amount
+        group.items.append(item)
+    return group
 
 
 def _notice_groups(user) -> tuple[QueueGroup, QueueGroup]:
@@ -572,7 +606,8 @@ def _officer_queue(user, today, now) -> Queue:
                         items,
                     )
                 )
-    groups = [approve, pay, batches, funds]
+    advances = _advance_group(user, today, town_does_it=False)
+    groups = [approve, advances, pay, batches, funds]
     for group in (batches, funds):
         group.items.sort(key=lambda item: item.sort_key)
     return Queue(Role.DISTRICT_OFFICER, today, now, groups)

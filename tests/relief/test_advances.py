@@ -435,6 +435,27 @@ def test_overdue_when_the_file_is_not_completed_in_time(setup):
     assert overdue_advance_count(setup.carol, today=after) == 0
 
 
+def test_an_overdue_advance_is_in_the_towns_and_the_districts_queue(setup):
+    from relief.queues import overdue_for, queue_for
+    from relief.workdays import workdays_between
+
+    app = paid(setup)
+    due = app.advances.get().file_due_on
+    later = due + dt.timedelta(days=10)
+
+    def group(user, today):
+        return next(g for g in queue_for(user, today=today).groups if g.key == "advances")
+
+    assert group(setup.carol, due).items == []
+    [item] = group(setup.carol, later).items
+    assert (item.reference, item.due, item.overdue) == (app.reference, due, True)
+    assert item.overdue_by == workdays_between(due, later) > 0
+    assert item.url == f"/admin/relief/application/{app.pk}/change/"
+    assert [i.reference for i in group(setup.erin, later).items] == [app.reference]
+    assert group(setup.dave, later).items == []
+    assert app.reference in [i.reference for i in overdue_for(setup.carol, today=later)]
+
+
 def test_no_limit_no_overdue(people, well_funded):
     allow_advances(workdays=None)
     app = paid(people)
