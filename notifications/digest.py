@@ -131,8 +131,9 @@ def _robot_digests(run: DigestRun, today: dt.date, start: dt.datetime) -> int:
         if len(items) > ROBOT_ITEMS:
             lines.append(_("… and %(n)s more") % {"n": len(items) - ROBOT_ITEMS})
         link = absolute("/admin/" if robot.union.level != "grassroots" else "/")
+        open_label = _("Open")
         body = "\n".join(
-            [f"**{subject}**", "", f"{robot.union.name}", "", *lines, "", f"[{_('Open')}]({link})"]
+            [f"**{subject}**", "", f"{robot.union.name}", "", *lines, "", f"[{open_label}]({link})"]
         )
         with transaction.atomic():
             delivery = Delivery.objects.create(

@@ -95,9 +95,11 @@ def message_body(application, rule, role, *, markdown: bool) -> str:
     link = absolute(case_path(application, role))
     title = title_for(application, rule)
     union = _("Union: %(union)s") % {"union": application.union.name}
+    # (Outside the f-strings: makemessages does not look inside them.)
+    open_case = _("Open the case")
     if markdown:
-        return f"**{title}**\n\n{union}\n\n[{_('Open the case')}]({link})"
-    return f"{title}\n\n{union}\n\n{_('Open the case')}: {link}\n"
+        return f"**{title}**\n\n{union}\n\n[{open_case}]({link})"
+    return f"{title}\n\n{union}\n\n{open_case}: {link}\n"
 
 
 def notify(*, application_id, actor_id, action, from_state, to_state) -> list[Delivery]:
