@@ -105,6 +105,7 @@ def test_a_policy_already_applied_cannot_have_its_caps_changed_in_the_admin(clie
             "effective_from": "2018-01-01",
             "max_per_payout": "50000",
             "notes": "x",
+            "notice_workdays": "5",  # required since issue 15 (the notice period)
         },
     )
     assert response.status_code == 302
