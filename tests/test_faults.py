@@ -27,7 +27,7 @@ OUTAGES = {
 @pytest.mark.parametrize("kind", OUTAGES)
 def test_a_request_meeting_a_database_outage_gets_a_503_with_retry_after(client, people, kind):
     client.force_login(people.alice)
-    with mock.patch("relief.views.cases.applications_for_user", side_effect=OUTAGES[kind]):
+    with mock.patch("relief.views.cases.case_list_queryset", side_effect=OUTAGES[kind]):
         response = client.get(reverse("relief:case_list"))
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
@@ -57,7 +57,7 @@ def test_a_post_meeting_an_outage_is_a_503_and_writes_nothing(client, people, tr
 
 def test_other_errors_are_still_errors(client, people):
     client.force_login(people.alice)
-    bug = mock.patch("relief.views.cases.applications_for_user", side_effect=ValueError("bug"))
+    bug = mock.patch("relief.views.cases.case_list_queryset", side_effect=ValueError("bug"))
     with bug, pytest.raises(ValueError):
         client.get(reverse("relief:case_list"))
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relief.admin.base import ReadOnlyAdmin, ReadOnlyInline, ScopedRelatedFilter
+from relief.admin_search import TokenSearchMixin
 from relief.models import Advance, AdvanceShortfall
 from relief.models.advance import FILE_INCOMPLETE_STATES, OPEN_ADVANCE_STATES
 from relief.selectors.advances import advances_for_user, shortfalls_for_user
@@ -68,7 +69,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Advance)
-class AdvanceAdmin(ReadOnlyAdmin):
+class AdvanceAdmin(TokenSearchMixin, ReadOnlyAdmin):
     list_display = [
         "application",
         "worker_name",
@@ -115,7 +116,7 @@ class AdvanceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AdvanceShortfall)
-class AdvanceShortfallAdmin(ReadOnlyAdmin):
+class AdvanceShortfallAdmin(TokenSearchMixin, ReadOnlyAdmin):
     list_display = [
         "application",
         "amount",

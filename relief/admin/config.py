@@ -106,7 +106,9 @@ class HardshipCategoryAdmin(
 
 
 @admin.register(WorkingDayCorrection)
-class WorkingDayCorrectionAdmin(NoLinkRowsOnDelete, NotFoundOutsideScope, admin.ModelAdmin):
+class WorkingDayCorrectionAdmin(
+    NoLinkRowsOnDelete, NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin
+):
     """The national calendar is one for everybody: no union scope; the district edits it."""
 
     list_display = ["day", "weekday", "is_workday", "reason", "changed_by", "changed_at"]

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from relief.admin.base import NotFoundOutsideScope, ReadOnlyInline, has_role
+from relief.admin_search import TokenSearchMixin
 from relief.conflicts import handle_conflicts
 from relief.errors import Conflict, NotAllowed, OutOfScope
 from relief.idcard import mask_name
@@ -153,7 +154,7 @@ class NoticeItemInline(ReadOnlyInline):
 
 
 @admin.register(PublicNotice)
-class PublicNoticeAdmin(NotFoundOutsideScope, admin.ModelAdmin):
+class PublicNoticeAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
     list_display = [
         "number_label",
         "town",
@@ -359,7 +360,7 @@ class ResolveForm(forms.Form):
 
 
 @admin.register(Objection)
-class ObjectionAdmin(NotFoundOutsideScope, admin.ModelAdmin):
+class ObjectionAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
     list_display = [
         "received_on",
         "case",

@@ -32,6 +32,7 @@ from relief.services.audit import AMOUNT_FIELDS, audit, diff, snapshot
 from relief.services.caps import check_amount_within_caps
 from relief.services.funds import fund_choices, fund_draw, pick_fund, source_label
 from relief.services.locking import lock_application
+from relief.services.totals import record_payouts
 from relief.workdays import add_workdays
 
 A = AdvanceState
@@ -265,6 +266,8 @@ def advance_pay(
     )
     fund_draw(town=town, source=fund_source, year=fund_year, amount=advance.amount)
     payout.save()
+    # The dashboard's monthly totals count the advance with the period's payouts (issue 16).
+    record_payouts([payout])
     locked.paid_amount += advance.amount
     locked.version += 1
     locked.save()
