@@ -100,7 +100,7 @@ def _fill(people, tree):
                 grassroots_opinion, household_monthly_income, monthly_medical_expenses,
                 requested_amount, recommended_amount, approved_amount, paid_amount, policy_id,
                 application_date, payout_bank_name, payout_bank_branch, payout_card, state,
-                version, created_by_id, created_at, updated_at)
+                version, created_by_id, created_at, updated_at, advance_amount)
             SELECT 'BG-' || extract(year FROM w.day) || '-' || lpad(w.rn::text, 6, '0'),
                    w.id, w.union_id, repeat('申请情况说明', 30), '', 3000, 800, 5000,
                    CASE WHEN w.rn %% 10 BETWEEN 4 AND 7 THEN 5000 END,
@@ -108,7 +108,7 @@ def _fill(people, tree):
                    CASE WHEN w.rn %% 10 IN (6, 7) THEN 5000 ELSE 0 END,
                    %s,
                    w.day,
-                   '', '', '', (%s::text[])[1 + w.rn %% 10], 1, %s, now(), now()
+                   '', '', '', (%s::text[])[1 + w.rn %% 10], 1, %s, now(), now(), 0
             FROM (SELECT id, union_id, rn, date '2017-01-01' + rn * 3650 / %s AS day
                   FROM (SELECT id, union_id, (row_number() OVER (ORDER BY id))::int AS rn
                         FROM relief_worker WHERE id_number LIKE '44060519%%') n) w
