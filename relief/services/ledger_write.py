@@ -179,8 +179,13 @@ def _stage_sqlite(rows, existing, new_workers, user, file_name, now) -> dict:
     for entry, keys in zip(entries, worker_entries + worker_keys, strict=True):
         entry.update({k: keys[k] for k in ("_worker_pk", "_worker_new", "_case")})
     worker_case_keys = ("_worker_pk", "_worker_new", "_case")
+    totals, first_paid = _fund_totals(rows)
+    # The monthly totals too: a new worker keyed -(its index + 1) until its id is known.
+    worker_key = {n: -(i + 1) for n, i in new_index.items()}
+    worker_key.update((n, w["pk"]) for n, w in existing.items())
     return {
-        "totals": _fund_totals(rows),
+        "totals": (totals, first_paid),
+        "monthly": _monthly_changes(rows, worker_key, totals, first_paid).stage_sqlite(),
         "groups": list(groups),
         "group_sizes": group_sizes,
         "workers": SqliteStage(Worker, [_worker_row(r, now) for r in new_workers.values()]),
@@ -218,7 +223,7 @@ def discard(prepared: PreparedLedger) -> None:
     stay in a pooled connection's TEMP tables."""
     # (In a transaction already doomed to roll back, TEMP tables made inside it go with it.)
     if prepared.sqlite is not None and not connection.needs_rollback:
-        for table in ("workers", "cases", "categories", "payouts", "audit"):
+        for table in ("workers", "cases", "categories", "payouts", "audit", "monthly"):
             prepared.sqlite[table].drop()
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS temp.stage_reference_groups")
@@ -236,9 +241,7 @@ def _write_sqlite(prepared: PreparedLedger, user, file_name: str) -> None:
     account_ids = _fund_history(totals, first_paid, user, file_name)
     payouts = tables["payouts"].insert(cases=cases[0])
     _add_to_accounts(totals, account_ids)
-    worker_pk = {n: w["pk"] for n, w in prepared.existing.items()}
-    worker_pk.update(zip(prepared.new_workers, workers, strict=True))
-    _add_to_monthly_totals(prepared.rows, worker_pk, totals, first_paid)
+    tables["monthly"].write(first_new_worker=first_worker)
     tables["audit"].insert(workers=first_worker, cases=cases[0], payouts=payouts[0])
 
 
@@ -463,6 +466,10 @@ def _add_to_accounts(totals, account_ids) -> None:
 def _add_to_monthly_totals(rows, worker_pk, totals, first_paid) -> None:
     """The dashboard's monthly totals: one upsert per table for every key the import touches
     (relief.services.totals), after the accounts' locks like any payout."""
+    _monthly_changes(rows, worker_pk, totals, first_paid).write()
+
+
+def _monthly_changes(rows, worker_pk, totals, first_paid) -> Changes:
     changes = Changes()
     for r in rows:
         changes.payout(
@@ -481,7 +488,7 @@ def _add_to_monthly_totals(rows, worker_pk, totals, first_paid) -> None:
             received_on=first_paid[(town_id, source, _year)],
             amount=amount,
         )
-    changes.write()
+    return changes
 
 
 def _references(rows: list) -> dict[int, str]:

@@ -93,25 +93,56 @@ class Changes:
         _upsert_totals(sorted(self.totals.items()))
         _upsert_persons(sorted(self.persons.items()))
 
+    def stage_sqlite(self) -> "SqliteTotalsStage":
+        """SQLite: these changes into TEMP tables now, written later by one upsert per table
+        (a ledger import stages them before the write lock, see SqliteTotalsStage)."""
+        return SqliteTotalsStage(self)
+
 
 def _greatest() -> str:
     return "GREATEST" if connection.vendor == "postgresql" else "MAX"
 
 
-def _upsert_totals(items) -> None:
-    from relief.models import MonthlyTotal
+TOTAL_KEY = ("union_id", "category", "source", "year", "month")
+PERSON_NAMES = ("worker_id", "union_id", "town_id", "category", "source", "year", "month")
+PERSON_KEY = ("worker_id", "union_id", "category", "source", "year", "month")
 
+
+def _quoted(names) -> str:
+    return ", ".join(connection.ops.quote_name(c) for c in names)
+
+
+def _totals_columns() -> str:
+    return _quoted(TOTAL_KEY + TOTAL_FIELDS)
+
+
+def _totals_key() -> str:
+    return _quoted(TOTAL_KEY)
+
+
+def _totals_updates(table: str) -> str:
     q = connection.ops.quote_name
-    table = q(MonthlyTotal._meta.db_table)
-    key = ("union_id", "category", "source", "year", "month")
-    columns = ", ".join(q(c) for c in key + TOTAL_FIELDS)
-    updates = ", ".join(
+    return ", ".join(
         f"{q(c)} = {_greatest()}({table}.{q(c)}, excluded.{q(c)})"
         if c == "largest_cents"
         else f"{q(c)} = {table}.{q(c)} + excluded.{q(c)}"
         for c in TOTAL_FIELDS
     )
-    width = len(key) + len(TOTAL_FIELDS)
+
+
+def _persons_columns() -> str:
+    return _quoted((*PERSON_NAMES, "payouts"))
+
+
+def _persons_key() -> str:
+    return _quoted(PERSON_KEY)
+
+
+def _upsert_totals(items) -> None:
+    from relief.models import MonthlyTotal
+
+    table = connection.ops.quote_name(MonthlyTotal._meta.db_table)
+    width = len(TOTAL_KEY) + len(TOTAL_FIELDS)
     for start in range(0, len(items), CHUNK):
         chunk = items[start : start + CHUNK]
         values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
@@ -119,8 +150,8 @@ def _upsert_totals(items) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 # Table and column names from the model, quoted; values as parameters.
-                f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608
-                f"ON CONFLICT ({', '.join(q(c) for c in key)}) DO UPDATE SET {updates}",
+                f"INSERT INTO {table} ({_totals_columns()}) VALUES {values} "  # noqa: S608
+                f"ON CONFLICT ({_totals_key()}) DO UPDATE SET {_totals_updates(table)}",
                 params,
             )
 
@@ -128,22 +159,86 @@ def _upsert_totals(items) -> None:
 def _upsert_persons(items) -> None:
     from relief.models import MonthlyPerson
 
-    q = connection.ops.quote_name
-    table = q(MonthlyPerson._meta.db_table)
-    names = ("worker_id", "union_id", "town_id", "category", "source", "year", "month")
-    key = ("worker_id", "union_id", "category", "source", "year", "month")
-    columns = ", ".join(q(c) for c in (*names, "payouts"))
+    table = connection.ops.quote_name(MonthlyPerson._meta.db_table)
     for start in range(0, len(items), CHUNK):
         chunk = items[start : start + CHUNK]
-        values = ", ".join(["(" + ", ".join(["%s"] * (len(names) + 1)) + ")"] * len(chunk))
+        values = ", ".join(["(" + ", ".join(["%s"] * (len(PERSON_NAMES) + 1)) + ")"] * len(chunk))
         params = [v for k, n in chunk for v in (*k, n)]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608
-                f"ON CONFLICT ({', '.join(q(c) for c in key)}) "
+                f"INSERT INTO {table} ({_persons_columns()}) VALUES {values} "  # noqa: S608
+                f"ON CONFLICT ({_persons_key()}) "
                 f'DO UPDATE SET "payouts" = {table}."payouts" + excluded."payouts"',
                 params,
             )
+
+
+class SqliteTotalsStage:
+    """Changes staged in TEMP tables, written under the write lock by one INSERT … SELECT …
+    ON CONFLICT per table (relief.services.bulk.SqliteStage explains why TEMP tables).
+
+    A worker not written yet (a ledger import's new worker) is keyed by -(its index among the
+    new workers + 1) in `persons`; write(first_new_worker=…) turns that into its id.
+    """
+
+    def __init__(self, changes: Changes):
+        q = connection.ops.quote_name
+        self.totals_count = len(changes.totals)
+        self.persons_count = len(changes.persons)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS temp.stage_monthly_totals")
+            cursor.execute("DROP TABLE IF EXISTS temp.stage_monthly_persons")
+            cursor.execute(
+                "CREATE TEMP TABLE stage_monthly_totals "
+                f"({', '.join(q(c) for c in (*TOTAL_KEY, *TOTAL_FIELDS))})"
+            )
+            cursor.execute(
+                "CREATE TEMP TABLE stage_monthly_persons "
+                f"({', '.join(q(c) for c in (*PERSON_NAMES, 'payouts'))})"
+            )
+            cursor.executemany(
+                "INSERT INTO temp.stage_monthly_totals VALUES "  # noqa: S608 (placeholders only)
+                f"({', '.join(['%s'] * (len(TOTAL_KEY) + len(TOTAL_FIELDS)))})",
+                [(*k, *row) for k, row in sorted(changes.totals.items())],
+            )
+            cursor.executemany(
+                "INSERT INTO temp.stage_monthly_persons VALUES "  # noqa: S608 (placeholders only)
+                f"({', '.join(['%s'] * (len(PERSON_NAMES) + 1))})",
+                [(*k, n) for k, n in changes.persons.items()],
+            )
+
+    def write(self, first_new_worker: int = 0) -> None:
+        from relief.models import MonthlyPerson, MonthlyTotal
+
+        q = connection.ops.quote_name
+        first = int(first_new_worker)
+        totals = q(MonthlyTotal._meta.db_table)
+        persons = q(MonthlyPerson._meta.db_table)
+        worker = f"CASE WHEN worker_id < 0 THEN {first} - 1 - worker_id ELSE worker_id END"
+        person_columns = [worker, *(q(c) for c in PERSON_NAMES[1:]), q("payouts")]
+        with connection.cursor() as cursor:
+            if self.totals_count:
+                # "WHERE true": SQLite's documented way to keep ON CONFLICT from being read as
+                # a join's ON after INSERT … SELECT.
+                cursor.execute(
+                    f"INSERT INTO {totals} ({_totals_columns()}) "  # noqa: S608 (model names)
+                    "SELECT * FROM temp.stage_monthly_totals WHERE true "
+                    f"ON CONFLICT ({_totals_key()}) DO UPDATE SET {_totals_updates(totals)}"
+                )
+            if self.persons_count:
+                cursor.execute(
+                    f"INSERT INTO {persons} ({_persons_columns()}) "  # noqa: S608 (model names)
+                    f"SELECT {', '.join(person_columns)} FROM temp.stage_monthly_persons "
+                    "WHERE true "
+                    f"ON CONFLICT ({_persons_key()}) "
+                    f'DO UPDATE SET "payouts" = {persons}."payouts" + excluded."payouts"'
+                )
+        self.drop()
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS temp.stage_monthly_totals")
+            cursor.execute("DROP TABLE IF EXISTS temp.stage_monthly_persons")
 
 
 def primary_category_of(categories) -> int:

@@ -222,3 +222,35 @@ def test_a_worker_paid_twice_from_two_sources_is_one_person(tree, people, well_f
     assert (s.count, s.persons) == (2, 1)
     assert [(r.key, r.persons) for r in s.by_fund_source] == [("district", 1), ("town", 1)]
     assert_same_figures(tree.nh, Period(2024, 2024))
+
+
+def test_an_import_counts_new_and_known_workers_under_their_own_ids(tree, people, varied):
+    """The second import's rows: a worker the first import created, paid again in a month
+    and key they already have (one person row, two payouts), and a worker new to the system.
+    On SQLite the totals are staged before the write lock with the new worker's id unknown
+    (relief.services.totals.SqliteTotalsStage); either way they must land on the real ids."""
+    from tests.relief.conftest import ledger_row
+
+    liang_first = ledger_row()
+    known = ledger_row(申请日期="2021-03-21", 发放日期="2021-03-28", 凭证号="PZ-2021-009")
+    new = ledger_row(
+        姓名="何新来",
+        身份证号=make_id_number(88, born=dt.date(1985, 2, 2)),
+        申请日期="2021-03-01",
+        发放日期="2021-03-28",
+        凭证号="PZ-2021-010",
+    )
+    assert liang_first["发放日期"][:7] == "2021-03"
+    result = ledger_import(table=table_of([known, new]), user=people.erin, file_name="more.csv")
+    assert not result.errors, result.errors
+    assert_totals_equal_the_ledger()
+    liang = MonthlyPerson.objects.get(
+        worker__id_number=liang_first["身份证号"], year=2021, month=3, payouts__gt=1
+    )
+    assert liang.payouts == 2
+    assert MonthlyPerson.objects.filter(worker__name="何新来", year=2021, month=3).count() == 1
+    # Nothing of it is left in the connection's TEMP tables.
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM temp.sqlite_master WHERE name LIKE 'stage_%'")
+            assert cursor.fetchall() == []
