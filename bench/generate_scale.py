@@ -1295,6 +1295,12 @@ def drop_foreign_keys(cursor) -> list[tuple[str, str, str]]:
     return keys
 
 
+def totals_models():
+    from relief.models import MonthlyPerson, MonthlyTotal
+
+    return (MonthlyTotal, MonthlyPerson)
+
+
 def run_checks(cursor) -> list[dict]:
     results = []
     for name, sql in CHECKS.items():
@@ -1435,6 +1441,20 @@ def main(argv=None) -> int:
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
         gen.timings["foreign keys (re-added, checked)"] = (len(foreign_keys), time.monotonic() - t)
         print(f"  {len(foreign_keys)} foreign keys checked in {time.monotonic() - t:.1f} s")
+    # The dashboard's and the reports' monthly totals (relief.services.totals), derived from
+    # the ledger just loaded, as the backfill migration and `check_totals --repair` do.
+    from django.db import transaction
+
+    from relief.services import totals
+
+    t = time.monotonic()
+    with transaction.atomic():
+        totals.rebuild()
+    gen.timings["monthly totals (rebuilt from the ledger)"] = (
+        sum(m.objects.count() for m in totals_models()),
+        time.monotonic() - t,
+    )
+    print(f"  monthly totals rebuilt in {time.monotonic() - t:.1f} s", flush=True)
     load_s = time.monotonic() - started - migrate_s
     with connection.cursor() as django_cursor:
         cursor = django_cursor.cursor
@@ -1448,6 +1468,10 @@ def main(argv=None) -> int:
         print(f"ANALYZE: {analyze_s:.1f} s\nchecks:", flush=True)
         t = time.monotonic()
         checks = run_checks(cursor)
+        differences = totals.differences(totals.recompute(), totals.stored())
+        name = "monthly totals equal the ledger (relief.services.totals)"
+        checks.append({"check": name, "broken": len(differences), "examples": differences[:5]})
+        print(f"  {'ok    ' if not differences else 'BROKEN'} {name} {differences[:5] or ''}")
         checks_s = time.monotonic() - t
         cursor.execute("SELECT pg_database_size(current_database())")
         size = cursor.fetchone()[0]

@@ -437,3 +437,23 @@ def test_check_deploy_passes_with_the_readme_production_settings():
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_postgres_cursors_are_planned_for_all_their_rows():
+    """Every server-side cursor we open (reports, exports) is read to the end."""
+    db = parse_database_url("DB_URL", "postgres://h/relief", base_dir=BASE)
+    assert db["OPTIONS"]["options"] == "-c cursor_tuple_fraction=1"
+    own = parse_database_url(
+        "DB_URL", "postgres://h/relief?options=-c%20statement_timeout%3D5000", base_dir=BASE
+    )
+    assert own["OPTIONS"]["options"] == "-c cursor_tuple_fraction=1 -c statement_timeout=5000"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_postgres_connection_plans_cursors_for_all_rows():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW cursor_tuple_fraction")
+        assert cursor.fetchone()[0] == "1"

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection
-from django.db.models import F
 from django.utils import timezone
 
 from relief import workflow as wf
@@ -492,17 +491,36 @@ def _monthly_changes(rows, worker_pk, totals, first_paid) -> Changes:
 
 
 def _references(rows: list) -> dict[int, str]:
-    """Row number -> reference, numbered per town and year in application-date order."""
+    """Row number -> reference, numbered per town and year in application-date order.
+
+    PostgreSQL: every (town, year) counter moved on by its rows in one upsert, in key order
+    (two imports wait for each other's counters instead of deadlocking); the row locks it
+    takes make a case filed meanwhile get a number after these. 140 counters took 450
+    queries one by one (3 s on the million-worker data set).
+    """
     groups: dict[tuple[Union, int], list] = defaultdict(list)
     for r in rows:
         groups[(r.union.parent, r.application_date.year)].append(r)
+    keys = sorted(groups, key=lambda k: (k[0].pk, k[1]))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO relief_referencecounter (town_id, year, last) "
+            "SELECT t, y, n FROM unnest(%s::bigint[], %s::int[], %s::int[]) "
+            "WITH ORDINALITY AS u(t, y, n, o) ORDER BY o "
+            "ON CONFLICT (town_id, year) "
+            "DO UPDATE SET last = relief_referencecounter.last + excluded.last "
+            "RETURNING town_id, year, last",
+            [
+                [town.pk for town, _year in keys],
+                [year for _town, year in keys],
+                [len(groups[k]) for k in keys],
+            ],
+        )
+        last = {(town_id, year): n for town_id, year, n in cursor.fetchall()}
     references = {}
-    for (town, year), group in groups.items():
-        counter, _created = ReferenceCounter.objects.get_or_create(town=town, year=year)
-        # The UPDATE takes the row lock: a case filed meanwhile gets a number after these.
-        ReferenceCounter.objects.filter(pk=counter.pk).update(last=F("last") + len(group))
-        counter.refresh_from_db(fields=["last"])
-        first = counter.last - len(group) + 1
+    for town, year in keys:
+        group = groups[(town, year)]
+        first = last[(town.pk, year)] - len(group) + 1
         for offset, r in enumerate(group):
             references[r.row] = f"{town.code}-{year}-{first + offset:04d}"
     return references
