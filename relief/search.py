@@ -10,8 +10,8 @@ a large table:
   people quote) is a prefix match on the reversed number (an expression index on PostgreSQL,
   migration 0012);
 - a case reference (ASCII letters, digits and hyphens, "XQ-2024-0007") matches from its start,
-  upper-cased;
-- a name (not a term shaped like a reference with digits): three characters or more anywhere in the name (a pg_trgm GIN index on PostgreSQL);
+  upper-cased; with a digit in it, it is not searched as a name as well;
+- a name: three characters or more anywhere in the name (a pg_trgm GIN index on PostgreSQL);
   two characters at the start or the end of the name (surname + first given character, or
   the given name: trigrams of a two-character fragment exist only at a name's edges); one
   character at the start (a surname).
