@@ -35,9 +35,7 @@ def test_a_caseworker_pages_through_the_list_on_a_phone(page: Page, live_server,
             application_date=today - dt.timedelta(days=i // 3)
         )
     newest_first = list(
-        Application.objects.order_by("-application_date", "-pk").values_list(
-            "reference", flat=True
-        )
+        Application.objects.order_by("-application_date", "-pk").values_list("reference", flat=True)
     )
     sign_in(page, live_server, people.alice, next_path="/cases/")
     assert page.viewport_size == PHONE
