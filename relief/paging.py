@@ -31,6 +31,10 @@ class CappedCount(int):
         obj.capped = capped
         return obj
 
+    def digits(self) -> str:
+        """The number with thousands separators ("1,000")."""
+        return f"{int(self):,}"
+
     def label(self) -> str:
         if self.capped:
             return _("more than %(n)s") % {"n": f"{int(self):,}"}
