@@ -67,6 +67,17 @@ def test_a_caseworker_pages_through_the_list_on_a_phone(page: Page, live_server,
 
     page.locator("a[rel=prev]").click()
     expect(rows.first.locator("td.ref")).to_have_text(newest_first[20])
+    # Newer, first page and older share one row, on the phone and on a desktop.
+    for size in (PHONE, {"width": 1280, "height": 800}):
+        page.set_viewport_size(size)
+        boxes = [
+            page.locator(sel).bounding_box()
+            for sel in ("a[rel=prev]", "a.first-page", "a[rel=next]")
+        ]
+        assert len({round(b["y"] + b["height"] / 2) for b in boxes}) == 1, boxes
+        assert boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"], boxes
+        _shot(page, f"2-second-{size['width']}")
+    page.set_viewport_size(PHONE)
     page.locator("a.first-page").click()
     expect(rows.first.locator("td.ref")).to_have_text(newest_first[0])
     expect(page.locator("a[rel=prev]")).to_have_count(0)
