@@ -1,4 +1,4 @@
-"""Pagination that stays fast on a large set (issue 16).
+"""Pagination that stays fast on a large set (issue 16): a capped count, and keyset paging.
 
 `CappedPaginator` counts at most `COUNT_CAP` rows (`SELECT COUNT(*) FROM (… LIMIT cap + 1)`),
 so a count never reads a whole town's or the district's cases: past the cap the page says
@@ -8,10 +8,14 @@ index-only walk of the ordering index, then only those rows, so a deep page does
 and sort the rows it skips.
 """
 
+import datetime as dt
+import re
+from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 COUNT_CAP = 10_000
@@ -26,6 +30,10 @@ class CappedCount(int):
         obj = super().__new__(cls, value)
         obj.capped = capped
         return obj
+
+    def digits(self) -> str:
+        """The number with thousands separators ("1,000")."""
+        return f"{int(self):,}"
 
     def label(self) -> str:
         if self.capped:
@@ -59,3 +67,114 @@ class CappedPaginator(Paginator):
         pks = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         rows = {obj.pk: obj for obj in self.object_list.filter(pk__in=pks).order_by()}
         return Page([rows[pk] for pk in pks if pk in rows], number, self)
+
+
+# ---------------------------------------------------------------------- keyset (seek) paging
+# A list ordered newest first by (date, pk) pages by the last row's key instead of an OFFSET:
+# `?after=<date>.<pk>` gives the rows after that key, `?before=<date>.<pk>` the rows before it
+# (read oldest first, then turned round). Each page is one index range read, however deep:
+# an OFFSET reads and drops every row it skips. The key is not secret (the date and the
+# number of a case the user has just been shown) and the scope filter applies as to any page,
+# so it is validated, not signed: anything but a real date and a positive number is ignored and
+# the list starts from its first page.
+
+# A date and a primary key of at most 18 digits (a BigAutoField's bigint holds 19).
+CURSOR = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})\.([1-9][0-9]{0,17})")
+
+
+class Cursor(NamedTuple):
+    date: dt.date
+    pk: int
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()}.{self.pk}"
+
+
+def parse_cursor(value) -> Cursor | None:
+    """A cursor from the address, or None for anything that is not one."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    match = CURSOR.fullmatch(value)
+    if not match:
+        return None
+    year, month, day, pk = (int(part) for part in match.groups())
+    try:
+        return Cursor(dt.date(year, month, day), pk)
+    except ValueError:
+        return None
+
+
+@dataclass
+class KeysetPage:
+    object_list: list
+    has_next: bool
+    has_previous: bool
+    # The number of rows of the whole list, capped: on the first page only (None elsewhere).
+    count: CappedCount | None = None
+    date_field: str = "application_date"
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+    @property
+    def is_first(self) -> bool:
+        return not self.has_previous
+
+    @property
+    def next_cursor(self) -> str:
+        return self._key(self.object_list[-1]) if self.has_next and self.object_list else ""
+
+    @property
+    def previous_cursor(self) -> str:
+        return self._key(self.object_list[0]) if self.has_previous and self.object_list else ""
+
+    def _key(self, row) -> str:
+        return str(Cursor(getattr(row, self.date_field), row.pk))
+
+
+def keyset_page(
+    queryset: QuerySet,
+    per_page: int,
+    *,
+    after=None,
+    before=None,
+    date_field: str = "application_date",
+    count_cap: int = COUNT_CAP,
+) -> KeysetPage:
+    """One page of `queryset` in the order (-date_field, -pk), from the cursors' raw values.
+
+    The first page (no valid cursor) also counts the list up to `count_cap` rows. One query for
+    the rows (per_page + 1 of them, to know whether there is a next page), one for the count.
+    """
+    after, before = parse_cursor(after), parse_cursor(before)
+    f = date_field
+    if after:
+        # The redundant `date <= d` is the index's range condition; the OR only drops the
+        # rows of that very day at or above the key.
+        rows = list(
+            queryset.filter(
+                Q(**{f"{f}__lt": after.date}) | Q(**{f: after.date, "pk__lt": after.pk}),
+                **{f"{f}__lte": after.date},
+            ).order_by(f"-{f}", "-pk")[: per_page + 1]
+        )
+        return KeysetPage(rows[:per_page], len(rows) > per_page, True, date_field=f)
+    if before:
+        rows = list(
+            queryset.filter(
+                Q(**{f"{f}__gt": before.date}) | Q(**{f: before.date, "pk__gt": before.pk}),
+                **{f"{f}__gte": before.date},
+            ).order_by(f, "pk")[: per_page + 1]
+        )
+        more = len(rows) > per_page
+        return KeysetPage(rows[:per_page][::-1], True, more, date_field=f)
+    ordered = queryset.order_by(f"-{f}", "-pk")
+    rows = list(ordered[: per_page + 1])
+    if len(rows) <= per_page:
+        count = CappedCount(len(rows))
+    else:
+        n = ordered[: count_cap + 1].count()
+        count = CappedCount(count_cap, capped=True) if n > count_cap else CappedCount(n)
+    return KeysetPage(rows[:per_page], len(rows) > per_page, False, count, date_field=f)

@@ -10,7 +10,7 @@ a large table:
   people quote) is a prefix match on the reversed number (an expression index on PostgreSQL,
   migration 0012);
 - a case reference (ASCII letters, digits and hyphens, "XQ-2024-0007") matches from its start,
-  upper-cased;
+  upper-cased; with a digit in it, it is not searched as a name as well;
 - a name: three characters or more anywhere in the name (a pg_trgm GIN index on PostgreSQL);
   two characters at the start or the end of the name (surname + first given character, or
   the given name: trigrams of a two-character fragment exist only at a name's edges); one
@@ -62,7 +62,10 @@ def parse(term: str) -> dict:
     upper = normalize_id_number(term)
     if upper.isascii() and REFERENCE.fullmatch(upper) and not upper.isdigit():
         found["reference"] = upper
-    if not upper.isdigit():
+    # A reference with a digit in it ("GC-2017-0541", "xq-2024") is not a name: searched as
+    # a name too, its OR across the case and the worker could use neither index and read every
+    # case in scope. Letters alone ("XQ", "Li") may be either.
+    if not upper.isdigit() and not ("reference" in found and any(c.isdigit() for c in upper)):
         found["name"] = term
     return found
 

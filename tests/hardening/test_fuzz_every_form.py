@@ -18,6 +18,7 @@ Every form and where it is fuzzed (Form/ModelForm classes and admin add/change/a
     CommentForm (submit, resubmit, withdraw) ..................... test_fuzz_the_case_steps
     IdNumberForm (intake, first step) ............................ test_fuzz_the_id_number_step
     CaseFilterForm (case list, GET) .............................. test_fuzz_the_case_list_filter
+    the case list's page links (?after= / ?before=, GET) ...... test_fuzz_the_case_list_page_links
   sign-in and account
     AuthenticationForm /login/ and /admin/login/ ................. test_fuzz_the_sign_in_pages
     PasswordChangeForm /account/password/ ........................ test_fuzz_the_password_change
@@ -76,12 +77,13 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from relief import services
 from relief.idempotency import FIELD as KEY
 from relief.models import Application, Disbursement, PaymentBatch, Worker
+from relief.search_tokens import looks_like_id_number
 from reports import pdf
 from tabular.tables import TableError
 from tests.factories import WorkerFactory, case_in_state, make_id_number, tiny_png
@@ -292,6 +294,38 @@ def test_fuzz_the_case_list_filter(client, people, params):
     """The search box POSTs (its term may be an ID number) and the list follows by token."""
     client.force_login(people.alice)
     response = client.post(reverse("relief:case_list"), params, follow=True)
+    assert response.status_code in (200, 400), response.status_code
+
+
+# The keyset page links' cursors (relief.paging.parse_cursor): what is not a date and a
+# number is ignored (the first page), whatever else rides along.
+cursor_value = st.one_of(
+    form_value,
+    st.builds(
+        lambda y, m, d, pk, sep: f"{y:04d}-{m:02d}-{d:02d}{sep}{pk}",
+        st.integers(0, 9999),
+        st.integers(0, 13),
+        st.integers(0, 32),
+        st.integers(-5, 10**13),  # 15 digits would look like an ID number (tests/conftest.py)
+        st.sampled_from([".", "_", "", ".."]),
+    ),
+)
+
+
+@FORM_FUZZ
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["after", "before", "state", "year", "category", "page"]),
+        cursor_value,
+    )
+)
+@example(params={"after": "2024-02-30.1"})
+@example(params={"before": "9999-12-31.1", "after": "0001-01-01.1"})
+def test_fuzz_the_case_list_page_links(client, people, params):
+    # A GET: no ID-like value in the address (the test suite's guard refuses the request).
+    assume(not any(looks_like_id_number(v) for v in params.values()))
+    client.force_login(people.alice)
+    response = client.get(reverse("relief:case_list"), params)
     assert response.status_code in (200, 400), response.status_code
 
 

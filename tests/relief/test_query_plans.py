@@ -210,9 +210,16 @@ def _pages(client, people, tree, long_case):
     mine = Application.objects.filter(union=tree.xq_s01).order_by("pk")[7]
     far_case = Application.objects.filter(union__parent=tree.dl).order_by("-pk").first()
     two = worker.name[:2]
+    deep = Application.objects.filter(union=tree.xq_s01).order_by("-application_date", "-pk")[4000]
+    deep_key = f"{deep.application_date.isoformat()}.{deep.pk}"
     return [
         ("caseworker /cases/", people.alice, lambda: client.get(cases)),
-        ("caseworker /cases/ page 200", people.alice, lambda: client.get(cases, {"page": 200})),
+        (
+            # A keyset page 4,000 cases down (relief.paging): an index range from the key.
+            "caseworker /cases/ deep page",
+            people.alice,
+            lambda: client.get(cases, {"after": deep_key}),
+        ),
         (
             "caseworker /cases/ state filter",
             people.alice,

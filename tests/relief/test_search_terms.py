@@ -16,7 +16,12 @@ def test_terms_are_read_as_id_numbers_references_or_names():
     assert search.parse(full_width) == {"id": number}
     assert search.parse(number[-6:]) == {"id_tail": number[-6:]}
     assert search.parse("1234") == {}  # four digits: too few to pick anyone out
-    assert search.parse("xq-2024") == {"reference": "XQ-2024", "name": "xq-2024"}
+    # A reference with digits is not a name, so the search is one index range on the
+    # reference, not an OR across the case and the worker.
+    assert search.parse("xq-2024") == {"reference": "XQ-2024"}
+    assert search.parse("GC-2017-0541") == {"reference": "GC-2017-0541"}
+    assert search.parse("xq") == {"reference": "XQ", "name": "xq"}
+    assert search.parse("梁12明") == {"name": "梁12明"}  # the test factories' names
     assert search.parse("梁志明") == {"name": "梁志明"}
 
 

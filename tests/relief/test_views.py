@@ -150,14 +150,21 @@ def test_the_list_filters_by_state_year_category_and_searches(client, people):
 
 
 def test_the_list_is_paginated(client, people):
+    # Keyset pages (relief.paging): "next" carries the last row's date and number.
     for _ in range(23):
         file_case(people.alice)
     client.force_login(people.alice)
     first = html_of(client.get(reverse("relief:case_list")))
-    assert "第 1 / 2 页" in first
-    assert 'href="?page=2"' in first
-    second = html_of(client.get(reverse("relief:case_list"), {"page": 2}))
+    assert "共 23 件" in first
+    last = Application.objects.filter(union=people.alice.union).order_by(
+        "-application_date", "-pk"
+    )[19]
+    assert f'href="?after={last.application_date.isoformat()}.{last.pk}" rel="next"' in first
+    second = html_of(
+        client.get(reverse("relief:case_list"), {"after": f"{last.application_date}.{last.pk}"})
+    )
     assert len(re.findall(r'<td class="ref">', second)) == 3
+    assert 'rel="prev"' in second and 'rel="next"' not in second
 
 
 def _make_cases(people, n):
@@ -167,7 +174,7 @@ def _make_cases(people, n):
             services.application_submit(application=app, user=people.alice)
 
 
-@pytest.mark.parametrize("which", ["home", "list", "filtered list", "searched list"])
+@pytest.mark.parametrize("which", ["home", "list", "deep page", "filtered list", "searched list"])
 def test_home_and_list_run_the_same_queries_for_few_or_many_cases(
     client, people, django_assert_num_queries, which
 ):
@@ -175,6 +182,9 @@ def test_home_and_list_run_the_same_queries_for_few_or_many_cases(
     url = {
         "home": "/",
         "list": reverse("relief:case_list"),
+        # A keyset page (relief.paging): every case lies after this key.
+        "deep page": reverse("relief:case_list")
+        + f"?after={dt.date.today() + dt.timedelta(days=1)}.999999999",
         "filtered list": reverse("relief:case_list")
         + f"?q=梁&state=submitted&year={dt.date.today().year}&category="
         + str(category("子女就学").pk),
