@@ -181,6 +181,9 @@ def test_healthz_writes_to_the_bucket_and_fails_without_it(
     s3_client.create_bucket(Bucket=bucket)  # for the fixture's clean-up
 
 
+# Transactional (pg_dump reads committed rows from another process); the serialized rollback
+# brings back the categories and policy the migrations seed, as in tests/backups.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_backup_with_media_in_the_bucket_holds_the_database_and_says_so(
     populated, empty_database, bucket, tmp_path
 ):
