@@ -53,9 +53,15 @@ class Outcome:
 # Backup ------------------------------------------------------------------------------------
 
 
-def create_backup(*, folder: Path, media_root: Path, alias: str = "default") -> Outcome:
-    folder, media_root = Path(folder).resolve(), Path(media_root).resolve()
-    if folder.is_relative_to(media_root):
+def create_backup(
+    *, folder: Path, media_root: Path | None, alias: str = "default", bucket: str = ""
+) -> Outcome:
+    """media_root None: attachments and reports are in an S3 bucket (config/storage.py,
+    named by `bucket`), which this backup does not copy: the bucket's own versioning and
+    replication keep them (README); the manifest says so and restore leaves them alone."""
+    folder = Path(folder).resolve()
+    media_root = Path(media_root).resolve() if media_root is not None else None
+    if media_root is not None and folder.is_relative_to(media_root):
         raise BackupError(
             _("Do not keep backups inside MEDIA_ROOT (%(media)s): choose another folder.")
             % {"media": media_root}
@@ -78,9 +84,15 @@ def create_backup(*, folder: Path, media_root: Path, alias: str = "default") -> 
             else:
                 source = Database.from_settings(connection.settings_dict)
                 info, stats = postgres.dump(source, dump_file)
-            files = _copy_media(media_root, work / MEDIA)
             attachments = stats.pop("attachment_files")
-            missing = [name for name in attachments if name not in files]
+            if media_root is None:
+                (work / MEDIA).mkdir()
+                files, missing = {}, []
+                media = {"storage": bucket, "files": files, "missing": missing}
+            else:
+                files = _copy_media(media_root, work / MEDIA)
+                missing = [name for name in attachments if name not in files]
+                media = {"root": str(media_root), "files": files, "missing": missing}
             info["dump"] = {
                 "file": dump_file.name,
                 "sha256": file_hash(dump_file),
@@ -93,7 +105,7 @@ def create_backup(*, folder: Path, media_root: Path, alias: str = "default") -> 
                 "database": info,
                 **stats,
                 "attachment_files": attachments,
-                "media": {"root": str(media_root), "files": files, "missing": missing},
+                "media": media,
             }
             write_manifest(work, manifest)
             problems = check_files(work, manifest)
@@ -109,7 +121,16 @@ def create_backup(*, folder: Path, media_root: Path, alias: str = "default") -> 
         % {"name": name}
         for name in missing
     ]
+    if media_root is None:
+        notes.append(_bucket_note(bucket))
     return Outcome(final, manifest, notes)
+
+
+def _bucket_note(bucket: str) -> str:
+    return _(
+        "Attachments and reports are in the object storage %(bucket)s and are not in this "
+        "backup: the bucket's versioning and replication keep them (see the README)."
+    ) % {"bucket": bucket}
 
 
 def _free_name(folder: Path, base: str) -> str:
@@ -231,35 +252,42 @@ def restore_backup(*, archive: Path, target: Database, media_root: Path) -> Outc
             _("The backup %(path)s is damaged; nothing was restored.") % {"path": archive},
             problems,
         )
-    _refuse_unless_empty(target, media_root)
+    # A backup taken with attachments in a bucket holds the database only (create_backup).
+    bucket = manifest["media"].get("storage")
+    _refuse_unless_empty(target, None if bucket else media_root)
     dump = dump_path(archive, manifest)
     with private_files():
         if vendor == "sqlite":
             sqlite.restore(dump, target)
         else:
             postgres.restore(dump, target, manifest)
-        _restore_media(archive / MEDIA, media_root)
+        if not bucket:
+            _restore_media(archive / MEDIA, media_root)
     conn = target.connect()
     try:
         found = database_stats(conn, target.vendor)
     finally:
         conn.close()
     problems = compare_database(manifest, found)
-    problems += compare_media(manifest["media"]["files"], media_files(media_root))
+    if not bucket:
+        problems += compare_media(manifest["media"]["files"], media_files(media_root))
     if problems:
         raise VerificationFailed(
             _("The restored data differ from the backup: do not use %(db)s.")
             % {"db": target.label},
             problems,
         )
-    return Outcome(archive, manifest, migration_notes(manifest["migrations"]))
+    notes = migration_notes(manifest["migrations"])
+    if bucket:
+        notes.append(_bucket_note(bucket))
+    return Outcome(archive, manifest, notes)
 
 
 def _vendor_name(vendor: str) -> str:
     return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(vendor, vendor)
 
 
-def _refuse_unless_empty(target: Database, media_root: Path) -> None:
+def _refuse_unless_empty(target: Database, media_root: Path | None) -> None:
     held = target.objects()
     if held["tables"] or held["others"]:
         if target.vendor == "sqlite":
@@ -282,6 +310,8 @@ def _refuse_unless_empty(target: Database, media_root: Path) -> None:
                 "how": how,
             }
         )
+    if media_root is None:
+        return
     if media_root.exists() and (not media_root.is_dir() or any(media_root.iterdir())):
         raise BackupError(
             _(

@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_path, env_str, parse_database_url
+from config.storage import default_storage_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -60,6 +61,9 @@ REPORTS_DIRECT_MAX_ROWS = env_int("REPORTS_DIRECT_MAX_ROWS", default=300, minimu
 # worker too (the page shows progress); smaller ones stream in the request.
 EXPORTS_DIRECT_MAX_ROWS = env_int("EXPORTS_DIRECT_MAX_ROWS", default=20_000, minimum=0)
 REPORTS_PDF_PROCESSES = env_int("REPORTS_PDF_PROCESSES", default=1, minimum=1)
+# Generated report files (and their jobs) older than this many days are deleted by the worker
+# after each report it writes (reports.files.purge): they can be generated again.
+REPORT_FILES_KEEP_DAYS = env_int("REPORT_FILES_KEEP_DAYS", default=7, minimum=1)
 
 # Notifications (notifications/): links in robot and e-mail messages are absolute, from
 # SITE_URL (e.g. https://relief.example.org); without it they are paths only.
@@ -218,8 +222,10 @@ MEDIA_ROOT = env_path("MEDIA_ROOT", default=BASE_DIR / "media")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# Attachments and generated reports: the folder MEDIA_ROOT by default, or an S3-compatible
+# bucket with MEDIA_STORAGE=s3 and the AWS_* variables (config/storage.py, README).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": default_storage_from_env(),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

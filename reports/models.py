@@ -1,5 +1,4 @@
 import uuid
-from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -22,8 +21,9 @@ class JobStatus(models.TextChoices):
 class ReportJob(models.Model):
     """A report generated in the background (reports.tasks), with its progress and file.
 
-    Only the user who asked for it sees it; the file lives under MEDIA_ROOT/reports, which no
-    URL serves, and is downloaded through a view that checks that.
+    Only the user who asked for it sees it; the file is kept through the storage API as
+    `storage_name` (reports.files: MEDIA_ROOT/reports or the S3 bucket), which no URL serves,
+    and is downloaded through a view that checks that.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -82,8 +82,11 @@ class ReportJob(models.Model):
         return CONTENT_TYPES[self.extension]
 
     @property
-    def file_path(self) -> Path:
-        return Path(settings.MEDIA_ROOT) / "reports" / f"{self.pk}.{self.extension}"
+    def storage_name(self) -> str:
+        """The file's name in default_storage (reports.files)."""
+        from reports.files import name_for
+
+        return name_for(self)
 
     @property
     def file_name(self) -> str:

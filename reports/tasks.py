@@ -10,11 +10,12 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
 from config.replica import reports_from_replica
-from reports import exports, pdf
+from reports import exports, files, pdf
 from reports.figures import Period
 from reports.models import JobStatus, ReportJob
 
@@ -30,15 +31,12 @@ def generate_payout_report(job_id: str) -> int:
         ReportJob.objects.filter(pk=job.pk).update(rows_done=done, rows_total=total)
 
     period = Period(job.params["first_year"], job.params["last_year"])
-    job.file_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = job.file_path.with_suffix(".part")
     try:
         # The figures from the replica, if there is one; progress is written to the primary.
-        with reports_from_replica():
+        with files.rendered_into(job.storage_name) as partial, reports_from_replica():
             result = pdf.render_payout_report(job.unit, period, partial, progress=progress)
-        partial.replace(job.file_path)
     except Exception as exc:
-        _failed(job, partial, exc)
+        _failed(job, exc)
         raise
     ReportJob.objects.filter(pk=job.pk).update(
         status=JobStatus.DONE,
@@ -47,6 +45,7 @@ def generate_payout_report(job_id: str) -> int:
         pages=result["pages"],
         finished_at=timezone.now(),
     )
+    _purge_old()
     return result["pages"]
 
 
@@ -77,23 +76,34 @@ def write_export(job: ReportJob, write: Callable[[Path, Callable[[int], None]], 
     def progress(done: int) -> None:
         ReportJob.objects.filter(pk=job.pk).update(rows_done=done)
 
-    job.file_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = job.file_path.with_suffix(".part")
     try:
-        rows = write(partial, progress)
-        partial.replace(job.file_path)
+        with files.rendered_into(job.storage_name) as partial:
+            rows = write(partial, progress)
     except Exception as exc:
-        _failed(job, partial, exc)
+        _failed(job, exc)
         raise
     ReportJob.objects.filter(pk=job.pk).update(
         status=JobStatus.DONE, rows_done=rows, rows_total=rows, finished_at=timezone.now()
     )
+    _purge_old()
     return rows
 
 
-def _failed(job: ReportJob, partial: Path, exc: Exception) -> None:
+def _purge_old() -> None:
+    """After each report: delete the jobs and files older than REPORT_FILES_KEEP_DAYS
+    (reports.files.purge, through the storage). Files are only added here, so purging here
+    keeps the folder or bucket bounded without a cron job; a failure is logged, not raised."""
+    try:
+        jobs, removed = files.purge(settings.REPORT_FILES_KEEP_DAYS)
+    except Exception:
+        log.exception("purging old report files failed")
+        return
+    if jobs or removed:
+        log.info("purged %d old report jobs and %d files", jobs, removed)
+
+
+def _failed(job: ReportJob, exc: Exception) -> None:
     log.exception("report job %s failed", job.pk)
-    partial.unlink(missing_ok=True)
     ReportJob.objects.filter(pk=job.pk).update(
         status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
     )

@@ -23,13 +23,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.storage import file_response, open_for_download
 from privacy import access as privacy_access
 from privacy.models import AccessKind
 from relief import queues
 from relief.idcard import mask_name
 from relief.models import BatchState
 from relief.search_tokens import HttpResponseSeeOther
-from reports import access, charts, documents, exports, figures, pdf
+from reports import access, charts, documents, exports, figures, files, pdf
 from reports.forms import (
     LedgerForm,
     NoticeForm,
@@ -162,22 +163,30 @@ def job_detail(request, pk):
 @require_GET
 def job_download(request, pk):
     job = _job_for(request, pk)
-    if job.status != JobStatus.DONE or not job.file_path.exists():
+    if job.status != JobStatus.DONE:
         raise Http404
+    try:
+        handle = open_for_download(files.storage(), job.storage_name)
+    except FileNotFoundError:  # deleted by purge_reports, or lost
+        raise Http404 from None
     if job.params.get("full"):
         # A file with full ID numbers: logged each time it leaves, before it does.
         if job.unit is None:  # an admin export (reports.admin_exports)
             detail = f"admin {job.params['model']}: {job.title} {job.extension}"
         else:
             detail = f"ledger {job.unit.code} {job.title} {job.extension}"
-        privacy_access.record(
-            request,
-            AccessKind.FULL_EXPORT,
-            obj=job.unit,
-            detail=f"{detail}, {job.rows_total} rows",
-        )
-    return FileResponse(
-        open(job.file_path, "rb"),  # FileResponse closes it
+        try:
+            privacy_access.record(
+                request,
+                AccessKind.FULL_EXPORT,
+                obj=job.unit,
+                detail=f"{detail}, {job.rows_total} rows",
+            )
+        except BaseException:
+            handle.close()
+            raise
+    return file_response(
+        handle,  # the response closes it
         as_attachment=True,
         filename=job.file_name,
         content_type=job.content_type,

@@ -3,12 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from config.storage import file_response, open_for_download
 from privacy import access
 from privacy.models import AccessKind
 from relief import services
@@ -90,7 +91,8 @@ def attachment_download(request, pk):
     except (Attachment.DoesNotExist, ValueError):
         raise Http404 from None
     try:
-        handle = attachment.file.open("rb")
+        # Streamed from the storage (the folder or the S3 bucket), never a bucket URL.
+        handle = open_for_download(attachment.file.storage, attachment.file.name)
     except FileNotFoundError:
         raise Http404(_("The file is missing from storage.")) from None
     # Every download is in the access log (caseworkers' pages and the admin's case page both
@@ -100,7 +102,7 @@ def attachment_download(request, pk):
     except BaseException:
         handle.close()
         raise
-    response = FileResponse(
+    response = file_response(
         handle,
         content_type=attachment.content_type,
         as_attachment=attachment.content_type not in INLINE_TYPES,

@@ -3,7 +3,10 @@
 200 when every check passes, 503 when one fails; each check reports ok and a short detail.
 - database: a `SELECT 1` on the default connection;
 - migrations: no migration on disk is unapplied (a deploy that forgot `migrate`);
-- media: a file can be created and removed in MEDIA_ROOT (attachments are written there);
+- media: the storage of attachments and reports (config/storage.py) takes a write: on the local
+  default a file is created and removed in MEDIA_ROOT (never creating the folder: a missing one
+  is a missing mount); on S3 a small object is written under `.healthz/` and deleted again
+  (bucket missing, keys refused, endpoint unreachable all fail, with the S3 error code only);
 - worker: the background worker (`manage.py db_worker`, django-tasks) is taken to be alive
   when no task that was due has waited longer than RELIEF_WORKER_STALE_SECONDS (default 300)
   without being picked up. The worker claims due tasks within its polling interval, so a
@@ -12,8 +15,11 @@
 """
 
 import tempfile
+import uuid
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
@@ -21,6 +27,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.storage import is_local
 from relief.middleware import DATABASE_DOWN
 
 _migrations_ok = False  # once all are applied they stay applied for this process
@@ -45,13 +52,31 @@ def check_migrations() -> dict:
 
 
 def check_media() -> dict:
+    storage = default_storage
+    if is_local(storage):
+        try:
+            with tempfile.NamedTemporaryFile(dir=storage.location, prefix=".healthz-"):
+                pass
+        except OSError as exc:
+            return {"ok": False, "storage": "local", "error": exc.strerror or type(exc).__name__}
+        return {"ok": True, "storage": "local"}
     try:
-        settings_root = settings.MEDIA_ROOT
-        with tempfile.NamedTemporaryFile(dir=settings_root, prefix=".healthz-"):
-            pass
-    except OSError as exc:
-        return {"ok": False, "error": exc.strerror or type(exc).__name__}
-    return {"ok": True}
+        name = storage.save(f".healthz/{uuid.uuid4().hex}", ContentFile(b"ok"))
+        storage.delete(name)
+    except Exception as exc:  # botocore's ClientError, EndpointConnectionError, ...
+        return {"ok": False, "storage": "s3", "error": _s3_error(exc)}
+    return {"ok": True, "storage": "s3"}
+
+
+def _s3_error(exc: Exception) -> str:
+    """The S3 error code (NoSuchBucket, AccessDenied, ...) or the exception's class: nothing
+    that names the bucket, the endpoint or a key (the page is public)."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        if code:
+            return str(code)
+    return type(exc).__name__
 
 
 def check_worker() -> dict:

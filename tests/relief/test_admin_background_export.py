@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -67,7 +68,7 @@ def test_a_large_export_becomes_a_job_and_is_logged_on_download(
         fmt,
     )
     assert job.unit is None and job.params["full"] is True
-    assert not job.file_path.exists() and DBTaskResult.objects.count() == 1
+    assert not default_storage.exists(job.storage_name) and DBTaskResult.objects.count() == 1
     assert not AccessLog.objects.exists()  # nothing has left yet
     assert client.get(reverse("reports:job_download", args=[job.pk])).status_code == 404
 
@@ -156,7 +157,7 @@ def test_a_user_who_lost_the_right_to_export_gets_a_failed_job(client, people, i
     run_worker()
     job = ReportJob.objects.get()
     assert job.status == JobStatus.FAILED
-    assert not job.file_path.exists()
+    assert not default_storage.exists(job.storage_name)
 
 
 def test_the_job_holds_the_selected_ids_in_order_and_no_pickle(client, people, imported):

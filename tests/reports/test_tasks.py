@@ -1,6 +1,7 @@
 """Long reports: a job is queued in the database, a db_worker renders it, the owner downloads it."""
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def background(settings, tmp_path):
     settings.REPORTS_DIRECT_MAX_ROWS = 0  # every report goes to the background
     settings.MEDIA_ROOT = tmp_path
+    return tmp_path
 
 
 def test_long_report_is_queued_rendered_by_the_worker_and_downloaded(
@@ -71,7 +73,8 @@ def test_a_failed_render_marks_the_job(client, people, payouts, background, monk
     job = ReportJob.objects.get()
     assert job.status == JobStatus.FAILED
     assert "no fonts" in job.error
-    assert not job.file_path.exists()
+    assert not default_storage.exists(job.storage_name)
+    assert not any((background / "reports").iterdir())  # nor a work file left behind
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

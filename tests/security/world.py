@@ -182,8 +182,8 @@ def _town_objects(people, *, caseworker, reviewer, union, town, workers):
 
 
 def _job(user, unit) -> ReportJob:
-    """A finished background report with its file (under MEDIA_ROOT, which the matrix points
-    at a temporary directory), as reports.tasks leaves one."""
+    """A finished background report with its file (in the default storage: MEDIA_ROOT, which
+    the matrix points at a temporary directory), as reports.tasks leaves one."""
     job = ReportJob.objects.create(
         kind="payout_report",
         params={"first_year": TODAY.year, "last_year": TODAY.year},
@@ -195,8 +195,10 @@ def _job(user, unit) -> ReportJob:
         rows_done=1,
         pages=1,
     )
-    job.file_path.parent.mkdir(parents=True, exist_ok=True)
-    job.file_path.write_bytes(PDF)
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    default_storage.save(job.storage_name, ContentFile(PDF))
     return job
 
 

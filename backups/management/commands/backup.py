@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -8,6 +9,7 @@ from backups.errors import BackupError
 from backups.procedures import create_backup, prune
 from backups.reporting import as_command_error, summary
 from config.commands import ProjectCommand
+from config.storage import describe, is_local
 
 
 def positive(value: str) -> int:
@@ -57,9 +59,12 @@ class Command(ProjectCommand):
         )
 
     def handle(self, *args, folder, keep, media_root, **options):
-        media = Path(media_root or settings.MEDIA_ROOT)
+        if media_root or is_local(default_storage):
+            media, bucket = Path(media_root or settings.MEDIA_ROOT), ""
+        else:  # MEDIA_STORAGE=s3: the database only (create_backup says why)
+            media, bucket = None, describe(default_storage)
         try:
-            outcome = create_backup(folder=Path(folder), media_root=media)
+            outcome = create_backup(folder=Path(folder), media_root=media, bucket=bucket)
         except BackupError as exc:
             raise as_command_error(self, exc) from exc
         except OSError as exc:
