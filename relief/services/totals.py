@@ -8,19 +8,26 @@ per table and chunk of keys (INSERT ... ON CONFLICT DO UPDATE SET n = n + exclud
 PostgreSQL and SQLite alike), keys in sorted order, so two writers touching the same keys queue
 on the row locks instead of losing an increment or deadlocking.
 
+PersonCount (distinct workers per unit, breakdown and year; relief.models.totals) is a function
+of each worker's MonthlyPerson rows: write() takes the affected workers' rows before its upsert,
+works out what each worker's rows count before and after, and adds the difference. Two writers
+touching one worker would each see the other's rows missing, so on PostgreSQL write() first
+takes a transaction-level advisory lock per bucket of worker ids (sorted, before any totals
+row); rebuild() takes them all before its table locks.
+
 recompute() derives the same rows from the ledger alone: the backfill migration writes them,
 `manage.py check_totals` compares them with the stored ones.
 """
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 
-from relief.models.totals import NO_CATEGORY
+from relief.models.totals import NO_CATEGORY, PersonCount
 
 TOTAL_FIELDS = (
     "payouts",
@@ -35,6 +42,10 @@ TOTAL_FIELDS = (
 LARGEST = TOTAL_FIELDS.index("largest_cents")
 # Keys per upsert statement: 13 parameters a row, far below SQLite's 32,766.
 CHUNK = 1000
+# PostgreSQL advisory locks serialising the PersonCount writers of one worker: (namespace,
+# worker id mod BUCKETS). Few enough for an import's transaction to hold them all.
+LOCK_NAMESPACE = 1016
+BUCKETS = 64
 
 
 def cents(amount) -> int:
@@ -49,6 +60,11 @@ class Changes:
     totals: dict = field(default_factory=lambda: defaultdict(lambda: [0] * len(TOTAL_FIELDS)))
     # (worker_id, union_id, town_id, category, source, year, month) -> payouts
     persons: dict = field(default_factory=lambda: defaultdict(int))
+    # PersonCount (union_id, kind, value, year, previous) -> persons: filled by recompute() and
+    # stored() to be compared; write() derives its own from `persons` and the stored rows.
+    counts: dict = field(default_factory=dict)
+    # False: write() leaves PersonCount alone (a migration from before the table existed).
+    count_persons: bool = True
 
     def payout(
         self, *, worker_id, union_id, town_id, category, source, paid_on, amount, largest=True
@@ -90,8 +106,11 @@ class Changes:
             row[7] += donors
 
     def write(self) -> None:
+        # Read before the persons upsert: the workers' rows as they are (under the lock).
+        counts = _person_count_changes(self.persons) if self.count_persons else {}
         _upsert_totals(sorted(self.totals.items()))
         _upsert_persons(sorted(self.persons.items()))
+        _upsert_person_counts(sorted(counts.items()))
 
 
 def _greatest() -> str:
@@ -142,6 +161,110 @@ def _upsert_persons(items) -> None:
                 f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608
                 f"ON CONFLICT ({', '.join(q(c) for c in key)}) "
                 f'DO UPDATE SET "payouts" = {table}."payouts" + excluded."payouts"',
+                params,
+            )
+
+
+def _lock_workers(worker_ids, *, every=False) -> None:
+    """PostgreSQL: the advisory locks of the workers' buckets (all of them: `every`), sorted."""
+    if connection.vendor != "postgresql":
+        return  # SQLite: the writer already holds the database's one write lock
+    buckets = list(range(BUCKETS)) if every else sorted({w % BUCKETS for w in worker_ids})
+    if not buckets:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, b)) "
+            "FROM (SELECT unnest(%s::int[]) AS b ORDER BY 1) AS buckets",
+            [LOCK_NAMESPACE, buckets],
+        )
+
+
+def districts_of(town_ids, apps=None) -> dict:
+    """town id -> its district's id (the town's parent)."""
+    if apps is None:
+        from django.apps import apps
+    Union = apps.get_model("unions", "Union")
+    ids = sorted({t for t in town_ids if t is not None})
+    found = {}
+    for start in range(0, len(ids), CHUNK):
+        found.update(
+            Union.objects.filter(pk__in=ids[start : start + CHUNK]).values_list("pk", "parent_id")
+        )
+    return found
+
+
+def person_counts(persons: dict, districts: dict) -> Counter:
+    """PersonCount rows (key -> persons) of MonthlyPerson rows (`persons`, key -> payouts).
+
+    A worker counts once per unit (union, town, district), breakdown and year they were paid
+    in, under the previous year they were paid in the same unit and breakdown; and once per
+    unit and month.
+    """
+    years = defaultdict(set)  # (worker, union, kind, value) -> years
+    counts = Counter()
+    for (worker, union, town, category, source, year, month), payouts in persons.items():
+        if payouts <= 0:
+            continue
+        for unit in {union, town, districts.get(town)} - {None}:
+            years[(worker, unit, PersonCount.ALL, "")].add(year)
+            years[(worker, unit, PersonCount.CATEGORY, str(category))].add(year)
+            years[(worker, unit, PersonCount.SOURCE, source)].add(year)
+            years[(worker, unit, PersonCount.MONTH, f"{year}-{month}")].add(year)
+    for (_worker, unit, kind, value), found in years.items():
+        if kind == PersonCount.MONTH:
+            year, month = value.split("-")
+            counts[(unit, kind, month, int(year), 0)] += 1
+            continue
+        previous = 0
+        for year in sorted(found):
+            counts[(unit, kind, value, year, previous)] += 1
+            previous = year
+    return counts
+
+
+def _person_count_changes(changes: dict) -> dict:
+    """What the person changes (MonthlyPerson key -> payouts added) add to PersonCount."""
+    from relief.models import MonthlyPerson
+
+    workers = sorted({k[0] for k, n in changes.items() if n})
+    if not workers:
+        return {}
+    _lock_workers(workers)
+    before = {}
+    for start in range(0, len(workers), CHUNK):
+        before.update(
+            (row[:7], row[7])
+            for row in MonthlyPerson.objects.filter(
+                worker_id__in=workers[start : start + CHUNK]
+            ).values_list(
+                "worker_id", "union_id", "town_id", "category", "source", "year", "month", "payouts"
+            )
+        )
+    after = dict(before)
+    for key, n in changes.items():
+        if n:
+            after[key] = after.get(key, 0) + n
+    districts = districts_of({k[2] for k in after})
+    delta = Counter(person_counts(after, districts))
+    delta.subtract(person_counts(before, districts))
+    return {k: n for k, n in delta.items() if n}
+
+
+def _upsert_person_counts(items) -> None:
+    q = connection.ops.quote_name
+    table = q(PersonCount._meta.db_table)
+    key = ("union_id", "kind", "value", "year", "previous")
+    columns = ", ".join(q(c) for c in (*key, "persons"))
+    for start in range(0, len(items), CHUNK):
+        chunk = items[start : start + CHUNK]
+        values = ", ".join(["(" + ", ".join(["%s"] * (len(key) + 1)) + ")"] * len(chunk))
+        params = [v for k, n in chunk for v in (*k, n)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608
+                f"ON CONFLICT ({', '.join(q(c) for c in key)}) "
+                f'DO UPDATE SET "persons" = {table}."persons" + excluded."persons"',
                 params,
             )
 
@@ -337,7 +460,14 @@ def recompute(apps=None) -> Changes:
             amount=amount,
             donors=donors or 0,
         )
+    changes.counts = _nonzero(
+        person_counts(changes.persons, districts_of({k[2] for k in changes.persons}, apps))
+    )
     return changes
+
+
+def _nonzero(counts) -> dict:
+    return {k: n for k, n in counts.items() if n}
 
 
 def stored(apps=None) -> Changes:
@@ -355,7 +485,20 @@ def stored(apps=None) -> Changes:
         "worker_id", "union_id", "town_id", "category", "source", "year", "month", "payouts"
     ).iterator(chunk_size=5000):
         found.persons[row[:7]] = row[7]
+    if _has_model(apps, "PersonCount"):
+        rows = apps.get_model("relief", "PersonCount").objects.values_list(
+            "union_id", "kind", "value", "year", "previous", "persons"
+        )
+        found.counts = _nonzero({row[:5]: row[5] for row in rows.iterator(chunk_size=5000)})
     return found
+
+
+def _has_model(apps, name: str) -> bool:
+    try:
+        apps.get_model("relief", name)
+    except LookupError:
+        return False
+    return True
 
 
 def differences(expected: Changes, found: Changes) -> list[str]:
@@ -364,6 +507,7 @@ def differences(expected: Changes, found: Changes) -> list[str]:
     for kind, want, have, empty in (
         ("total", expected.totals, found.totals, [0] * len(TOTAL_FIELDS)),
         ("person", expected.persons, found.persons, 0),
+        ("person count", expected.counts, found.counts, 0),
     ):
         for key in sorted(set(want) | set(have), key=str):
             w, h = want.get(key, empty), have.get(key, empty)
@@ -376,17 +520,22 @@ def rebuild(apps=None) -> None:
     """Replace the stored totals with the ledger's (migration backfill, check_totals --repair)."""
     if apps is None:
         from django.apps import apps
+    models = ["MonthlyTotal", "MonthlyPerson"]
+    if _has_model(apps, "PersonCount"):
+        models.append("PersonCount")
     if connection.vendor == "postgresql":
         # Writers wait at their upsert until the rebuild commits; the ledger is read after the
         # lock, so a payout committed before it is counted by the rebuild, one committed after
-        # by its own upsert, never both. (SQLite has one writer at a time anyway.)
+        # by its own upsert, never both. (SQLite has one writer at a time anyway.) The workers'
+        # advisory locks first, as every writer takes them before its totals rows.
+        if "PersonCount" in models:
+            _lock_workers((), every=True)
         q = connection.ops.quote_name
-        tables = ", ".join(
-            q(apps.get_model("relief", m)._meta.db_table) for m in ("MonthlyTotal", "MonthlyPerson")
-        )
+        tables = ", ".join(q(apps.get_model("relief", m)._meta.db_table) for m in models)
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
     expected = recompute(apps)
-    apps.get_model("relief", "MonthlyPerson").objects.all().delete()
-    apps.get_model("relief", "MonthlyTotal").objects.all().delete()
+    for model in reversed(models):
+        apps.get_model("relief", model).objects.all().delete()
+    expected.count_persons = "PersonCount" in models
     expected.write()
