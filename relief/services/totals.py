@@ -201,26 +201,46 @@ def person_counts(persons: dict, districts: dict) -> Counter:
     in, under the previous year they were paid in the same unit and breakdown; and once per
     unit and month.
     """
-    years = defaultdict(set)  # (worker, union, kind, value) -> years
-    counts = Counter()
+    # worker -> (union, town) -> {(category, source, year, month)} with a payout
+    workers: dict = defaultdict(lambda: defaultdict(set))
     for (worker, union, town, category, source, year, month), payouts in persons.items():
-        if payouts <= 0:
+        if payouts > 0:
+            workers[worker][(union, town)].add((category, source, year, month))
+    counts = Counter()
+    for groups in workers.values():
+        if len(groups) == 1:  # the usual worker: one union, the same rows for its three units
+            (((union, town), entries),) = groups.items()
+            counts.update(
+                (unit, *key)
+                for key in _worker_keys(entries)
+                for unit in {union, town, districts.get(town)} - {None}
+            )
             continue
-        for unit in {union, town, districts.get(town)} - {None}:
-            years[(worker, unit, PersonCount.ALL, "")].add(year)
-            years[(worker, unit, PersonCount.CATEGORY, str(category))].add(year)
-            years[(worker, unit, PersonCount.SOURCE, source)].add(year)
-            years[(worker, unit, PersonCount.MONTH, f"{year}-{month}")].add(year)
-    for (_worker, unit, kind, value), found in years.items():
-        if kind == PersonCount.MONTH:
-            year, month = value.split("-")
-            counts[(unit, kind, month, int(year), 0)] += 1
-            continue
+        per_unit = defaultdict(set)
+        for (union, town), entries in groups.items():
+            for unit in {union, town, districts.get(town)} - {None}:
+                per_unit[unit] |= entries
+        for unit, entries in per_unit.items():
+            counts.update((unit, *key) for key in _worker_keys(entries))
+    return counts
+
+
+def _worker_keys(entries) -> list[tuple]:
+    """(kind, value, year, previous) of one worker's (category, source, year, month) in a unit."""
+    years: dict = defaultdict(set)
+    months = set()
+    for category, source, year, month in entries:
+        years[(PersonCount.ALL, "")].add(year)
+        years[(PersonCount.CATEGORY, str(category))].add(year)
+        years[(PersonCount.SOURCE, source)].add(year)
+        months.add((year, month))
+    keys = [(PersonCount.MONTH, str(month), year, 0) for year, month in months]
+    for (kind, value), found in years.items():
         previous = 0
         for year in sorted(found):
-            counts[(unit, kind, value, year, previous)] += 1
+            keys.append((kind, value, year, previous))
             previous = year
-    return counts
+    return keys
 
 
 def _person_count_changes(changes: dict) -> dict:
