@@ -6,7 +6,7 @@
             item.reference, item.title, item.url, item.age, item.due, item.overdue
     overdue_for(user)                    # the overdue items of that queue (the daily digest)
     overdue_cases(user, unit=None)       # every overdue step of the cases in scope (report)
-    overdue_by_town(user, unit=None)     # {town id: count} for the dashboard
+    overdue_by_town(user, unit=None)     # {town id: count} for the dashboard (one COUNT query)
     mark_decisions_seen(user, shown_at)  # the caseworker's "mark as seen"
 
 What waits, per role (the step's start is a timestamp the services set on the case):
@@ -38,7 +38,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -58,7 +71,7 @@ from relief.models import (
     QueueSeen,
 )
 from relief.workdays import WorkCalendar
-from unions.models import Role
+from unions.models import Level, Role
 from unions.selectors import scope_q
 
 S = ApplicationState
@@ -719,11 +732,80 @@ def overdue_cases(user, *, unit=None, today: dt.date | None = None) -> list[Queu
 
 
 def overdue_by_town(user, *, unit=None, today: dt.date | None = None) -> dict[int, int]:
-    """{town id: number of overdue cases} in the user's scope (and under `unit`)."""
+    """{town id: number of overdue cases} in the user's scope (and under `unit`): what
+    overdue_cases() lists, counted in one query instead of read case by case (the dashboard of
+    a city federation has tens of thousands of cases in progress).
+
+    A step is overdue when today is past its start + the limit in working days, i.e. when its
+    start (as a local date) is before the limit-th working day before today: one cut-off date
+    per policy and step, and a COUNT per town of the cases that started before it (two: the
+    paid cases due a follow-up apart).
+    """
+    today = today or timezone.localdate()
+    policies = list(Policy.objects.order_by("effective_from"))
+    limits = {getattr(p, LIMITS[step]) or 0 for p in policies for step, _f in CASE_STEPS.values()}
+    if not policies or not any(limits):
+        return {}
+    calendar = WorkCalendar(today - dt.timedelta(days=max(limits) * 3 + 60), today)
+    cutoffs = {n: calendar.nth_before(today, n) for n in limits if n}
+    # state -> [When(policy in force, then: started before the cut-off)]: a CASE, not an OR,
+    # so the plan reads the cases of those states once and tests each row (an OR of a dozen
+    # ranges became a BitmapOr per union).
+    late = defaultdict(list)
+    for i, policy in enumerate(policies):
+        in_force = Q(application_date__gte=policy.effective_from)
+        if i + 1 < len(policies):
+            in_force &= Q(application_date__lt=policies[i + 1].effective_from)
+        for state, (step, start_field) in CASE_STEPS.items():
+            limit = getattr(policy, LIMITS[step])
+            if not limit:
+                continue
+            cutoff = cutoffs[limit]
+            midnight = timezone.make_aware(dt.datetime.combine(cutoff, dt.time.min))
+            started_before = Q(**{f"{start_field}__lt": midnight}) | Q(
+                **{f"{start_field}__isnull": True, "application_date__lt": cutoff}
+            )
+            late[state].append(
+                When(
+                    in_force & Q(state=state),
+                    then=ExpressionWrapper(started_before, output_field=BooleanField()),
+                )
+            )
+
+    def overdue(states):
+        whens = [w for state in states for w in late[state]]
+        return Case(*whens, default=Value(False), output_field=BooleanField()) if whens else None
+
+    cases = Application.objects.filter(scope_q(user, "union"))
+    if unit is not None:
+        cases = cases.filter(union__path__startswith=unit.path)
+    town = Case(
+        When(union__level=Level.TOWN, then=F("union_id")),
+        When(union__level=Level.GRASSROOTS, then=F("union__parent_id")),
+        default=None,
+    )
     counts: dict[int, int] = defaultdict(int)
-    for item in overdue_cases(user, unit=unit, today=today):
-        counts[item.town_id] += 1
-    return dict(counts)
+    # Two queries: the paid cases due a follow-up (the many: an anti-join with the follow-ups)
+    # apart from the few at the other steps.
+    others = [state for state in CASE_STEPS if state != S.DISBURSED]
+    queries = []
+    if overdue(others) is not None:
+        queries.append(cases.filter(state__in=others).filter(overdue(others)))
+    if overdue([S.DISBURSED]) is not None:
+        queries.append(
+            cases.filter(state=S.DISBURSED)
+            .filter(overdue([S.DISBURSED]))
+            .exclude(Exists(FollowUp.objects.filter(application=OuterRef("pk"))))
+        )
+    for found in queries:
+        for town_id, n in (
+            found.order_by()
+            .values(town_id=town)
+            .annotate(n=Count("pk"))
+            .values_list("town_id", "n")
+        ):
+            counts[town_id] += n
+    return {town_id: n for town_id, n in counts.items() if n}
 
 
 __all__ = [

@@ -66,12 +66,14 @@ class WorkCalendar:
                 "day", "is_workday"
             )
         )
-        # Ordinal numbers of the working days in range, for counting by bisection.
+        # Ordinal numbers of the working days in range, for counting by bisection; the same as
+        # a set for is_workday (chinese-calendar's own check is slow, and `add` asks per day).
         self._workdays = [
             (first + ONE_DAY * i).toordinal()
             for i in range((last - first).days + 1)
             if self._in_range_is_workday(first + ONE_DAY * i)
         ]
+        self._workday_set = frozenset(self._workdays)
 
     @classmethod
     def around(cls, start: dt.date, *, days_after: int = 400) -> "WorkCalendar":
@@ -83,8 +85,22 @@ class WorkCalendar:
 
     def is_workday(self, day: dt.date) -> bool:
         if self.first <= day <= self.last:
-            return self._in_range_is_workday(day)
+            return day.toordinal() in self._workday_set
         return is_workday(day)
+
+    def nth_before(self, day: dt.date, n: int) -> dt.date:
+        """The n-th working day before `day` (n >= 1; `day` itself not counted).
+
+        `add(start, n) < day` exactly when `start < nth_before(day, n)`.
+        """
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        found, left = day, n
+        while left:
+            found -= ONE_DAY
+            if self.is_workday(found):
+                left -= 1
+        return found
 
     def add(self, start: dt.date, workdays: int) -> dt.date:
         """The `workdays`-th working day after `start` (0: `start` itself)."""

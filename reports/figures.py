@@ -7,6 +7,7 @@ category breakdown adds up to the total like every other breakdown.
 """
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -17,8 +18,8 @@ from relief.models import (
     Disbursement,
     FundSource,
     HardshipCategory,
-    MonthlyPerson,
     MonthlyTotal,
+    PersonCount,
 )
 from relief.models.totals import NO_CATEGORY
 from unions.models import Level, Union
@@ -240,51 +241,45 @@ def summary_from_ledger(unit: Union, period: Period) -> Summary:
 
 def summary(unit: Union, period: Period) -> Summary:
     """The Summary read from the monthly totals (relief.models.totals): a few hundred rows of
-    the unit's towns (district) or grassroots unions, whatever the number of payouts."""
+    the unit's towns (district) or grassroots unions, whatever the number of payouts.
+
+    人次 and amounts are sums of MonthlyTotal; 人数 sums of PersonCount (distinct workers per
+    unit, breakdown and year, split by the previous year paid), never a COUNT(DISTINCT).
+    """
     level = union_breakdown_level(unit)
     if unit.level == Level.GRASSROOTS:
         union_ids = [unit.pk]
-        people = MonthlyPerson.objects.filter(union_id=unit.pk)
-        person_union = "union_id"
     else:
         union_ids = list(
             Union.objects.filter(path__startswith=unit.path, level=level).values_list(
                 "pk", flat=True
             )
         )
-        if unit.level == Level.TOWN:
-            people = MonthlyPerson.objects.filter(town_id=unit.pk)
-            person_union = "union_id"
-        else:
-            people = MonthlyPerson.objects.filter(town_id__in=union_ids)
-            person_union = "town_id"
     in_period = {"year__gte": period.first_year, "year__lte": period.last_year}
     totals = MonthlyTotal.objects.filter(union_id__in=union_ids, payouts__gt=0, **in_period)
-    people = people.filter(payouts__gt=0, **in_period)
     time_field = "month" if period.single_year else "year"
+    persons = _persons(unit, union_ids, period)
 
-    def grouped(by: str, person_by: str | None = None) -> dict:
-        """key -> (人次, 人数, total) for one breakdown, two queries."""
+    def grouped(by: str, kind: str) -> dict:
+        """key -> (人次, 人数, total) for one breakdown, one query."""
         sums = totals.values(by).annotate(n=Sum("payouts"), s=Sum("paid_cents")).order_by()
-        persons = dict(
-            people.values(person_by or by)
-            .annotate(p=Count("worker_id", distinct=True))
-            .order_by()
-            .values_list(person_by or by, "p")
-        )
-        return {r[by]: (r["n"], persons.get(r[by], 0), _yuan(r["s"])) for r in sums if r["n"]}
+        return {
+            r[by]: (r["n"], persons.get((kind, str(r[by])), 0), _yuan(r["s"]))
+            for r in sums
+            if r["n"]
+        }
 
     head = totals.aggregate(n=Sum("payouts"), s=Sum("paid_cents"), m=Max("largest_cents"))
     result = Summary(
         count=head["n"] or 0,
-        persons=people.aggregate(p=Count("worker_id", distinct=True))["p"],
+        persons=persons.get((PersonCount.ALL, ""), 0),
         total=_yuan(head["s"]),
         largest=_yuan(head["m"]),
         union_level_label="镇（街道）" if level == Level.TOWN else "基层工会",
     )
 
     # Per union: every active union of the level, and any other that paid.
-    paid = grouped("union_id", person_union)
+    paid = grouped("union_id", "union")
     unions = (
         Union.objects.filter(path__startswith=unit.path, level=level)
         .filter(Q(is_active=True) | Q(pk__in=list(paid)))
@@ -293,7 +288,7 @@ def summary(unit: Union, period: Period) -> Summary:
     )
     result.by_union = [Breakdown(str(pk), name, *paid.get(pk, (0, 0, ZERO))) for pk, name in unions]
 
-    found = grouped("category")
+    found = grouped("category", PersonCount.CATEGORY)
     names = {
         c.pk: c
         for c in HardshipCategory.objects.filter(pk__in=[k for k in found if k != NO_CATEGORY])
@@ -314,19 +309,53 @@ def summary(unit: Union, period: Period) -> Summary:
 
     labels = dict(FundSource.choices)
     order = list(labels)
-    found = grouped("source")
+    found = grouped("source", PersonCount.SOURCE)
     result.by_fund_source = [
         Breakdown(k, str(labels.get(k, k)), *found[k])
         for k in sorted(found, key=lambda k: order.index(k) if k in order else len(order))
     ]
 
-    found = grouped(time_field)
+    found = grouped(time_field, PersonCount.MONTH if period.single_year else "year")
     if period.single_year:
         slots = [(m, f"{m}月") for m in range(1, 13)]
     else:
         slots = [(y, f"{y}年") for y in period.years]
     result.by_time = [Breakdown(str(k), label, *found.get(k, (0, 0, ZERO))) for k, label in slots]
     return result
+
+
+def _persons(unit: Union, union_ids: list[int], period: Period) -> dict:
+    """人数 of the unit in the period, one query over PersonCount.
+
+    Keys: (ALL, "") the unit's headline; (CATEGORY, id) and (SOURCE, code) its breakdowns;
+    ("union", str(id)) each of `union_ids`; ("year", str(y)) each year and (MONTH, str(m)) each
+    month of a single year. A worker paid in several years of the period has a row for each
+    year; only the row whose previous year is before the period counts them for the period.
+    """
+    first = period.first_year
+    rows = PersonCount.objects.filter(
+        Q(union_id=unit.pk) | Q(union_id__in=union_ids, kind=PersonCount.ALL),
+        year__gte=first,
+        year__lte=period.last_year,
+    )
+    if not period.single_year:
+        rows = rows.exclude(kind=PersonCount.MONTH)
+    found: dict = defaultdict(int)
+    for union_id, kind, value, year, previous, n in rows.values_list(
+        "union_id", "kind", "value", "year", "previous", "persons"
+    ):
+        in_period = previous < first
+        if union_id == unit.pk:
+            if kind == PersonCount.MONTH:
+                found[(kind, value)] += n
+                continue
+            if in_period:
+                found[(kind, value)] += n
+            if kind == PersonCount.ALL:
+                found[("year", str(year))] += n
+        if union_id in union_ids and kind == PersonCount.ALL and in_period:
+            found[("union", str(union_id))] += n
+    return found
 
 
 def _yuan(fen) -> Decimal:

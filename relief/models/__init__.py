@@ -25,7 +25,7 @@ from relief.models.notice import (
 from relief.models.policy import HardshipCategory, Policy
 from relief.models.proposed_change import ProposalStatus, ProposedChange
 from relief.models.queue import QueueSeen
-from relief.models.totals import MonthlyPerson, MonthlyTotal
+from relief.models.totals import MonthlyPerson, MonthlyTotal, PersonCount
 from relief.models.visit import Attachment, FollowUp, HomeVisit
 from relief.models.worker import HouseholdMember, Worker
 
@@ -62,6 +62,7 @@ __all__ = [
     "ObjectionOutcome",
     "PaymentBatch",
     "PaymentMethod",
+    "PersonCount",
     "Policy",
     "ProposalStatus",
     "ProposedChange",

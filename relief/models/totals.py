@@ -13,10 +13,15 @@ also on the grassroots union that handed it in. Payout figures are those of payo
 reached the worker (Disbursement.objects.received()): a reversal takes its payout out of the
 month the payout was paid in, and is counted there under `reversals`.
 
-Distinct people (人数) do not add up across months or unions, so they are not summed: each
-(worker, union, category, source, month) with a payout has a MonthlyPerson row, and 人数 is a
-COUNT(DISTINCT worker) over those narrow rows, without the joins and the per-payout category
-subqueries of the ledger.
+Distinct people (人数) do not add up across months or unions: each (worker, union, category,
+source, month) with a payout has a MonthlyPerson row, the worker's own record. The figures read
+PersonCount instead, which holds them in a form that does add up: per unit (grassroots union,
+town, district), breakdown and year, the number of workers paid there that year, split by the
+previous year they were paid under the same unit and breakdown (`previous`, 0 for none). The
+workers paid at least once in the years A..B are those with a year in A..B whose previous year
+is before A, counted once each: SUM(persons) over year in A..B and previous < A, a few hundred
+rows whatever the number of payouts. Per month (only ever shown within one year) the rows are
+plain counts.
 
 No CHECK keeps these at or above zero: a reversal adds negative amounts through the same
 upsert, and CHECK constraints apply to the row proposed for INSERT before ON CONFLICT turns it
@@ -96,3 +101,39 @@ class MonthlyPerson(models.Model):
 
     def __str__(self):
         return f"{self.worker_id} {self.union_id} {self.year}-{self.month:02d}"
+
+
+class PersonCount(models.Model):
+    """Distinct workers paid per unit, breakdown and year, split by their previous year.
+
+    `kind`: ALL (everyone in the unit), CATEGORY (`value` the primary category's id, "0" for
+    none), SOURCE (`value` the fund source) or MONTH (`value` the month, `previous` always 0).
+    Kept with MonthlyPerson in the same upsert as every payout and reversal (per worker, from
+    the worker's rows before and after), recomputed by check_totals.
+    """
+
+    ALL = "a"
+    CATEGORY = "c"
+    SOURCE = "s"
+    MONTH = "m"
+
+    union = models.ForeignKey(
+        "unions.Union", verbose_name=_("union"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("breakdown"), max_length=1)
+    value = models.CharField(_("breakdown value"), max_length=10, blank=True, default="")
+    year = models.PositiveSmallIntegerField(_("year"))
+    previous = models.PositiveSmallIntegerField(_("previous year paid"), default=0)
+    persons = models.IntegerField(_("number of persons"), default=0)
+
+    class Meta:
+        verbose_name = _("person count")
+        verbose_name_plural = _("person counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["union", "kind", "value", "year", "previous"], name="person_count_key"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.union_id} {self.kind}{self.value} {self.year}<-{self.previous}"

@@ -124,17 +124,64 @@ class DonationTotal:
     amount: Decimal
 
 
-def donation_totals(user, year: int | None = None) -> list[DonationTotal]:
-    """十元捐 per grassroots union and year, for the towns the user sees."""
-    towns = fund_towns_for_user(user)
-    rows = DonationCollection.objects.filter(campaign__town__in=towns)
+@dataclass(frozen=True)
+class TownDonationTotal:
+    """十元捐 of one town in one year: the funds page's row, linking to its unions."""
+
+    town: Union
+    year: int
+    collections: int
+    donors: int
+    amount: Decimal
+
+
+def donation_town_totals(user, year: int | None = None) -> list[TownDonationTotal]:
+    """十元捐 per town and year (newest year first, towns in tree order), for the towns the
+    user sees: one row per campaign, one query whatever the number of collections."""
+    towns = {t.pk: t for t in fund_towns_for_user(user)}
+    rows = DonationCollection.objects.filter(campaign__town__in=list(towns))
     if year:
         rows = rows.filter(campaign__year=year)
     grouped = (
+        rows.values("campaign__town_id", "campaign__year")
+        .annotate(n=Count("pk"), donors=Sum("donor_count"), amount=Sum("amount"))
+        .order_by()
+    )
+    found = [
+        TownDonationTotal(
+            town=towns[r["campaign__town_id"]],
+            year=r["campaign__year"],
+            collections=r["n"],
+            donors=r["donors"] or 0,
+            amount=to_cents(r["amount"]),
+        )
+        for r in grouped
+    ]
+    return sorted(found, key=lambda r: (-r.year, r.town.path))
+
+
+def donation_totals(user, year: int | None = None, town: Union | None = None):
+    """十元捐 per grassroots union and year, for the towns the user sees (only `town`'s)."""
+    return donation_rows(donation_union_rows(user, year, town))
+
+
+def donation_union_rows(user, year: int | None = None, town: Union | None = None):
+    """The rows of donation_totals() as a queryset of dicts, to slice or paginate first and
+    turn into DonationTotal with donation_rows()."""
+    towns = fund_towns_for_user(user)
+    rows = DonationCollection.objects.filter(campaign__town__in=towns)
+    if town is not None:
+        rows = rows.filter(campaign__town=town)
+    if year:
+        rows = rows.filter(campaign__year=year)
+    return (
         rows.values("campaign__year", "campaign__town__name", "campaign__town__path", "union__name")
         .annotate(n=Count("pk"), donors=Sum("donor_count"), amount=Sum("amount"))
         .order_by("-campaign__year", "campaign__town__path", "union__name")
     )
+
+
+def donation_rows(grouped) -> list[DonationTotal]:
     return [
         DonationTotal(
             town=r["campaign__town__name"],

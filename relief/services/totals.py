@@ -8,19 +8,26 @@ per table and chunk of keys (INSERT ... ON CONFLICT DO UPDATE SET n = n + exclud
 PostgreSQL and SQLite alike), keys in sorted order, so two writers touching the same keys queue
 on the row locks instead of losing an increment or deadlocking.
 
+PersonCount (distinct workers per unit, breakdown and year; relief.models.totals) is a function
+of each worker's MonthlyPerson rows: write() takes the affected workers' rows before its upsert,
+works out what each worker's rows count before and after, and adds the difference. Two writers
+touching one worker would each see the other's rows missing, so on PostgreSQL write() first
+takes a transaction-level advisory lock per bucket of worker ids (sorted, before any totals
+row); rebuild() takes them all before its table locks.
+
 recompute() derives the same rows from the ledger alone: the backfill migration writes them,
 `manage.py check_totals` compares them with the stored ones.
 """
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 
-from relief.models.totals import NO_CATEGORY
+from relief.models.totals import NO_CATEGORY, PersonCount
 
 TOTAL_FIELDS = (
     "payouts",
@@ -35,6 +42,10 @@ TOTAL_FIELDS = (
 LARGEST = TOTAL_FIELDS.index("largest_cents")
 # Keys per upsert statement: 13 parameters a row, far below SQLite's 32,766.
 CHUNK = 1000
+# PostgreSQL advisory locks serialising the PersonCount writers of one worker: (namespace,
+# worker id mod BUCKETS). Few enough for an import's transaction to hold them all.
+LOCK_NAMESPACE = 1016
+BUCKETS = 64
 
 
 def cents(amount) -> int:
@@ -49,6 +60,11 @@ class Changes:
     totals: dict = field(default_factory=lambda: defaultdict(lambda: [0] * len(TOTAL_FIELDS)))
     # (worker_id, union_id, town_id, category, source, year, month) -> payouts
     persons: dict = field(default_factory=lambda: defaultdict(int))
+    # PersonCount (union_id, kind, value, year, previous) -> persons: filled by recompute() and
+    # stored() to be compared; write() derives its own from `persons` and the stored rows.
+    counts: dict = field(default_factory=dict)
+    # False: write() leaves PersonCount alone (a migration from before the table existed).
+    count_persons: bool = True
 
     def payout(
         self, *, worker_id, union_id, town_id, category, source, paid_on, amount, largest=True
@@ -90,8 +106,11 @@ class Changes:
             row[7] += donors
 
     def write(self) -> None:
+        # Read before the persons upsert: the workers' rows as they are (under the lock).
+        counts = _person_count_changes(self.persons) if self.count_persons else {}
         _upsert_totals(sorted(self.totals.items()))
         _upsert_persons(sorted(self.persons.items()))
+        _upsert_person_counts(sorted(counts.items()))
 
     def stage_sqlite(self) -> "SqliteTotalsStage":
         """SQLite: these changes into TEMP tables now, written later by one upsert per table
@@ -145,7 +164,8 @@ def _unnest(columns: tuple[str, ...], rows: list[tuple]) -> tuple[str, list]:
     which psycopg parses in Python on every statement (7.7 of the 11 s a 10,000-row import
     spent on its totals); as arrays it is one short statement with a parameter per column.
     """
-    casts = ", ".join("%s::text[]" if c == "source" else "%s::bigint[]" for c in columns)
+    text = {"source", "kind", "value"}
+    casts = ", ".join("%s::text[]" if c in text else "%s::bigint[]" for c in columns)
     names = ", ".join(f"c{i}" for i in range(len(columns)))
     # Only placeholders and generated names: no value is formatted into the statement.
     select = f"SELECT {names} FROM unnest({casts}) WITH ORDINALITY AS u({names}, n) ORDER BY n"  # noqa: S608
@@ -211,34 +231,49 @@ class SqliteTotalsStage:
     ON CONFLICT per table (relief.services.bulk.SqliteStage explains why TEMP tables).
 
     A worker not written yet (a ledger import's new worker) is keyed by -(its index among the
-    new workers + 1) in `persons`; write(first_new_worker=…) turns that into its id.
+    new workers + 1) in `persons`; write(first_new_worker=…) turns that into its id. Such a
+    worker has no MonthlyPerson rows yet, so what they add to PersonCount is known now and
+    staged too; a known worker's part depends on their rows as they are under the lock, so
+    write() works it out there (a query over those workers' rows only).
     """
 
+    PERSON_COUNT_KEY = ("union_id", "kind", "value", "year", "previous")
+
     def __init__(self, changes: Changes):
-        q = connection.ops.quote_name
         self.totals_count = len(changes.totals)
         self.persons_count = len(changes.persons)
+        self.count_persons = changes.count_persons
+        new = {k: n for k, n in changes.persons.items() if k[0] < 0}
+        self.known = {k: n for k, n in changes.persons.items() if k[0] >= 0}
+        counts = {}
+        if self.count_persons and new:
+            counts = person_counts(new, districts_of({k[2] for k in new}))
+        self.counts_count = len(counts)
+        self.drop()
         with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE IF EXISTS temp.stage_monthly_totals")
-            cursor.execute("DROP TABLE IF EXISTS temp.stage_monthly_persons")
-            cursor.execute(
-                "CREATE TEMP TABLE stage_monthly_totals "
-                f"({', '.join(q(c) for c in (*TOTAL_KEY, *TOTAL_FIELDS))})"
-            )
-            cursor.execute(
-                "CREATE TEMP TABLE stage_monthly_persons "
-                f"({', '.join(q(c) for c in (*PERSON_NAMES, 'payouts'))})"
-            )
-            cursor.executemany(
-                "INSERT INTO temp.stage_monthly_totals VALUES "  # noqa: S608 (placeholders only)
-                f"({', '.join(['%s'] * (len(TOTAL_KEY) + len(TOTAL_FIELDS)))})",
-                [(*k, *row) for k, row in sorted(changes.totals.items())],
-            )
-            cursor.executemany(
-                "INSERT INTO temp.stage_monthly_persons VALUES "  # noqa: S608 (placeholders only)
-                f"({', '.join(['%s'] * (len(PERSON_NAMES) + 1))})",
-                [(*k, n) for k, n in changes.persons.items()],
-            )
+            for table, columns, rows in (
+                (
+                    "stage_monthly_totals",
+                    (*TOTAL_KEY, *TOTAL_FIELDS),
+                    [(*k, *row) for k, row in sorted(changes.totals.items())],
+                ),
+                (
+                    "stage_monthly_persons",
+                    (*PERSON_NAMES, "payouts"),
+                    [(*k, n) for k, n in changes.persons.items()],
+                ),
+                (
+                    "stage_person_counts",
+                    (*self.PERSON_COUNT_KEY, "persons"),
+                    [(*k, n) for k, n in counts.items() if n],
+                ),
+            ):
+                cursor.execute(f"CREATE TEMP TABLE {table} ({_quoted(columns)})")
+                cursor.executemany(
+                    f"INSERT INTO temp.{table} VALUES "  # noqa: S608 (placeholders only)
+                    f"({', '.join(['%s'] * len(columns))})",
+                    rows,
+                )
 
     def write(self, first_new_worker: int = 0) -> None:
         from relief.models import MonthlyPerson, MonthlyTotal
@@ -247,6 +282,9 @@ class SqliteTotalsStage:
         first = int(first_new_worker)
         totals = q(MonthlyTotal._meta.db_table)
         persons = q(MonthlyPerson._meta.db_table)
+        counts = q(PersonCount._meta.db_table)
+        # Read before the persons upsert, as Changes.write() does.
+        known_counts = _person_count_changes(self.known) if self.count_persons else {}
         worker = f"CASE WHEN worker_id < 0 THEN {first} - 1 - worker_id ELSE worker_id END"
         person_columns = [worker, *(q(c) for c in PERSON_NAMES[1:]), q("payouts")]
         with connection.cursor() as cursor:
@@ -266,12 +304,154 @@ class SqliteTotalsStage:
                     f"ON CONFLICT ({_persons_key()}) "
                     f'DO UPDATE SET "payouts" = {persons}."payouts" + excluded."payouts"'
                 )
+            if self.counts_count:
+                cursor.execute(
+                    f"INSERT INTO {counts} ({_quoted((*self.PERSON_COUNT_KEY, 'persons'))}) "  # noqa: S608
+                    "SELECT * FROM temp.stage_person_counts WHERE true "
+                    f"ON CONFLICT ({_quoted(self.PERSON_COUNT_KEY)}) "
+                    f'DO UPDATE SET "persons" = {counts}."persons" + excluded."persons"'
+                )
+        _upsert_person_counts(sorted(known_counts.items()))
         self.drop()
 
     def drop(self) -> None:
         with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE IF EXISTS temp.stage_monthly_totals")
-            cursor.execute("DROP TABLE IF EXISTS temp.stage_monthly_persons")
+            for table in ("stage_monthly_totals", "stage_monthly_persons", "stage_person_counts"):
+                cursor.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+
+def _lock_workers(worker_ids, *, every=False) -> None:
+    """PostgreSQL: the advisory locks of the workers' buckets (all of them: `every`), sorted."""
+    if connection.vendor != "postgresql":
+        return  # SQLite: the writer already holds the database's one write lock
+    buckets = list(range(BUCKETS)) if every else sorted({w % BUCKETS for w in worker_ids})
+    if not buckets:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, b)) "
+            "FROM (SELECT unnest(%s::int[]) AS b ORDER BY 1) AS buckets",
+            [LOCK_NAMESPACE, buckets],
+        )
+
+
+def districts_of(town_ids, apps=None) -> dict:
+    """town id -> its district's id (the town's parent)."""
+    if apps is None:
+        from django.apps import apps
+    Union = apps.get_model("unions", "Union")
+    ids = sorted({t for t in town_ids if t is not None})
+    found = {}
+    for start in range(0, len(ids), CHUNK):
+        found.update(
+            Union.objects.filter(pk__in=ids[start : start + CHUNK]).values_list("pk", "parent_id")
+        )
+    return found
+
+
+def person_counts(persons: dict, districts: dict) -> Counter:
+    """PersonCount rows (key -> persons) of MonthlyPerson rows (`persons`, key -> payouts).
+
+    A worker counts once per unit (union, town, district), breakdown and year they were paid
+    in, under the previous year they were paid in the same unit and breakdown; and once per
+    unit and month.
+    """
+    # worker -> (union, town) -> {(category, source, year, month)} with a payout
+    workers: dict = defaultdict(lambda: defaultdict(set))
+    for (worker, union, town, category, source, year, month), payouts in persons.items():
+        if payouts > 0:
+            workers[worker][(union, town)].add((category, source, year, month))
+    counts = Counter()
+    for groups in workers.values():
+        if len(groups) == 1:  # the usual worker: one union, the same rows for its three units
+            (((union, town), entries),) = groups.items()
+            counts.update(
+                (unit, *key)
+                for key in _worker_keys(entries)
+                for unit in {union, town, districts.get(town)} - {None}
+            )
+            continue
+        per_unit = defaultdict(set)
+        for (union, town), entries in groups.items():
+            for unit in {union, town, districts.get(town)} - {None}:
+                per_unit[unit] |= entries
+        for unit, entries in per_unit.items():
+            counts.update((unit, *key) for key in _worker_keys(entries))
+    return counts
+
+
+def _worker_keys(entries) -> list[tuple]:
+    """(kind, value, year, previous) of one worker's (category, source, year, month) in a unit."""
+    years: dict = defaultdict(set)
+    months = set()
+    for category, source, year, month in entries:
+        years[(PersonCount.ALL, "")].add(year)
+        years[(PersonCount.CATEGORY, str(category))].add(year)
+        years[(PersonCount.SOURCE, source)].add(year)
+        months.add((year, month))
+    keys = [(PersonCount.MONTH, str(month), year, 0) for year, month in months]
+    for (kind, value), found in years.items():
+        previous = 0
+        for year in sorted(found):
+            keys.append((kind, value, year, previous))
+            previous = year
+    return keys
+
+
+def _person_count_changes(changes: dict) -> dict:
+    """What the person changes (MonthlyPerson key -> payouts added) add to PersonCount."""
+    from relief.models import MonthlyPerson
+
+    workers = sorted({k[0] for k, n in changes.items() if n})
+    if not workers:
+        return {}
+    _lock_workers(workers)
+    before = {}
+    for start in range(0, len(workers), CHUNK):
+        before.update(
+            (row[:7], row[7])
+            for row in MonthlyPerson.objects.filter(
+                worker_id__in=workers[start : start + CHUNK]
+            ).values_list(
+                "worker_id", "union_id", "town_id", "category", "source", "year", "month", "payouts"
+            )
+        )
+    after = dict(before)
+    for key, n in changes.items():
+        if n:
+            after[key] = after.get(key, 0) + n
+    districts = districts_of({k[2] for k in after})
+    delta = Counter(person_counts(after, districts))
+    delta.subtract(person_counts(before, districts))
+    return {k: n for k, n in delta.items() if n}
+
+
+def _upsert_person_counts(items) -> None:
+    q = connection.ops.quote_name
+    table = q(PersonCount._meta.db_table)
+    key = ("union_id", "kind", "value", "year", "previous")
+    columns = ", ".join(q(c) for c in (*key, "persons"))
+    if connection.vendor == "postgresql" and items:
+        select, params = _unnest((*key, "persons"), [(*k, n) for k, n in items])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) {select} "
+                f"ON CONFLICT ({', '.join(q(c) for c in key)}) "
+                f'DO UPDATE SET "persons" = {table}."persons" + excluded."persons"',
+                params,
+            )
+        return
+    for start in range(0, len(items), CHUNK):
+        chunk = items[start : start + CHUNK]
+        values = ", ".join(["(" + ", ".join(["%s"] * (len(key) + 1)) + ")"] * len(chunk))
+        params = [v for k, n in chunk for v in (*k, n)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608
+                f"ON CONFLICT ({', '.join(q(c) for c in key)}) "
+                f'DO UPDATE SET "persons" = {table}."persons" + excluded."persons"',
+                params,
+            )
 
 
 def primary_category_of(categories) -> int:
@@ -465,7 +645,14 @@ def recompute(apps=None) -> Changes:
             amount=amount,
             donors=donors or 0,
         )
+    changes.counts = _nonzero(
+        person_counts(changes.persons, districts_of({k[2] for k in changes.persons}, apps))
+    )
     return changes
+
+
+def _nonzero(counts) -> dict:
+    return {k: n for k, n in counts.items() if n}
 
 
 def stored(apps=None) -> Changes:
@@ -483,7 +670,20 @@ def stored(apps=None) -> Changes:
         "worker_id", "union_id", "town_id", "category", "source", "year", "month", "payouts"
     ).iterator(chunk_size=5000):
         found.persons[row[:7]] = row[7]
+    if _has_model(apps, "PersonCount"):
+        rows = apps.get_model("relief", "PersonCount").objects.values_list(
+            "union_id", "kind", "value", "year", "previous", "persons"
+        )
+        found.counts = _nonzero({row[:5]: row[5] for row in rows.iterator(chunk_size=5000)})
     return found
+
+
+def _has_model(apps, name: str) -> bool:
+    try:
+        apps.get_model("relief", name)
+    except LookupError:
+        return False
+    return True
 
 
 def differences(expected: Changes, found: Changes) -> list[str]:
@@ -492,6 +692,7 @@ def differences(expected: Changes, found: Changes) -> list[str]:
     for kind, want, have, empty in (
         ("total", expected.totals, found.totals, [0] * len(TOTAL_FIELDS)),
         ("person", expected.persons, found.persons, 0),
+        ("person count", expected.counts, found.counts, 0),
     ):
         for key in sorted(set(want) | set(have), key=str):
             w, h = want.get(key, empty), have.get(key, empty)
@@ -504,17 +705,22 @@ def rebuild(apps=None) -> None:
     """Replace the stored totals with the ledger's (migration backfill, check_totals --repair)."""
     if apps is None:
         from django.apps import apps
+    models = ["MonthlyTotal", "MonthlyPerson"]
+    if _has_model(apps, "PersonCount"):
+        models.append("PersonCount")
     if connection.vendor == "postgresql":
         # Writers wait at their upsert until the rebuild commits; the ledger is read after the
         # lock, so a payout committed before it is counted by the rebuild, one committed after
-        # by its own upsert, never both. (SQLite has one writer at a time anyway.)
+        # by its own upsert, never both. (SQLite has one writer at a time anyway.) The workers'
+        # advisory locks first, as every writer takes them before its totals rows.
+        if "PersonCount" in models:
+            _lock_workers((), every=True)
         q = connection.ops.quote_name
-        tables = ", ".join(
-            q(apps.get_model("relief", m)._meta.db_table) for m in ("MonthlyTotal", "MonthlyPerson")
-        )
+        tables = ", ".join(q(apps.get_model("relief", m)._meta.db_table) for m in models)
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
     expected = recompute(apps)
-    apps.get_model("relief", "MonthlyPerson").objects.all().delete()
-    apps.get_model("relief", "MonthlyTotal").objects.all().delete()
+    for model in reversed(models):
+        apps.get_model("relief", model).objects.all().delete()
+    expected.count_persons = "PersonCount" in models
     expected.write()

@@ -7,4 +7,9 @@ app_name = "funds"
 
 urlpatterns = [
     path("", on_replica(funds.funds), name="overview"),
+    path(
+        "donations/<str:town>/<int:year>/",
+        on_replica(funds.donations),
+        name="donations",
+    ),
 ]

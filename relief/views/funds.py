@@ -1,12 +1,29 @@
-"""The funds page: income, paid, committed and available per town, source and year."""
-
-from collections import defaultdict
+"""The funds page: income, paid, committed and available per town, source and year; 十元捐
+per town and year, and per grassroots union on a page of its own for one town and year."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.http import Http404
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
+from relief.models import DonationCollection
+from relief.models.money import to_cents
 from relief.selectors.advances import shortfalls_for_user
-from relief.selectors.funds import donation_totals, fund_overview, fund_years
+from relief.selectors.funds import (
+    donation_rows,
+    donation_town_totals,
+    donation_union_rows,
+    fund_overview,
+    fund_towns_for_user,
+    fund_years,
+)
+
+# Grassroots unions per page of one town's 十元捐 (a town has a few hundred at most).
+DONATION_PAGE_SIZE = 100
+# The years a fund account or campaign may have (relief.models: PositiveSmallIntegerField).
+MIN_YEAR, MAX_YEAR = 1900, 9999
 
 
 @login_required
@@ -16,13 +33,9 @@ def funds(request):
         year = int(request.GET.get("year") or 0) or None
     except ValueError:
         year = None
+    if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+        year = None  # not a year any account has (and past the column's range)
     overview = fund_overview(request.user, year)
-    donations = donation_totals(request.user, year)
-    donation_by_town = defaultdict(lambda: {"donors": 0, "amount": 0})
-    for row in donations:
-        key = (row.year, row.town)
-        donation_by_town[key]["donors"] += row.donors
-        donation_by_town[key]["amount"] += row.amount
     return render(
         request,
         "relief/funds.html",
@@ -30,13 +43,40 @@ def funds(request):
             "overview": overview,
             "years": years,
             "year": year,
-            "donations": donations,
+            # One row per town and year; its unions on funds:donations.
+            "donation_towns": donation_town_totals(request.user, year),
             # 先行救助 not covered by the district: paid from these accounts, borne by them.
             "shortfalls": shortfalls_for_user(request.user, year).order_by(
                 "-fund_year", "town__path", "-recorded_at"
             ),
-            "donation_towns": [
-                {"year": y, "town": t, **totals} for (y, t), totals in donation_by_town.items()
-            ],
+        },
+    )
+
+
+@login_required
+@require_GET
+def donations(request, town: str, year: int):
+    """十元捐 of one town in one year, per grassroots union (a page of them at a time)."""
+    found = fund_towns_for_user(request.user).filter(code=town).first()
+    if found is None or not MIN_YEAR <= year <= MAX_YEAR:
+        raise Http404
+    rows = donation_union_rows(request.user, year, found)
+    page = Paginator(rows, DONATION_PAGE_SIZE).get_page(request.GET.get("page"))
+    total = DonationCollection.objects.filter(campaign__town=found, campaign__year=year).aggregate(
+        n=Count("pk"), donors=Sum("donor_count"), amount=Sum("amount")
+    )
+    return render(
+        request,
+        "relief/funds_donations.html",
+        {
+            "town": found,
+            "year": year,
+            "page": page,
+            "rows": donation_rows(page.object_list),
+            "total": {
+                "collections": total["n"],
+                "donors": total["donors"] or 0,
+                "amount": to_cents(total["amount"]),
+            },
         },
     )

@@ -19,6 +19,7 @@ Every form and where it is fuzzed (Form/ModelForm classes and admin add/change/a
     IdNumberForm (intake, first step) ............................ test_fuzz_the_id_number_step
     CaseFilterForm (case list, GET) .............................. test_fuzz_the_case_list_filter
     the case list's page links (?after= / ?before=, GET) ...... test_fuzz_the_case_list_page_links
+    the funds page's year and a town's 十元捐 page (GET) .......... test_fuzz_the_funds_pages
   sign-in and account
     AuthenticationForm /login/ and /admin/login/ ................. test_fuzz_the_sign_in_pages
     PasswordChangeForm /account/password/ ........................ test_fuzz_the_password_change
@@ -326,6 +327,24 @@ def test_fuzz_the_case_list_page_links(client, people, params):
     assume(not any(looks_like_id_number(v) for v in params.values()))
     client.force_login(people.alice)
     response = client.get(reverse("relief:case_list"), params)
+    assert response.status_code in (200, 400), response.status_code
+
+
+@FORM_FUZZ
+@given(
+    which=st.sampled_from(["overview", "donations"]),
+    # A GET: no value the ID-number guard of the test client takes for one (15+ digits).
+    params=st.dictionaries(
+        st.sampled_from(["year", "page"]),
+        form_value.filter(lambda v: not re.search(r"\d{15}", str(v))),
+    ),
+)
+@example(which="overview", params={"year": "99999999999"})  # past the column: was a 500
+def test_fuzz_the_funds_pages(client, people, which, params):
+    """The year of /funds/ and the page of one town's 十元捐: never a 500."""
+    client.force_login(people.erin)
+    args = ["XQ", timezone.localdate().year] if which == "donations" else []
+    response = client.get(reverse(f"funds:{which}", args=args), params)
     assert response.status_code in (200, 400), response.status_code
 
 

@@ -99,6 +99,7 @@ def test_anonymous_users_are_sent_to_sign_in(client, db):
 
 
 def test_donation_totals_are_on_the_page(client, people, tree):
+    """One row per town and year on /funds/, linking to that town's unions for the year."""
     campaign = services.donation_campaign_create(user=people.carol, town=tree.xq, year=YEAR - 1)
     services.donation_collection_record(
         user=people.carol,
@@ -110,5 +111,77 @@ def test_donation_totals_are_on_the_page(client, people, tree):
     )
     client.force_login(people.erin)
     html = client.get(URL).content.decode()
+    detail = reverse("funds:donations", args=["XQ", YEAR - 1])
+    assert detail in html
+    assert "1,200.00" in html
+    assert "樵园社区工会" not in html  # the unions are on the town's page
+    html = client.get(detail).content.decode()
     assert "樵园社区工会" in html
     assert "1,200.00" in html
+
+
+def _collections(people, tree, unions: int, prefix="测试"):
+    """`unions` new grassroots unions of XQ, each with a collection in last year's campaign."""
+    from relief.models import DonationCampaign
+    from tests.factories import UnionFactory
+    from unions.models import Kind, Level
+
+    campaign = DonationCampaign.objects.filter(town=tree.xq, year=YEAR - 1).first()
+    if campaign is None:
+        campaign = services.donation_campaign_create(user=people.carol, town=tree.xq, year=YEAR - 1)
+    for i in range(unions):
+        services.donation_collection_record(
+            user=people.carol,
+            campaign=campaign,
+            union=UnionFactory(
+                parent=tree.xq,
+                level=Level.GRASSROOTS,
+                kind=Kind.ENTERPRISE,
+                name=f"{prefix}{i:03d}工会",
+            ),
+            collected_on=dt.date(YEAR - 1, 6, 1),
+            donor_count=10,
+            amount=Decimal("100.00"),
+        )
+
+
+def test_a_towns_donations_page_is_scoped_and_paged(client, people, tree):
+    from relief.views.funds import DONATION_PAGE_SIZE
+
+    _collections(people, tree, DONATION_PAGE_SIZE + 3)
+    detail = reverse("funds:donations", args=["XQ", YEAR - 1])
+    client.force_login(people.carol)
+    first = client.get(detail).content.decode()
+    assert "测试000工会" in first and f"测试{DONATION_PAGE_SIZE:03d}工会" not in first
+    # The town's total on every page, whatever the page shows.
+    assert f"{(DONATION_PAGE_SIZE + 3) * 100:,}.00" in first
+    second = client.get(detail, {"page": 2}).content.decode()
+    assert f"测试{DONATION_PAGE_SIZE + 2:03d}工会" in second
+    assert client.get(reverse("funds:donations", args=["DL", YEAR - 1])).status_code == 404
+    client.force_login(people.dave)
+    assert client.get(detail).status_code == 404
+    client.force_login(people.alice)
+    assert client.get(detail).status_code == 403
+
+
+def test_the_funds_pages_query_count_does_not_grow(client, people, tree):
+    """Town-year rows on /funds/ and a page of unions: the same queries for 3 or 40 unions."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(people.erin)
+    detail = reverse("funds:donations", args=["XQ", YEAR - 1])
+
+    def counts():
+        found = []
+        for url in (URL, detail):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            found.append(len(queries))
+        return found
+
+    _collections(people, tree, 3)
+    counts()  # warm: the first request of a session reads more (its session, the menus)
+    few = counts()
+    _collections(people, tree, 37, prefix="更多")
+    assert counts() == few

@@ -16,7 +16,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from relief import services
-from relief.models import Disbursement, DonationCampaign, FundIncome, MonthlyPerson, MonthlyTotal
+from relief.models import (
+    Disbursement,
+    DonationCampaign,
+    FundIncome,
+    MonthlyPerson,
+    MonthlyTotal,
+    PersonCount,
+)
 from relief.services import totals
 from relief.services.ledger import ledger_import
 from reports import figures
@@ -173,6 +180,13 @@ def test_check_totals_reports_a_difference_and_repairs_it(tree, varied, capsys):
     call_command("check_totals", "--repair")
     assert_totals_equal_the_ledger()
     call_command("check_totals")
+    # The distinct-person counts are checked and repaired too.
+    PersonCount.objects.filter(union=tree.nh, kind=PersonCount.ALL).update(persons=7)
+    with pytest.raises(CommandError, match="check_totals --repair"):
+        call_command("check_totals")
+    assert "person count" in capsys.readouterr().err
+    call_command("check_totals", "--repair")
+    assert_totals_equal_the_ledger()
 
 
 def test_payouts_written_around_the_services_are_found(tree, people, varied):
@@ -203,6 +217,17 @@ def test_the_backfill_migration_fills_the_totals_from_existing_rows(tree, varied
     migration.backfill(apps, None)
     assert totals.differences(expected, totals.stored()) == []
     assert FundIncome.objects.exists()
+
+
+def test_the_person_count_migration_fills_them_from_the_monthly_persons(tree, varied):
+    from django.apps import apps
+
+    expected = totals.stored()
+    assert expected.counts
+    PersonCount.objects.all().delete()
+    migration = __import__("relief.migrations.0020_person_counts", fromlist=["backfill"])
+    migration.backfill(apps, None)
+    assert totals.differences(expected, totals.stored()) == []
 
 
 def test_a_worker_paid_twice_from_two_sources_is_one_person(tree, people, well_funded):
@@ -244,6 +269,9 @@ def test_an_import_counts_new_and_known_workers_under_their_own_ids(tree, people
     result = ledger_import(table=table_of([known, new]), user=people.erin, file_name="more.csv")
     assert not result.errors, result.errors
     assert_totals_equal_the_ledger()
+    for unit in (tree.nh, tree.xq, tree.xq_s01):
+        for period in (Period(2021, 2021), Period(2019, 2026)):
+            assert_same_figures(unit, period)
     liang = MonthlyPerson.objects.get(
         worker__id_number=liang_first["身份证号"], year=2021, month=3, payouts__gt=1
     )
@@ -254,3 +282,77 @@ def test_an_import_counts_new_and_known_workers_under_their_own_ids(tree, people
         with connection.cursor() as cursor:
             cursor.execute("SELECT name FROM temp.sqlite_master WHERE name LIKE 'stage_%'")
             assert cursor.fetchall() == []
+
+
+def test_person_counts_split_each_year_by_the_previous_year_paid():
+    """One worker paid in 2020, 2022 and 2023 (twice in March 2023), in one union and town."""
+    persons = {
+        (7, 11, 1, 5, "district", 2020, 1): 1,
+        (7, 11, 1, 5, "town", 2022, 6): 1,
+        (7, 11, 1, 5, "district", 2023, 3): 2,
+        (7, 11, 1, 5, "district", 2024, 1): 0,  # reversed: counts nowhere
+    }
+    counts = totals.person_counts(persons, {1: 100})
+    for unit in (11, 1, 100):
+        assert counts[(unit, "a", "", 2020, 0)] == 1
+        assert counts[(unit, "a", "", 2022, 2020)] == 1
+        assert counts[(unit, "a", "", 2023, 2022)] == 1
+        assert counts[(unit, "s", "district", 2023, 2020)] == 1
+        assert counts[(unit, "s", "town", 2022, 0)] == 1
+        assert counts[(unit, "m", "3", 2023, 0)] == 1
+    assert not [k for k in counts if k[3] == 2024]
+    assert sum(counts.values()) == 3 * 4 * 3  # units × (all, category, source, month) × years
+
+
+def test_persons_over_years_stay_equal_to_the_ledger_through_gaps_and_reversals(
+    tree, people, well_funded
+):
+    """A worker helped in three years with a gap, then the middle year's payout comes back:
+    every period (starting before, inside or after the chain) counts them once or not at all."""
+    worker = WorkerFactory(union=tree.xq_s01, id_number=make_id_number(78))
+    other = WorkerFactory(union=tree.dl_v01, id_number=make_id_number(79))
+    cases = [
+        paid_case(
+            people,
+            people.alice,
+            worker,
+            applied=dt.date(year, 2, 1),
+            approved="1000.00",
+            payouts=[(dt.date(year, 2, 10), "1000.00", source)],
+            categories=cats,
+        )
+        for year, source, cats in (
+            (2022, "district", ("重大疾病",)),
+            (2024, "town", ("子女就学",)),
+            (2025, "district", ("重大疾病",)),
+        )
+    ]
+    paid_case(
+        people,
+        people.bob,
+        other,
+        applied=dt.date(2024, 5, 1),
+        approved="800.00",
+        payouts=[(dt.date(2024, 5, 2), "800.00", "district")],
+        reviewer=people.dave,
+    )
+    periods = [Period(a, b) for a in range(2021, 2027) for b in range(a, 2027)]
+
+    def check():
+        assert_totals_equal_the_ledger()
+        for unit in (tree.nh, tree.xq, tree.dl, tree.xq_s01):
+            for period in periods:
+                assert_same_figures(unit, period)
+
+    check()
+    assert figures.summary(tree.nh, Period(2022, 2025)).persons == 2
+    services.disbursement_reverse(
+        payout=cases[1].disbursements.get(),
+        user=people.erin,
+        reason="账户冻结",
+        reversed_on=dt.date(2024, 3, 1),
+    )
+    check()
+    s = figures.summary(tree.xq, Period(2024, 2024))
+    assert (s.count, s.persons) == (0, 0)
+    assert figures.summary(tree.xq, Period(2023, 2025)).persons == 1

@@ -306,6 +306,19 @@ def _pages(client, people, tree, long_case):
             people.erin,
             lambda: client.get(reverse("admin:relief_auditentry_changelist")),
         ),
+        # The dashboards read the monthly totals and count the overdue steps per town.
+        ("district dashboard", people.erin, lambda: client.get(reverse("reports:dashboard"))),
+        (
+            "town dashboard",
+            people.carol,
+            lambda: client.get(reverse("reports:dashboard"), {"unit": tree.xq.code}),
+        ),
+        ("district funds page", people.erin, lambda: client.get(reverse("funds:overview"))),
+        (
+            "town donations per union",
+            people.carol,
+            lambda: client.get(reverse("funds:donations", args=[tree.xq.code, 2024])),
+        ),
     ]
 
 

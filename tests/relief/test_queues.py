@@ -316,6 +316,24 @@ def test_overdue_across_a_scope(world, people, frozen):
     assert overdue_by_town(people.carol) == {people.carol.union_id: 7}
 
 
+def test_the_dashboard_count_per_town_equals_the_overdue_list_on_every_day(
+    world, people, frozen, django_assert_num_queries
+):
+    """overdue_by_town counts in SQL what overdue_cases lists item by item: the same per town
+    on each day from well before the deadlines to long after (holidays and weekends between)."""
+    from collections import Counter
+
+    day = TODAY - dt.timedelta(days=20)
+    while day <= TODAY + dt.timedelta(days=40):
+        for user in (people.erin, people.carol, people.dave):
+            listed = Counter(item.town_id for item in overdue_cases(user, today=day))
+            assert overdue_by_town(user, today=day) == dict(listed), (user, day)
+        day += dt.timedelta(days=1)
+    # Policies, the calendar's corrections and two COUNTs.
+    with django_assert_num_queries(4):
+        overdue_by_town(people.erin, unit=people.carol.union)
+
+
 def test_a_bounded_number_of_queries_whatever_the_size(
     people, tree, frozen, django_assert_max_num_queries
 ):

@@ -182,6 +182,17 @@ class Unit:
 
 
 @dataclass
+class TownYear:
+    """A town's page for a year, the town's code in the path: "in" 西樵, "out" 大沥."""
+
+    scoped = True
+
+    def build(self, world, route, role, scope):
+        code = "XQ" if scope == "in" else "DL"
+        return fill(route, {"town": code, "year": YEAR}), {}
+
+
+@dataclass
 class Lookup:
     """A case found by its reference in the query string."""
 
@@ -473,6 +484,14 @@ POLICY: dict[str, Entry] = {
     "attachments/<int:pk>/": signed_in_page(Obj("attachment"), value=GET_ONLY),
     # Money is the towns' and the district's business.
     "funds/": signed_in_page(Page(), caseworker=DENIED),
+    # One town's 十元捐 of a year per grassroots union: its town (404 for another), the district.
+    # Caseworkers are refused before the town is looked up (403 for any town).
+    "funds/donations/<str:town>/<int:year>/": signed_in_page(
+        TownYear(),
+        value=GET_ONLY,
+        caseworker=(DENIED, NOT_ALLOWED),
+        out={"caseworker": (DENIED, NOT_ALLOWED)},
+    ),
     # --- reports -------------------------------------------------------------------------
     "reports/": signed_in_page(Page(), value=GET_ONLY),
     "reports/dashboard/": report_row(Unit(), caseworker=(NOT_FOUND, NOT_ALLOWED)),
