@@ -402,3 +402,24 @@ def test_autocompletes_offer_only_the_users_subtree(client, people):
     assert response.status_code == 200
     names = {r["text"] for r in response.json()["results"]}
     assert names == {"西樵镇总工会", "樵园社区工会", "樵山食品工会"}
+
+
+def _union_choices(response) -> list[str]:
+    """The grassroots-union filter's choices on a case list page (none: no such filter)."""
+    for spec in response.context["cl"].filter_specs:
+        if getattr(spec, "parameter_name", None) == "union__id__exact":
+            return [str(label) for _value, label in spec.lookup_choices]
+    return []
+
+
+def test_the_district_picks_a_town_before_a_grassroots_union(client, people, tree):
+    """Across towns the grassroots unions are not listed (a city's 2,000 made the page 265 KB);
+    once a town is chosen, its unions are; a town reviewer sees their own at once."""
+    client.force_login(people.erin)
+    assert _union_choices(client.get(LIST)) == []
+    chosen = client.get(LIST, {"union__parent__id__exact": tree.xq.pk})
+    assert tree.xq_s01.name in _union_choices(chosen)
+    assert tree.dl_v01.name not in _union_choices(chosen)
+    client.force_login(people.carol)
+    own = _union_choices(client.get(LIST))
+    assert tree.xq_s01.name in own and tree.dl_v01.name not in own
