@@ -232,9 +232,6 @@ class ApplicationAdmin(
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # counts per choice would read every row
     paginator = CappedPaginator
-    # 50 rows, not Django's 100: rendering each row's eleven cells is most of the page's time
-    # on a large data set (bench/RESULTS.md, scale), and a reviewer filters or searches anyway.
-    list_per_page = 50
     fieldsets = [
         (None, {"fields": ["reference", "state_badge", "worker_summary", "union", "created_by"]}),
         (
