@@ -125,6 +125,7 @@ def _greatest() -> str:
 TOTAL_KEY = ("union_id", "category", "source", "year", "month")
 PERSON_NAMES = ("worker_id", "union_id", "town_id", "category", "source", "year", "month")
 PERSON_KEY = ("worker_id", "union_id", "category", "source", "year", "month")
+PERSON_COUNT_KEY = ("union_id", "kind", "value", "year", "previous")
 
 
 def _quoted(names) -> str:
@@ -202,26 +203,31 @@ def _upsert_totals(items) -> None:
 def _upsert_persons(items) -> None:
     from relief.models import MonthlyPerson
 
-    table = connection.ops.quote_name(MonthlyPerson._meta.db_table)
+    _add_counts(MonthlyPerson._meta.db_table, PERSON_NAMES, PERSON_KEY, "payouts", items)
+
+
+def _add_counts(table_name: str, names: tuple, key: tuple, count: str, items) -> None:
+    """Upsert `items` ((*names) -> n): a row's `count` column grows by n on a key conflict.
+    PostgreSQL: one unnest() statement; SQLite: VALUES lists of CHUNK rows."""
+    q = connection.ops.quote_name
+    table = q(table_name)
+    columns = _quoted((*names, count))
+    tail = (
+        f"ON CONFLICT ({_quoted(key)}) "
+        f"DO UPDATE SET {q(count)} = {table}.{q(count)} + excluded.{q(count)}"
+    )
     if connection.vendor == "postgresql" and items:
-        select, params = _unnest((*PERSON_NAMES, "payouts"), [(*k, n) for k, n in items])
+        select, params = _unnest((*names, count), [(*k, n) for k, n in items])
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({_persons_columns()}) {select} "
-                f"ON CONFLICT ({_persons_key()}) "
-                f'DO UPDATE SET "payouts" = {table}."payouts" + excluded."payouts"',
-                params,
-            )
+            cursor.execute(f"INSERT INTO {table} ({columns}) {select} {tail}", params)
         return
     for start in range(0, len(items), CHUNK):
         chunk = items[start : start + CHUNK]
-        values = ", ".join(["(" + ", ".join(["%s"] * (len(PERSON_NAMES) + 1)) + ")"] * len(chunk))
+        values = ", ".join(["(" + ", ".join(["%s"] * (len(names) + 1)) + ")"] * len(chunk))
         params = [v for k, n in chunk for v in (*k, n)]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} ({_persons_columns()}) VALUES {values} "  # noqa: S608
-                f"ON CONFLICT ({_persons_key()}) "
-                f'DO UPDATE SET "payouts" = {table}."payouts" + excluded."payouts"',
+                f"INSERT INTO {table} ({columns}) VALUES {values} {tail}",  # noqa: S608
                 params,
             )
 
@@ -236,8 +242,6 @@ class SqliteTotalsStage:
     staged too; a known worker's part depends on their rows as they are under the lock, so
     write() works it out there (a query over those workers' rows only).
     """
-
-    PERSON_COUNT_KEY = ("union_id", "kind", "value", "year", "previous")
 
     def __init__(self, changes: Changes):
         self.totals_count = len(changes.totals)
@@ -264,7 +268,7 @@ class SqliteTotalsStage:
                 ),
                 (
                     "stage_person_counts",
-                    (*self.PERSON_COUNT_KEY, "persons"),
+                    (*PERSON_COUNT_KEY, "persons"),
                     [(*k, n) for k, n in counts.items() if n],
                 ),
             ):
@@ -306,9 +310,9 @@ class SqliteTotalsStage:
                 )
             if self.counts_count:
                 cursor.execute(
-                    f"INSERT INTO {counts} ({_quoted((*self.PERSON_COUNT_KEY, 'persons'))}) "  # noqa: S608
+                    f"INSERT INTO {counts} ({_quoted((*PERSON_COUNT_KEY, 'persons'))}) "  # noqa: S608
                     "SELECT * FROM temp.stage_person_counts WHERE true "
-                    f"ON CONFLICT ({_quoted(self.PERSON_COUNT_KEY)}) "
+                    f"ON CONFLICT ({_quoted(PERSON_COUNT_KEY)}) "
                     f'DO UPDATE SET "persons" = {counts}."persons" + excluded."persons"'
                 )
         _upsert_person_counts(sorted(known_counts.items()))
@@ -427,31 +431,8 @@ def _person_count_changes(changes: dict) -> dict:
 
 
 def _upsert_person_counts(items) -> None:
-    q = connection.ops.quote_name
-    table = q(PersonCount._meta.db_table)
-    key = ("union_id", "kind", "value", "year", "previous")
-    columns = ", ".join(q(c) for c in (*key, "persons"))
-    if connection.vendor == "postgresql" and items:
-        select, params = _unnest((*key, "persons"), [(*k, n) for k, n in items])
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) {select} "
-                f"ON CONFLICT ({', '.join(q(c) for c in key)}) "
-                f'DO UPDATE SET "persons" = {table}."persons" + excluded."persons"',
-                params,
-            )
-        return
-    for start in range(0, len(items), CHUNK):
-        chunk = items[start : start + CHUNK]
-        values = ", ".join(["(" + ", ".join(["%s"] * (len(key) + 1)) + ")"] * len(chunk))
-        params = [v for k, n in chunk for v in (*k, n)]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608
-                f"ON CONFLICT ({', '.join(q(c) for c in key)}) "
-                f'DO UPDATE SET "persons" = {table}."persons" + excluded."persons"',
-                params,
-            )
+    key = PERSON_COUNT_KEY
+    _add_counts(PersonCount._meta.db_table, key, key, "persons", items)
 
 
 def primary_category_of(categories) -> int:
