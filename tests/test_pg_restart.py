@@ -164,16 +164,28 @@ def cluster():
 @pytest.fixture
 def server(cluster, tmp_path):
     (tmp_path / "media").mkdir()
+    # Served as in production, DEBUG off: with DEBUG on, Django answers an exception raised in
+    # a middleware (the session or the signed-in user read while PostgreSQL goes away) with
+    # its technical 500 page and never calls handler500, the 503 under test. Only what plain
+    # http on loopback needs is relaxed (no TLS redirect, cookies without Secure).
     env = {
         **os.environ,
         "DATABASE_URL": cluster.url,
-        "DEBUG": "1",
+        "DEBUG": "0",
+        "SECRET_KEY": "throwaway-cluster-secret-key-0123456789abcdef",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_COOKIES": "0",
+        "SECURE_SSL_REDIRECT": "0",
         "MEDIA_ROOT": str(tmp_path / "media"),
+        "STATIC_ROOT": str(tmp_path / "static"),
         "PYTHONPATH": str(ROOT),
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT, timeout=300)
+    subprocess.run(
+        [*manage, "collectstatic", "--noinput", "-v0"], env=env, check=True, cwd=ROOT, timeout=300
+    )
     seeded = subprocess.run(
         [*manage, "shell", "-c", SEED],
         env=env,
