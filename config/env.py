@@ -95,7 +95,7 @@ def parse_database_url(name: str, url: str, *, base_dir: Path) -> dict:
         if not file_path.is_absolute():
             file_path = base_dir / file_path
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "config.db.sqlite3",
             "NAME": file_path,
             "OPTIONS": sqlite_options(),
         }

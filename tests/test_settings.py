@@ -195,7 +195,7 @@ BASE = Path("/srv/relief")
 )
 def test_it_parses_sqlite_urls_relative_to_the_project_or_absolute(url, name):
     db = parse_database_url("DB_URL", url, base_dir=BASE)
-    assert db["ENGINE"] == "django.db.backends.sqlite3"
+    assert db["ENGINE"] == "config.db.sqlite3"
     assert db["NAME"] == name
     assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
 
@@ -331,7 +331,7 @@ def test_debug_is_off_when_nothing_is_set():
 def test_it_runs_for_development_with_debug_set():
     shown = show_settings(DEBUG="1")
     assert shown["debug"] is True
-    assert shown["engine"] == "django.db.backends.sqlite3"
+    assert shown["engine"] == "config.db.sqlite3"
     assert shown["name"] == str(PROJECT_ROOT / "db.sqlite3")
     assert shown["options"]["transaction_mode"] == "IMMEDIATE"
 
@@ -376,7 +376,7 @@ def test_a_postgres_database_url_gives_the_postgresql_engine_with_a_pool():
 
 def test_a_sqlite_database_url_gives_immediate_transactions():
     shown = show_settings(DEBUG="1", DATABASE_URL="sqlite:///var/relief.sqlite3")
-    assert shown["engine"] == "django.db.backends.sqlite3"
+    assert shown["engine"] == "config.db.sqlite3"
     assert shown["name"] == str(PROJECT_ROOT / "var" / "relief.sqlite3")
     assert shown["options"]["transaction_mode"] == "IMMEDIATE"
 
