@@ -80,6 +80,9 @@ NOTIFY_WEBHOOK_TIMEOUT = env_int("NOTIFY_WEBHOOK_TIMEOUT", default=10, minimum=1
 # NOTIFY_RETRY_SECONDS, then twice, four times as long ... between tries.
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", default=5, minimum=1)
 NOTIFY_RETRY_SECONDS = env_int("NOTIFY_RETRY_SECONDS", default=60, minimum=1)
+# A delivery still waiting this long after it was due lost its task (the queueing failed):
+# notifications.tasks.requeue_stale queues it again.
+NOTIFY_REQUEUE_SECONDS = env_int("NOTIFY_REQUEUE_SECONDS", default=600, minimum=1)
 
 # E-mail (notifications to users with an address) only when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST") or ""

@@ -36,6 +36,7 @@ class DigestRun:
     robots: int = 0
     skipped: int = 0
     items: int = 0
+    requeued: int = 0
     by_union: dict = field(default_factory=lambda: defaultdict(dict))
 
 
@@ -110,6 +111,10 @@ def send_digests(*, today: dt.date | None = None) -> DigestRun:
                     transaction.on_commit(lambda d=delivery: queue(d))
                     run.emails += 1
         run.robots = _robot_digests(run, today, start)
+    # Also the daily pass over messages whose queueing failed (notifications.tasks).
+    from notifications.tasks import requeue_stale
+
+    run.requeued = requeue_stale()
     return run
 
 

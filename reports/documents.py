@@ -13,7 +13,6 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
-from relief import workflow as wf
 from relief.idcard import mask_card, mask_id_number, mask_name
 from relief.models import Application, AuditEntry, Disbursement, FundSource, Worker
 from reports import charts, figures
@@ -372,57 +371,6 @@ def approval_form(application: Application, *, with_objections: bool = True) -> 
     }
 
 
-# --- 公示名单 -----------------------------------------------------------------------------
-
-NOTICE_STATES = {
-    "recommended": (wf.S_RECOMMENDED,),
-    "approved": (wf.S_APPROVED, wf.S_DISBURSED, wf.S_CLOSED),
-}
-
-
-def public_notice(town: Union, *, stage: str, year: int, starts: dt.date, ends: dt.date) -> dict:
-    states = NOTICE_STATES[stage]
-    apps = list(
-        Application.objects.filter(
-            union__path__startswith=town.path,
-            state__in=states,
-            application_date__year=year,
-        )
-        .select_related("worker", "union")
-        .order_by("union__path", "application_date", "pk")
-    )
-    cats = categories_by_application([a.pk for a in apps])
-    rows = []
-    total = ZERO
-    for i, a in enumerate(apps, start=1):
-        amount = a.approved_amount if stage == "approved" else a.recommended_amount
-        total += amount or ZERO
-        rows.append(
-            {
-                "seq": i,
-                "name": mask_name(a.worker.name),
-                "id_number": mask_id_number(a.worker.id_number),
-                "union": a.union.name,
-                "categories": cats.get(a.pk, ""),
-                "amount": amount,
-            }
-        )
-    return {
-        "title": "临时救助对象公示名单",
-        "town": town,
-        "show": NOTICE_ALL_COLUMNS,
-        "columns": 6,
-        "stage_label": "拟救助" if stage == "recommended" else "已批准救助",
-        "year": year,
-        "rows": rows,
-        "total": total,
-        "starts": starts,
-        "ends": ends,
-        "phone": town.phone,
-        "generated_on": timezone.localdate(),
-    }
-
-
 # --- 研讨会纪要 -----------------------------------------------------------------------------
 
 # The meeting's decision in the words of the minutes (documents are Chinese whatever the UI).
@@ -535,15 +483,6 @@ def payment_list(batch, *, full_cards: bool = False) -> dict:
     }
 
 
-NOTICE_ALL_COLUMNS = {
-    "name": True,
-    "id_number": True,
-    "union": True,
-    "categories": True,
-    "amount": True,
-}
-
-
 def notice_list(notice) -> dict:
     """The list of one recorded public notice (relief.models.PublicNotice): its cases with the
     amounts it showed, its number, period, place and complaint phone; the columns the policy in
@@ -553,7 +492,6 @@ def notice_list(notice) -> dict:
     policy = Policy.in_force(notice.starts_on)
     show = {
         "name": policy.notice_shows_name if policy else True,
-        "id_number": False,
         "union": policy.notice_shows_union if policy else True,
         "categories": policy.notice_shows_categories if policy else True,
         "amount": policy.notice_shows_amount if policy else True,

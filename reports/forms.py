@@ -1,5 +1,3 @@
-import datetime as dt
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -89,26 +87,6 @@ class LedgerForm(PeriodForm):
         return self.cleaned_data.get("format") or "xlsx"
 
 
-class NoticeForm(forms.Form):
-    unit = forms.CharField(label=_("Town"), max_length=32)
-    stage = forms.ChoiceField(
-        label=_("Cases"),
-        choices=[
-            ("recommended", _("Recommended by the town")),
-            ("approved", _("Approved by the district")),
-        ],
-    )
-    year = forms.IntegerField(label=_("Year"), min_value=YEAR_MIN, max_value=YEAR_MAX)
-    starts = forms.DateField(label=_("Notice from"))
-    ends = forms.DateField(label=_("Notice until"))
-
-    def clean(self):
-        data = super().clean()
-        if data.get("starts") and data.get("ends") and data["ends"] < data["starts"]:
-            raise forms.ValidationError({"ends": _("The notice cannot end before it starts.")})
-        return data
-
-
 class StatementForm(forms.Form):
     """POSTed, never in the address (reports.views.worker_statement)."""
 
@@ -123,8 +101,3 @@ class StatementForm(forms.Form):
 
 def period_initial() -> dict:
     return {"span": SPAN_YEAR, "year": timezone.localdate().year}
-
-
-def notice_initial() -> dict:
-    today = timezone.localdate()
-    return {"year": today.year, "starts": today, "ends": today + dt.timedelta(days=7)}

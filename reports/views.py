@@ -33,10 +33,8 @@ from relief.search_tokens import HttpResponseSeeOther
 from reports import access, charts, documents, exports, figures, files, pdf
 from reports.forms import (
     LedgerForm,
-    NoticeForm,
     PeriodForm,
     StatementForm,
-    notice_initial,
     period_initial,
 )
 from reports.models import JobStatus, ReportJob
@@ -73,7 +71,6 @@ def _render_index(
     statement_form=None,
     payout_form=None,
     ledger_form=None,
-    notice_form=None,
     status=200,
 ):
     """The reports page; a refused request comes back here with its form as it was sent and
@@ -93,7 +90,6 @@ def _render_index(
             "this_year": timezone.localdate().year,
             "payout_form": payout_form or PeriodForm(initial=period_initial()),
             "ledger_form": ledger_form or LedgerForm(initial=period_initial()),
-            "notice_form": notice_form or NoticeForm(initial=notice_initial()),
             "jobs": jobs,
             "may_units": access.may_report_on_units(request.user),
             "may_full_ids": privacy_access.may_see_full(request.user, privacy_access.ID_NUMBER),
@@ -260,16 +256,14 @@ def ledger_export(request):
 @login_required
 @require_GET
 def public_notice(request):
-    form = NoticeForm(request.GET)
-    if not form.is_valid():
-        return _render_index(request, notice_form=form, status=400)
-    town = access.town_for(request.user, form.cleaned_data["unit"])
-    data = form.cleaned_data
-    context = documents.public_notice(
-        town, stage=data["stage"], year=data["year"], starts=data["starts"], ends=data["ends"]
-    )
-    body = _render_simple("reports/pdf/public_notice.html", context)
-    return _pdf_response(body, f"{town.name}{data['year']}年临时救助公示名单.pdf")
+    """The old free-form 公示名单 (any year's recommended or approved cases over a typed
+    period, with masked ID numbers) is gone since public notices are recorded (issue 15): a
+    printed list is now always that of a recorded notice, with its number, period and the
+    columns the policy allows, never an ID number. Old links and bookmarks land on the list of
+    notices, where each notice's page prints its list (`notice_print`)."""
+    if not access.may_report_on_units(request.user):
+        raise Http404
+    return redirect("admin:relief_publicnotice_changelist")
 
 
 @login_required

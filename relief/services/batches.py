@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications.hooks import batched
 from privacy import access
 from privacy.models import AccessKind
 from relief import workflow as wf
@@ -399,9 +400,12 @@ def batch_mark_paid(
     for key, amount in needs.items():
         town, fund_source, fund_year = key
         draw_locked(accounts[key], town=town, source=fund_source, year=fund_year, amount=amount)
-    for item, app, payout in planned:
-        item.disbursement = write_payout(app, user, payout, comment=locked.title, source=source)
-        item.save(update_fields=["disbursement"])
+    # The cases' "paid" notices go out in one pass after the commit: one message per robot
+    # listing the batch's cases, not one per case (notifications.hooks.batched).
+    with batched():
+        for item, app, payout in planned:
+            item.disbursement = write_payout(app, user, payout, comment=locked.title, source=source)
+            item.save(update_fields=["disbursement"])
     locked.state = BatchState.PAID
     locked.bank_paid_on = bank_paid_on
     locked.paid_at = timezone.now()

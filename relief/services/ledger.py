@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Case, ExpressionWrapper, Value, When
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -443,13 +443,20 @@ def _check_across_rows(rows: list[LedgerRow], existing: dict, errors: list[RowEr
     cases = list(_cases_on_file(existing))
     _check_against_cases_on_file(rows, cases, existing, errors)
     _check_yearly_caps(rows, cases, existing, errors)
+    _check_public_notices(rows, cases, existing, errors)
 
 
 def _cases_on_file(existing: dict[str, dict]):
     worker_ids = [w["pk"] for w in existing.values()]
     for chunk in _chunks(worker_ids):
         yield from Application.objects.filter(worker_id__in=chunk).values(
-            "pk", "worker_id", "reference", "application_date", "approved_amount", "state"
+            "pk",
+            "worker_id",
+            "reference",
+            "application_date",
+            "approved_amount",
+            "state",
+            "policy__notice_required",
         )
 
 
@@ -546,3 +553,83 @@ def _check_yearly_caps(rows, cases, existing, errors) -> None:
             )
         yearly[key] += r.approved_amount
         categories_used[key] |= mine
+
+
+def _held_by_notice(cases) -> dict[int, tuple[dict, str]]:
+    """The cases on file that the public-notice guard holds (relief.services.notices): each
+    recommended case the district may not approve yet, by worker, with the reason.
+
+    Set-based: one query for the cases' latest recommendations and one for the notices
+    covering them and their unresolved objections, for all rows at once (none when no worker
+    of the file has a recommended case).
+    """
+    from relief.models import NoticeItem
+    from relief.services.notices import NoticeStatus, _latest_recommendation_ids
+
+    recommended = {c["pk"]: c for c in cases if c["state"] == wf.S_RECOMMENDED}
+    if not recommended:
+        return {}
+    latest: dict[int, int] = {}
+    for chunk in _chunks(recommended):
+        latest.update(_latest_recommendation_ids(chunk))
+    items = {}
+    for chunk in _chunks(latest.values()):
+        for item in (
+            NoticeItem.objects.filter(recommendation_id__in=chunk)
+            .select_related("notice")
+            .annotate(
+                unresolved=Count("objections", filter=Q(objections__outcome=""), distinct=True)
+            )
+        ):
+            items[item.application_id] = item
+    today = timezone.localdate()
+    held: dict[int, tuple[dict, str]] = {}
+    for pk, case in sorted(recommended.items()):
+        item = items.get(pk)
+        status = NoticeStatus(
+            required=bool(case["policy__notice_required"]),
+            item=item,
+            unresolved=item.unresolved if item else 0,
+            today=today,
+        )
+        reason = status.blocks_approval
+        if reason:
+            held.setdefault(case["worker_id"], (case, reason))
+    return held
+
+
+def _check_public_notices(rows, cases, existing, errors) -> None:
+    """No payout for a worker, made since their case on file was filed, while that case waits
+    for its public notice: the district could not pay that case yet (its approval waits for
+    the notice to end without an unresolved objection), and a payout imported meanwhile would
+    get round the guard. Earlier payouts are history the notice does not cover and import as
+    before; so does every row of a worker without such a case.
+    """
+    held = _held_by_notice(cases)
+    if not held:
+        return
+    for r in rows:
+        worker = existing.get(r.id_number)
+        found = worker and held.get(worker["pk"])
+        if not found:
+            continue
+        case, reason = found
+        if r.paid_on < case["application_date"]:
+            continue
+        if not worker["held"]:
+            message = _(
+                "This worker has a case at %(town)s waiting for its public notice: a payout "
+                "made since it was filed cannot be imported until the district may approve it; "
+                "check with %(town)s."
+            ) % {"town": worker["town"]}
+        else:
+            message = _(
+                "Case %(reference)s of this worker (filed on %(filed)s) waits for its public "
+                "notice: %(reason)s A payout made since it was filed cannot be imported until "
+                "the district may approve that case."
+            ) % {
+                "reference": case["reference"],
+                "filed": case["application_date"].isoformat(),
+                "reason": reason,
+            }
+        errors.append(RowError(r.row, "发放日期", message))

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from notifications.hooks import batched
 from relief import workflow as wf
 from relief.errors import Conflict, NotAllowed, OutOfScope
 from relief.models import Application, Decision, ReviewDecision, ReviewMeeting
@@ -163,19 +164,21 @@ def review_meeting_record(
     meeting.save()
     source = f"meeting:{meeting.pk}" if source == "admin" else source
     errors: dict[int, list[str]] = {}
-    for decision in decisions:
-        try:
-            with transaction.atomic():
-                _apply(decision, user, source)
-                ReviewDecision.objects.create(
-                    meeting=meeting,
-                    application_id=decision.application.pk,
-                    decision=decision.decision,
-                    amount=decision.amount if decision.decision == Decision.RECOMMEND else None,
-                    comment=(decision.comment or "").strip(),
-                )
-        except (ValidationError, NotAllowed, OutOfScope, Conflict) as exc:
-            errors[decision.application.pk] = _messages(exc)
-    if errors:
-        raise MeetingErrors(errors)
+    # The decisions' notices go out in one pass after the commit (notifications.hooks.batched).
+    with batched():
+        for decision in decisions:
+            try:
+                with transaction.atomic():
+                    _apply(decision, user, source)
+                    ReviewDecision.objects.create(
+                        meeting=meeting,
+                        application_id=decision.application.pk,
+                        decision=decision.decision,
+                        amount=decision.amount if decision.decision == Decision.RECOMMEND else None,
+                        comment=(decision.comment or "").strip(),
+                    )
+            except (ValidationError, NotAllowed, OutOfScope, Conflict) as exc:
+                errors[decision.application.pk] = _messages(exc)
+        if errors:
+            raise MeetingErrors(errors)
     return meeting

@@ -23,7 +23,7 @@ Every form and where it is fuzzed (Form/ModelForm classes and admin add/change/a
   sign-in and account
     AuthenticationForm /login/ and /admin/login/ ................. test_fuzz_the_sign_in_pages
     PasswordChangeForm /account/password/ ........................ test_fuzz_the_password_change
-  reports (PeriodForm, LedgerForm, NoticeForm, StatementForm, the approval-form lookup, the
+  reports (PeriodForm, LedgerForm, StatementForm, the approval-form lookup, the
     dashboard's unit and years) .................................. test_fuzz_the_report_requests
   admin: cases
     ActionForm family (relief/admin/actions.py: CommentForm, RequiredCommentForm, ReasonForm,
@@ -384,7 +384,6 @@ def test_fuzz_the_password_change(client, people, changes):
 REPORT_REQUESTS = {
     "payouts": ("POST", "reports:payout_report", ["unit", "year", "first_year", "last_year"]),
     "ledger": ("POST", "reports:ledger", ["unit", "year", "format", "full_id_numbers"]),
-    "notice": ("GET", "reports:notice", ["unit", "stage", "year", "starts", "ends"]),
     "statement": ("POST", "reports:statement", ["id_number"]),
     "lookup": ("GET", "reports:approval_form_lookup", ["reference"]),
     "dashboard": ("GET", "reports:dashboard", ["unit", "since"]),
@@ -393,9 +392,6 @@ REPORT_BASE = {
     "unit": "XQ",
     "year": str(TODAY.year),
     "format": "xlsx",
-    "stage": "recommended",
-    "starts": TODAY.isoformat(),
-    "ends": TODAY.isoformat(),
     "id_number": make_id_number(201),
 }
 

@@ -21,6 +21,11 @@ from tests.factories import file_case
 from tests.notifications.conftest import robot
 
 
+def due(delivery):
+    """As if the delivery's next try had come (the worker runs a retry when it is due)."""
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+
+
 def submit(people, capture):
     app = file_case(people.alice)
     with capture(execute=True):
@@ -99,6 +104,9 @@ def test_a_failing_robot_is_retried_with_backoff_then_succeeds(
         task_path="notifications.tasks.send_delivery", run_after__year__lt=9999
     ).get()
     assert retry.run_after == delivery.next_attempt_at
+    assert attempt(delivery.pk) == "taken"  # a stray run before the retry is due: nothing
+    assert len(receiver.requests) == 1
+    due(delivery)
     assert attempt(delivery.pk) == DeliveryStatus.SENT  # the worker, a minute later
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 2
@@ -116,7 +124,11 @@ def test_an_error_code_in_the_reply_is_a_failure_and_tries_are_bounded(
     receiver.answers = [(200, {"errcode": 93000, "errmsg": "invalid webhook url"})] * 5
     submit(people, django_capture_on_commit_callbacks)
     delivery = Delivery.objects.get()
-    assert [attempt(delivery.pk) for _ in range(4)] == ["pending", "pending", "failed", "failed"]
+    results = []
+    for _ in range(4):
+        due(delivery)
+        results.append(attempt(delivery.pk))
+    assert results == ["pending", "pending", "failed", "failed"]
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == 3
     assert "93000" in delivery.last_error

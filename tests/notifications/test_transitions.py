@@ -339,10 +339,10 @@ def test_a_transition_whose_notification_fails_still_commits(monkeypatch, client
     people = build_people(tree)
     app = file_case(people.alice)
 
-    def broken(**kwargs):
+    def broken(events):
         raise RuntimeError("the notification store is down")
 
-    monkeypatch.setattr(hooks, "notify", broken)
+    monkeypatch.setattr(hooks, "notify_all", broken)
     client.force_login(people.alice)
     response = client.post(f"/cases/{app.pk}/submit/", {"version": app.version})
     assert response.status_code == 302

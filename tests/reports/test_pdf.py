@@ -170,22 +170,3 @@ def test_approval_form_prints_each_opinion_as_recorded(people, tree):
     assert "该职工透析三年，家中无其他收入。" in text
     assert "研讨同意" in text  # the town's comment from the factory's recommendation
     assert "批准救助" in text and "同意救助" not in text and "同意申报" not in text
-
-
-def test_public_notice_masks_and_shows_the_phone(tree, payouts):
-    import datetime as dt
-
-    from unions.services import union_update
-
-    town = union_update(union=tree.dl, phone="0757-86688123")
-    ctx = documents.public_notice(
-        town, stage="approved", year=2023, starts=dt.date(2024, 1, 2), ends=dt.date(2024, 1, 8)
-    )
-    text = "\n".join(pages_text(_simple("reports/pdf/public_notice.html", ctx)))
-    assert "0757-86688123" in text
-    assert "陈*文" in text and "林*红" in text
-    for name in ["陈大文", "林小红"]:
-        assert name not in text
-    assert payouts.w3.id_number not in text and payouts.w3.masked_id_number in text
-    assert "12,000.00" in text  # 10,000 + 2,000 approved
-    assert "2024年1月2日至2024年1月8日" in text

@@ -75,18 +75,10 @@ def test_a_refused_period_shows_the_form_again_with_the_message(erin, data, fiel
     assert "id-error" not in _section(page, "ledger")
 
 
-def test_a_refused_ledger_or_notice_shows_the_page(erin):
+def test_a_refused_ledger_shows_the_page(erin):
     response = erin.get(reverse("reports:ledger"), {"unit": "NH", "year": "abc"})
     assert response.status_code == 400
     assert 'id="lg-year-error"' in _section(response.content.decode(), "ledger")
-    response = erin.get(
-        reverse("reports:notice"),
-        {"unit": "XQ", "stage": "approved", "year": 2023, "starts": "2024-01-09"}
-        | {"ends": "2024-01-02"},
-    )
-    assert response.status_code == 400
-    notice = _section(response.content.decode(), "notice")
-    assert 'id="pn-ends-error"' in notice and 'value="2024-01-09"' in notice
 
 
 def test_a_request_without_the_choice_still_works(erin):

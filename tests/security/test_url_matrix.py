@@ -504,7 +504,13 @@ POLICY: dict[str, Entry] = {
     ),
     # POST is the form (masked, or full ID numbers with the permission, logged); GET masked.
     "reports/ledger/": report_row(Unit(PERIOD), caseworker=NOT_FOUND, unit_roles=(OK, OK)),
-    "reports/notice/": report_row(Unit(NOTICE), caseworker=(NOT_FOUND, NOT_ALLOWED)),
+    # The old free-form list (masked ID numbers, any period) is retired (issue 16): whatever
+    # it is asked, the units' roles are sent to the recorded notices; caseworkers find nothing.
+    "reports/notice/": report_row(
+        Page(query={"unit": "XQ", **NOTICE}),
+        caseworker=(NOT_FOUND, NOT_ALLOWED),
+        unit_roles=(redirect("/admin/relief/publicnotice/"), NOT_ALLOWED),
+    ),
     # Looked up by ID number (never put in a URL by this test): without one, 400.
     # A GET goes back to the form on /reports/ (the number is only ever POSTed).
     # The list of one recorded notice: the town's (and the district's); GET only.
