@@ -232,6 +232,10 @@ class ApplicationAdmin(
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # counts per choice would read every row
     paginator = CappedPaginator
+    # 50 rows, not Django's 100: rendering each row's cells is most of the page's time on a
+    # large data set (bench/RESULTS.md), and a reviewer filters or searches anyway. The first
+    # page and its count are one query (CappedPaginator), whether the list pages or not.
+    list_per_page = 50
     fieldsets = [
         (None, {"fields": ["reference", "state_badge", "worker_summary", "union", "created_by"]}),
         (

@@ -80,3 +80,29 @@ def test_the_admin_list_runs_as_many_queries_for_many_cases(client, people):
         file_case(people.alice)
         file_case(people.bob)
     assert len(_queries(client, url)) == few
+
+
+def test_the_admin_list_asks_the_same_queries_whether_it_pages_or_not(client, people, monkeypatch):
+    """A list of fewer rows than a page and one of more ask the same queries: the first page
+    comes with its capped count in one (relief.paging.CappedPaginator)."""
+    from django.contrib import admin
+
+    monkeypatch.setattr(admin.site._registry[Application], "list_per_page", 3)
+    client.force_login(people.erin)
+    url = reverse("admin:relief_application_changelist")
+    file_case(people.alice)
+    _queries(client, url)  # warm
+    one_page = _queries(client, url)
+    for _ in range(5):
+        file_case(people.bob)
+    paged = _queries(client, url)
+    assert len(paged) == len(one_page), (one_page, paged)
+    response = client.get(url)
+    cl = response.context["cl"]
+    assert (cl.result_count, cl.multi_page, len(cl.result_list)) == (6, True, 3)
+    counted = [sql for sql in paged if "(SELECT COUNT(*) FROM (SELECT" in sql]
+    assert len(counted) == 1 and counted[0].startswith('SELECT "relief_application"'), counted
+    # The second page: its keys, then its rows.
+    second = client.get(url, {"p": 2})
+    assert len(second.context["cl"].result_list) == 3
+
