@@ -106,3 +106,20 @@ def test_the_admin_list_asks_the_same_queries_whether_it_pages_or_not(client, pe
     second = client.get(url, {"p": 2})
     assert len(second.context["cl"].result_list) == 3
 
+
+def test_the_admin_case_page_shows_its_trail_read_in_one_query(client, people):
+    case = file_case(people.alice)
+    for i in range(3):
+        AuditEntry.objects.create(
+            application=case, actor=people.carol, action="update", comment=f"补充\n第 {i} 次"
+        )
+    client.force_login(people.carol)
+    queries = _queries(client, reverse("admin:relief_application_change", args=[case.pk]))
+    assert len([sql for sql in queries if "relief_auditentry" in sql]) == 1
+    html = client.get(reverse("admin:relief_application_change", args=[case.pk])).content.decode()
+    timeline = html[html.index('data-testid="admin-timeline"') :]
+    assert timeline.count("<tr class=") == case.audit_entries.count() == 4
+    for label in ("办理过程", "时间", "操作人", "原状态", "新状态", "意见", "来源"):
+        assert label in timeline, label
+    assert people.carol.full_name in timeline
+    assert "补充<br>第 2 次" in timeline
