@@ -56,6 +56,15 @@ class TokenSearchChangeList(ChangeList):
             )
         super().__init__(request, model, *args, **kwargs)
 
+    def get_results(self, request):
+        super().get_results(request)
+        # A list that fits on one page: Django reads it again (`queryset._clone()`) after its
+        # count; a paginator that read the first page with the count (relief.paging) already
+        # holds every row, so the page costs the same queries as a longer list's first page.
+        rows = getattr(self.paginator, "first_page_rows", None)
+        if rows is not None and not self.multi_page and not self.list_editable:
+            self.result_list = rows
+
     def get_filters_params(self, params=None):
         # `s` is not a lookup: without this Django would refuse it as a filter (?e=1).
         lookup_params = super().get_filters_params(params)

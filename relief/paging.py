@@ -3,9 +3,9 @@
 `CappedPaginator` counts at most `COUNT_CAP` rows (`SELECT COUNT(*) FROM (… LIMIT cap + 1)`),
 so a count never reads a whole town's or the district's cases: past the cap the page says
 "10,000+" and offers the pages up to the cap (bounded pagination; a narrower filter or a
-search finds older cases). A page is read in two steps: the primary keys of the page, an
-index-only walk of the ordering index, then only those rows, so a deep page does not fetch
-and sort the rows it skips.
+search finds older cases). The first page comes with the count in one query; a later page is
+read in two steps: the primary keys of the page, an index-only walk of the ordering index,
+then only those rows, so a deep page does not fetch and sort the rows it skips.
 """
 
 import datetime as dt
@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import IntegerField, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 COUNT_CAP = 10_000
@@ -41,25 +41,71 @@ class CappedCount(int):
         return f"{int(self):,}"
 
 
+class _CountOf(Subquery):
+    """`(SELECT COUNT(*) FROM (<the queryset>) capped)`: the rows of a (sliced) queryset, as a
+    scalar subquery; not correlated, so the database evaluates it once per statement."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) capped)"
+    output_field = IntegerField()
+
+
 class CappedPaginator(Paginator):
+    """Counts up to `cap` rows; the first page and the count come in ONE query.
+
+    A list's first page is what is asked for nearly always, so `count` reads it together with
+    the capped count (`SELECT …, (SELECT COUNT(*) FROM (… LIMIT cap + 1)) FROM … LIMIT
+    per_page`, the count an uncorrelated subquery the database evaluates once). Page 1 then
+    costs no further query, and the query count is the same whether the list fits on one page
+    or not (the admin's ChangeList takes its rows from `first_page_rows` when it does not page,
+    relief.admin_search.TokenSearchChangeList). The list's `prefetch_related` runs for the rows
+    of the page shown only. A later page reads its primary keys, then only those rows.
+    """
+
     cap = COUNT_CAP
+    COUNT_ALIAS = "_capped_count"
 
     @cached_property
     def count(self):
         object_list = self.object_list
         if not isinstance(object_list, QuerySet):
             return CappedCount(len(object_list))
-        # Keeping the list's ordering, the planner walks the ordering's index and stops at the
-        # cap, rather than scanning the table for the first cap + 1 rows it meets.
-        n = object_list[: self.cap + 1].count()
+        rows = self._first_rows
+        n = getattr(rows[0], self.COUNT_ALIAS) if rows else 0
         if n > self.cap:
             return CappedCount(self.cap, capped=True)
         return CappedCount(n)
+
+    @cached_property
+    def _first_rows(self) -> list:
+        """The first page's rows (and as many orphans as it may take), each carrying the
+        capped count; without the list's prefetches (done for the page shown)."""
+        qs = self.object_list
+        # Keeping the list's ordering, the planner walks the ordering's index and stops at the
+        # cap, rather than scanning the table for the first cap + 1 rows it meets.
+        capped = _CountOf(qs.values("pk")[: self.cap + 1])
+        counted = qs.prefetch_related(None).annotate(**{self.COUNT_ALIAS: capped})
+        return list(counted[: self.per_page + self.orphans])
+
+    @cached_property
+    def first_page_rows(self) -> list:
+        """Page 1's objects, the list's prefetches done (read with the count)."""
+        if not isinstance(self.object_list, QuerySet):
+            return None
+        top = self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = self._first_rows[:top]
+        lookups = self.object_list._prefetch_related_lookups
+        if lookups:
+            prefetch_related_objects(rows, *lookups)
+        return rows
 
     def page(self, number):
         number = self.validate_number(number)
         if not isinstance(self.object_list, QuerySet):
             return super().page(number)
+        if number == 1:
+            return Page(self.first_page_rows, number, self)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if top + self.orphans >= self.count:

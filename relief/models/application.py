@@ -199,6 +199,16 @@ class Application(FSMModelMixin, models.Model):
                 fields=["union", "-application_date", "-id"], name="application_union_date"
             ),
             models.Index(fields=["-application_date", "-id"], name="application_date_desc"),
+            # The paid cases waiting for their follow-up (relief.queues.overdue_by_town, the
+            # dashboard): in id order with what the deadline test reads, so that the plan is a
+            # merge anti-join of two index-only scans, this one and the follow-ups' foreign key
+            # (a hash of every follow-up ever recorded before: 100-140 ms at a city's scale).
+            models.Index(
+                fields=["id"],
+                include=["union", "application_date", "disbursed_at", "state"],
+                condition=Q(state=S.DISBURSED),
+                name="application_paid_followup",
+            ),
         ]
 
     def __str__(self):

@@ -80,3 +80,46 @@ def test_the_admin_list_runs_as_many_queries_for_many_cases(client, people):
         file_case(people.alice)
         file_case(people.bob)
     assert len(_queries(client, url)) == few
+
+
+def test_the_admin_list_asks_the_same_queries_whether_it_pages_or_not(client, people, monkeypatch):
+    """A list of fewer rows than a page and one of more ask the same queries: the first page
+    comes with its capped count in one (relief.paging.CappedPaginator)."""
+    from django.contrib import admin
+
+    monkeypatch.setattr(admin.site._registry[Application], "list_per_page", 3)
+    client.force_login(people.erin)
+    url = reverse("admin:relief_application_changelist")
+    file_case(people.alice)
+    _queries(client, url)  # warm
+    one_page = _queries(client, url)
+    for _ in range(5):
+        file_case(people.bob)
+    paged = _queries(client, url)
+    assert len(paged) == len(one_page), (one_page, paged)
+    response = client.get(url)
+    cl = response.context["cl"]
+    assert (cl.result_count, cl.multi_page, len(cl.result_list)) == (6, True, 3)
+    counted = [sql for sql in paged if "(SELECT COUNT(*) FROM (SELECT" in sql]
+    assert len(counted) == 1 and counted[0].startswith('SELECT "relief_application"'), counted
+    # The second page: its keys, then its rows.
+    second = client.get(url, {"p": 2})
+    assert len(second.context["cl"].result_list) == 3
+
+
+def test_the_admin_case_page_shows_its_trail_read_in_one_query(client, people):
+    case = file_case(people.alice)
+    for i in range(3):
+        AuditEntry.objects.create(
+            application=case, actor=people.carol, action="update", comment=f"补充\n第 {i} 次"
+        )
+    client.force_login(people.carol)
+    queries = _queries(client, reverse("admin:relief_application_change", args=[case.pk]))
+    assert len([sql for sql in queries if "relief_auditentry" in sql]) == 1
+    html = client.get(reverse("admin:relief_application_change", args=[case.pk])).content.decode()
+    timeline = html[html.index('data-testid="admin-timeline"') :]
+    assert timeline.count("<tr class=") == case.audit_entries.count() == 4
+    for label in ("办理过程", "时间", "操作人", "原状态", "新状态", "意见", "来源"):
+        assert label in timeline, label
+    assert people.carol.full_name in timeline
+    assert "补充<br>第 2 次" in timeline
