@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_import_payouts import BENCH_SECRET_KEY, prepare  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -30,7 +32,13 @@ def main() -> None:
     parser.add_argument("--db", default="/tmp/relief_bench_lock_window.sqlite3")
     args = parser.parse_args()
     url = f"sqlite:///{args.db}"
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1"}
+    # DEBUG off, as in production (see bench_import_payouts.py).
+    env = {
+        **os.environ,
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or BENCH_SECRET_KEY,
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+    }
     work = Path(tempfile.mkdtemp(prefix="lock-window-"))
     ledger = work / f"ledger-{args.rows}.csv"
     subprocess.run(
@@ -39,7 +47,6 @@ def main() -> None:
         check=True,
         capture_output=True,
     )
-    from bench_import_payouts import prepare
 
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

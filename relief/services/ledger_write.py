@@ -218,8 +218,9 @@ def _stage_sqlite(rows, existing, new_workers, user, file_name, now) -> dict:
 
 
 def discard(prepared: PreparedLedger) -> None:
-    """Drop what is left staged (a write refused or failed): names and ID numbers must not
-    stay in a pooled connection's TEMP tables."""
+    """Drop the staged tables, after the write's commit (a DROP under the write lock would
+    lengthen it) or after a refused or failed write: names and ID numbers must not stay in a
+    pooled connection's TEMP tables."""
     # (In a transaction already doomed to roll back, TEMP tables made inside it go with it.)
     if prepared.sqlite is not None and not connection.needs_rollback:
         for table in ("workers", "cases", "categories", "payouts", "audit", "monthly"):

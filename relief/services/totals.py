@@ -316,7 +316,7 @@ class SqliteTotalsStage:
                     f'DO UPDATE SET "persons" = {counts}."persons" + excluded."persons"'
                 )
         _upsert_person_counts(sorted(known_counts.items()))
-        self.drop()
+        # Dropped by the caller after the commit, not under the lock (see SqliteStage.insert).
 
     def drop(self) -> None:
         with connection.cursor() as cursor:
