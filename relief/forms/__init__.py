@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from relief.forms.choices import BoundedModelMultipleChoiceField
 from relief.idcard import clean_card_number, normalize_id_number, validate_id_number
 from relief.models import ApplicationState, HardshipCategory, Worker
 from relief.models.money import yuan
@@ -273,7 +274,7 @@ DRAFT_OPTIONAL = (
 class ApplicationForm(forms.Form):
     """The case's facts. The cap is the policy's in force today; the service checks it again."""
 
-    categories = forms.ModelMultipleChoiceField(
+    categories = BoundedModelMultipleChoiceField(
         label=_("hardship categories"),
         queryset=HardshipCategory.objects.filter(is_active=True),
         widget=forms.CheckboxSelectMultiple,

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relief import workflow as wf
+from relief.forms.choices import BoundedModelMultipleChoiceField
 from relief.idempotency import IdempotentFormMixin
 from relief.models import (
     OPEN_BATCH_STATES,
@@ -18,7 +19,7 @@ from relief.models import (
 )
 from relief.models.money import yuan
 from relief.selectors import applications_for_user
-from relief.services.funds import fund_choices, parse_fund_key, pick_fund
+from relief.services.funds import fund_choices, parse_fund_key, pick_fund, source_label
 from unions.models import Level
 from unions.selectors import scope_q, unions_in_scope
 
@@ -34,7 +35,7 @@ class CaseChoiceField(forms.ModelChoiceField):
         return f"{obj.reference} {obj.worker.name} {yuan(obj.outstanding_amount)}"
 
 
-class CasesChoiceField(forms.ModelMultipleChoiceField):
+class CasesChoiceField(BoundedModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.reference} {obj.worker.name} {obj.union.name} {yuan(obj.outstanding_amount)}"
 
@@ -97,8 +98,36 @@ class PayoutCaseField(CaseChoiceField):
 AUTO_FUND = _("Automatic: the oldest account with enough money")
 
 
+class FundAccountField(forms.ChoiceField):
+    """The fund account a payout draws on. Only accounts with money available are offered, so
+    an account that another payout or batch emptied after the form was loaded is no longer a
+    choice when the form comes back: the user is told that, naming the account and what to do,
+    not Django's "选择一个有效的选项。2:town:2026 不在可用的选项中。" with the raw value."""
+
+    def validate(self, value):
+        try:
+            super().validate(value)
+        except ValidationError as exc:
+            if exc.code != "invalid_choice":
+                raise
+            raise ValidationError(_account_gone(value), code="fund_unavailable") from None
+
+
+def _account_gone(value: str) -> str:
+    # "source:year", or "town id:source:year" on the pages that offer several towns' accounts.
+    source, _sep, year = str(value).rpartition(":")
+    source = source.rpartition(":")[2]
+    if source not in FundSource.values or not year.isdecimal() or len(year) != 4:
+        return _("Choose one of the fund accounts offered.")
+    return _(
+        "The fund account %(account)s has no money available any more (another payout or a "
+        "payment batch may just have used it), so it is no longer offered. Choose another "
+        "account, or the automatic choice."
+    ) % {"account": f"{year} {source_label(source)}"}
+
+
 def fund_field() -> forms.ChoiceField:
-    return forms.ChoiceField(
+    return FundAccountField(
         label=_("fund account"),
         required=False,
         help_text=_(
@@ -192,7 +221,7 @@ class ReversalForm(IdempotentFormMixin, ReasonForm):
 class BatchForm(ServiceForm):
     error_fields = {"fund_source": "fund", "fund_year": "fund"}
     title = forms.CharField(label=_("title"), help_text=_("For example the review meeting."))
-    fund = forms.ChoiceField(
+    fund = FundAccountField(
         label=_("fund account"),
         required=False,
         help_text=_(

@@ -195,3 +195,29 @@ def test_the_demos_last_year_donations_are_the_default_on_the_case_page(client, 
     form = client.get(act_url(case)).context["form"]
     assert form["fund"].value() == f"donation:{LAST_YEAR}"
     assert "十元捐" in str(dict(form.fields["fund"].choices)[f"donation:{LAST_YEAR}"])
+
+
+@pytest.mark.parametrize("page", ["case", "admin", "admin_all_towns"])
+def test_an_account_emptied_since_the_form_was_loaded_is_explained_not_invalid(
+    client, people, tree, money, approved, page
+):
+    """Only accounts with money are offered, so one emptied by another payout after the form
+    was loaded is no longer a choice when the form comes back (the load test's EmptyFund race):
+    the user is told which account and what to do, never the raw value."""
+    client.force_login(people.erin)
+    emptied = f"town:{TODAY.year}"  # this year's town funds: none (not offered)
+    data = {"amount": "500.00", "paid_on": TODAY.isoformat(), "method": "cash"}
+    if page == "case":
+        url = act_url(approved)
+        data.update(version=approved.version, fund=emptied)
+    else:
+        url = reverse("admin:relief_disbursement_add")
+        if page == "admin":
+            url += f"?application={approved.pk}"
+        data.update(application=approved.pk, fund=f"{tree.xq.pk}:{emptied}")
+    response = client.post(url, data)
+    assert response.status_code == 200
+    message = " ".join(response.context["form"].errors["fund"])
+    assert f"{TODAY.year} 镇自筹" in message and "自动" in message
+    assert emptied not in message and "不在可用的选项中" not in message
+    assert not Disbursement.objects.exists()
