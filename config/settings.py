@@ -192,6 +192,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", default=6
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "config.security.axes_client_ip"
+AXES_USERNAME_CALLABLE = "config.security.axes_username"
 AXES_RESET_ON_SUCCESS = True
 # Successful sign-ins are not recorded by axes (the privacy app logs who read what); failures
 # are, in the admin's access attempts and failure log.

@@ -57,4 +57,4 @@ def _back(request) -> str:
     """Back to the page of the list the button was on."""
     page = request.POST.get("page", "")
     url = "/notifications/"
-    return f"{url}?page={int(page)}" if page.isdigit() and 0 < int(page) < 10**6 else url
+    return f"{url}?page={int(page)}" if page.isdecimal() and 0 < int(page) < 10**6 else url

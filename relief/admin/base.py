@@ -93,7 +93,7 @@ class YearFilter(admin.SimpleListFilter):
         return [(str(d.year), str(d.year)) for d in years]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
+        if self.value() and self.value().isdecimal():
             return queryset.filter(**{f"{self.date_field}__year": int(self.value())})
         return queryset
 
@@ -121,7 +121,7 @@ class CategoryFilter(admin.SimpleListFilter):
         return [(str(c.pk), c.name) for c in HardshipCategory.objects.order_by("order", "pk")]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
+        if self.value() and self.value().isdecimal():
             return queryset.filter(categories=int(self.value()))
         return queryset
 
@@ -141,7 +141,7 @@ class ScopedUnionFilter(admin.SimpleListFilter):
         unions = unions_in_scope(request.user).filter(level=self.level)
         town = request.GET.get(self.town_parameter, "")
         if self.level == "grassroots":
-            if town.isdigit():
+            if town.isdecimal():
                 unions = unions.filter(parent_id=int(town))
             elif _across_towns(request.user):
                 # Across towns (a district's 2,000 unions: 100 ms of rendering a list nobody
@@ -150,7 +150,7 @@ class ScopedUnionFilter(admin.SimpleListFilter):
         return [(str(u.pk), u.name) for u in unions.order_by("path").only("pk", "name")]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
+        if self.value() and self.value().isdecimal():
             return queryset.filter(**{self.field: int(self.value())})
         return queryset
 
@@ -200,7 +200,7 @@ class FixedYearFilter(admin.SimpleListFilter):
         return [(str(year), str(year)) for year in case_years()]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
+        if self.value() and self.value().isdecimal():
             return queryset.filter(**{self.field: int(self.value())})
         return queryset
 

@@ -424,7 +424,7 @@ class DisbursementAdmin(SimpleFilterLookups, ServiceAdmin):
         # town's fund accounts, the sensible one chosen.
         case = None
         wanted = request.GET.get("application", "")
-        if wanted.isdigit():
+        if wanted.isdecimal():
             case = (
                 applications_for_user(request.user)
                 .filter(pk=int(wanted), state=wf.S_APPROVED)
@@ -489,7 +489,11 @@ class DonationCampaignAdmin(ServiceAdmin):
 
         def run(data):
             campaign = services.donation_campaign_create(
-                user=request.user, source="admin", **{k: v for k, v in data.items() if v}
+                user=request.user,
+                source="admin",
+                # Empty dates fall back to the season; a year of 0 still goes to the
+                # service, whose check_year refuses it next to the field (not a TypeError).
+                **{k: v for k, v in data.items() if v is not None and v != ""},
             )
             return self.done(request, _("%(campaign)s opened.") % {"campaign": campaign})
 

@@ -170,7 +170,7 @@ def parse_fund_key(key: str) -> tuple[str, int] | None:
     if not key:
         return None
     source, _sep, year = key.partition(":")
-    if source not in FundSource.values or not year.isdigit():
+    if source not in FundSource.values or not year.isdecimal():
         raise ValidationError({"fund": _("Choose one of the fund accounts offered.")})
     return source, int(year)
 
