@@ -32,7 +32,7 @@ from relief.services.audit import AMOUNT_FIELDS, audit, diff, snapshot
 from relief.services.caps import check_amount_within_caps
 from relief.services.funds import fund_choices, fund_draw, pick_fund, source_label
 from relief.services.locking import lock_application
-from relief.services.totals import record_payouts
+from relief.services.totals import payout_changes
 from relief.workdays import add_workdays
 
 A = AdvanceState
@@ -264,10 +264,13 @@ def advance_pay(
             "updated_at",
         ]
     )
+    # The dashboard's monthly totals count the advance with the period's payouts (issue 16);
+    # lock order (relief.services.totals): own rows, the fund account, the town's rows.
+    totals = payout_changes([payout])
+    totals.write_own()
     fund_draw(town=town, source=fund_source, year=fund_year, amount=advance.amount)
     payout.save()
-    # The dashboard's monthly totals count the advance with the period's payouts (issue 16).
-    record_payouts([payout])
+    totals.write_shared()
     locked.paid_amount += advance.amount
     locked.version += 1
     locked.save()

@@ -48,6 +48,7 @@ from relief.services.funds import (
     lock_accounts,
     source_label,
 )
+from relief.services.totals import payout_changes
 from tabular.formulas import neutralize
 from unions.models import Role
 from unions.selectors import scope_q
@@ -394,6 +395,10 @@ def batch_mark_paid(
         cases[key].append(_label(app))
     # Every shortfall at once, while nothing is locked (the common refusal).
     _check_cover(find_accounts(needs), needs, cases)
+    # Lock order (relief.services.totals): the workers' and their unions' totals rows, one
+    # upsert for the whole batch, before the accounts; the towns' rows after the payouts.
+    totals = payout_changes([payout for _item, _app, payout in planned])
+    totals.write_own()
     # Phase two: the accounts locked in id order, their balances checked again, the write.
     accounts = lock_accounts(needs)
     _check_cover(accounts, needs, cases)
@@ -406,6 +411,7 @@ def batch_mark_paid(
         for item, app, payout in planned:
             item.disbursement = write_payout(app, user, payout, comment=locked.title, source=source)
             item.save(update_fields=["disbursement"])
+    totals.write_shared()
     locked.state = BatchState.PAID
     locked.bank_paid_on = bank_paid_on
     locked.paid_at = timezone.now()

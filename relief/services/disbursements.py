@@ -32,7 +32,7 @@ from relief.services.funds import (
     pick_fund,
 )
 from relief.services.locking import lock_application
-from relief.services.totals import record_payouts, record_reversal
+from relief.services.totals import payout_changes, reversal_changes
 
 DISBURSEMENT_FIELDS = ("amount", "paid_on", "method", "fund_source", "fund_year", "voucher_no")
 
@@ -104,10 +104,16 @@ def record_payout(
         fund_year=fund_year,
         voucher_no=voucher_no,
     )
+    # Lock order (relief.services.totals): the worker's and its union's totals rows before the
+    # fund account, the town's after.
+    totals = payout_changes([payout])
+    totals.write_own()
     fund_draw(
         town=payout.town, source=payout.fund_source, year=payout.fund_year, amount=payout.amount
     )
-    return write_payout(locked, user, payout, comment=comment, source=source)
+    payout = write_payout(locked, user, payout, comment=comment, source=source)
+    totals.write_shared()
+    return payout
 
 
 def prepare_payout(
@@ -178,10 +184,10 @@ def write_payout(
     locked: Application, user, payout: Disbursement, *, comment="", source="web"
 ) -> Disbursement:
     """Save a prepared payout whose amount the caller has drawn from its fund account: the
-    case's paid amount, its move to disbursed when paid in full, and the audit entry."""
+    case's paid amount, its move to disbursed when paid in full, and the audit entry. The
+    dashboard's totals are the caller's (payout_changes: write_own before the fund account's
+    lock, write_shared after)."""
     payout.save()
-    # The dashboard's monthly totals, after the fund account's lock (taken by the caller).
-    record_payouts([payout])
     before = snapshot(locked, AMOUNT_FIELDS)
     locked.paid_amount += payout.amount
     from_state = locked.state
@@ -243,6 +249,10 @@ def disbursement_reverse(
         recorded_by=user,
     )
     reversal.full_clean(exclude=["reverses"])
+    # Lock order (relief.services.totals): the own totals rows before the fund account, which
+    # the reversal row's trigger (PostgreSQL) and fund_give_back lock, the town's after.
+    totals = reversal_changes(original)
+    totals.write_own()
     reversal.save()
     fund_give_back(
         town=original.town,
@@ -250,7 +260,7 @@ def disbursement_reverse(
         year=original.fund_year,
         amount=original.amount,
     )
-    record_reversal(original)
+    totals.write_shared()
     before = snapshot(locked, AMOUNT_FIELDS)
     from_state = locked.state
     locked.paid_amount -= original.amount

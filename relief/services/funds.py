@@ -19,7 +19,7 @@ from relief.errors import NotAllowed, OutOfScope
 from relief.models import OPEN_BATCH_STATES, BatchItem, FundAccount, FundIncome, FundSource
 from relief.models.money import clean_amount, yuan
 from relief.services.audit import audit
-from relief.services.totals import record_incomes
+from relief.services.totals import income_changes
 from unions.models import Level, Role
 from unions.selectors import union_in_scope
 
@@ -229,6 +229,13 @@ def add_income(
     *, user, town, source, year, amount, received_on, document_no="", note="", collection=None
 ) -> FundIncome:
     """Write an income entry and credit its account; callers check roles and scope."""
+    # Lock order (relief.services.totals): a collection's union row before the account, the
+    # town's row after; each lock waited for at most RELIEF_LOCK_TIMEOUT_MS.
+    set_lock_timeout()
+    totals = income_changes(
+        town=town, source=source, received_on=received_on, amount=amount, collection=collection
+    )
+    totals.write_own()
     account = lock_account(town, source, year, create=True)
     income = FundIncome(
         account=account,
@@ -242,7 +249,7 @@ def add_income(
     income.full_clean(exclude=["collection"])
     income.save()
     _credit(account, amount)
-    record_incomes([income])
+    totals.write_shared()
     return income
 
 

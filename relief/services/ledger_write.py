@@ -7,10 +7,12 @@ any case filed in the browser. Rows arrive checked by relief.services.ledger.
 Two phases, so that payouts of the same towns, sources and years wait for the import only
 briefly (issue 12, finding 5): first everything that no payout of another case touches
 (workers, cases, categories, audit entries, and on PostgreSQL the foreign-key checks of all
-of them) and the accounts' history income, without locking any account; then the payouts,
-whose trigger locks the accounts as their COPY ends, the accounts' totals, and the commit. A
-payout recorded meanwhile waits for that end only (at most 0.6 s for 10,000 rows on a loaded
-machine, bench/bench_import_payouts.py), not for the whole write.
+of them), the accounts' history income, and the dashboard's totals rows of its own workers
+and grassroots unions (their workers' rows locked), without locking any account; then the
+payouts, whose trigger locks the accounts as their COPY ends, the accounts' totals, the
+towns' and the district's totals rows, and the commit. A payout recorded meanwhile waits for
+that end only (bench/bench_import_payouts.py), not for the whole write; lock order as for
+every money writer (relief.services.totals).
 
 SQLite has one write lock for the whole database, held from BEGIN (IMMEDIATE) to COMMIT, so
 there everything that needs no write is done before the transaction (prepare_ledger: rows
@@ -116,11 +118,17 @@ def write_ledger(prepared: PreparedLedger, user, file_name: str) -> None:
     check_foreign_keys_now(except_to=[Disbursement, FundAccount])
     totals, first_paid = _fund_totals(rows)
     account_ids = _fund_history(totals, first_paid, user, file_name)
+    # The dashboard's totals that only these workers and their grassroots unions share (most
+    # of them: 20,000 of a 10,000-row import's keys), before any account is locked; the lock
+    # order of every money writer (relief.services.totals).
+    monthly = _monthly_changes(rows, worker_pk, totals, first_paid)
+    monthly.write_own()
     # Phase two. PostgreSQL: the payout trigger locks the accounts at the end of this COPY,
-    # and they stay locked until the commit that follows.
+    # and they stay locked until the commit that follows: the accounts' totals and the
+    # towns' and district's totals rows (a few hundred keys) are all that remains.
     bulk_insert(Disbursement, payout_rows, ids=payout_ids)
     _add_to_accounts(totals, account_ids)
-    _add_to_monthly_totals(rows, worker_pk, totals, first_paid)
+    monthly.write_shared()
     defer_foreign_keys()
 
 
@@ -463,12 +471,6 @@ def _add_to_accounts(totals, account_ids) -> None:
     FundAccount.objects.bulk_update(accounts, ["income_total", "paid_total"])
 
 
-def _add_to_monthly_totals(rows, worker_pk, totals, first_paid) -> None:
-    """The dashboard's monthly totals: one upsert per table for every key the import touches
-    (relief.services.totals), after the accounts' locks like any payout."""
-    _monthly_changes(rows, worker_pk, totals, first_paid).write()
-
-
 def _monthly_changes(rows, worker_pk, totals, first_paid) -> Changes:
     changes = Changes()
     for r in rows:
@@ -483,7 +485,7 @@ def _monthly_changes(rows, worker_pk, totals, first_paid) -> Changes:
         )
     for (town_id, source, _year), amount in totals.items():
         changes.income(
-            union_ids=[town_id],
+            town_id=town_id,
             source=source,
             received_on=first_paid[(town_id, source, _year)],
             amount=amount,

@@ -1,19 +1,26 @@
 """Keeping relief.models.totals equal to the ledger, in the writer's transaction.
 
-Every writer of money rows calls one of these after writing its rows and after taking its fund
-account locks (lock order: cases, fund accounts, then totals rows): record_payouts for payouts
-(one by one or an import's thousands), record_reversal for a reversal, record_incomes for
-income. Each collects the changes per key in Python and writes them with one upsert statement
-per table and chunk of keys (INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n, on
-PostgreSQL and SQLite alike), keys in sorted order, so two writers touching the same keys queue
-on the row locks instead of losing an increment or deadlocking.
+Every writer of money rows collects its changes per key in Python (payout_changes for payouts,
+one by one or an import's thousands; reversal_changes for a reversal; Changes.income for
+income) and writes them with one upsert statement per table and chunk of keys (INSERT ... ON
+CONFLICT DO UPDATE SET n = n + excluded.n, on PostgreSQL and SQLite alike), keys in sorted
+order, so two writers touching the same keys queue on the row locks instead of losing an
+increment or deadlocking.
+
+Lock order, the same for every writer (issue 12): cases; the workers' rows; the totals rows
+that only their own workers and grassroots unions share (Changes.write_own); the fund accounts;
+the totals rows of towns and the district, which every payout of a town shares
+(Changes.write_shared). A payout therefore writes most of its totals before it takes its fund
+account, and a ledger import of 10,000 rows holds the accounts and its towns' rows only for its
+payouts' COPY and a few hundred shared keys, not for its 20,000 other totals rows: payouts from
+the same account wait for that short end only.
 
 PersonCount (distinct workers per unit, breakdown and year; relief.models.totals) is a function
-of each worker's MonthlyPerson rows: write() takes the affected workers' rows before its upsert,
-works out what each worker's rows count before and after, and adds the difference. Two writers
-touching one worker would each see the other's rows missing, so on PostgreSQL write() first
-takes a transaction-level advisory lock per bucket of worker ids (sorted, before any totals
-row); rebuild() takes them all before its table locks.
+of each worker's MonthlyPerson rows: write_own() locks the affected workers' rows (PostgreSQL:
+SELECT ... FOR NO KEY UPDATE in id order; a row lock costs no shared memory, so an import can
+lock its 10,000 workers, and a payout waits only for a writer of the same worker), reads their
+MonthlyPerson rows, works out what each worker's rows count before and after, and adds the
+difference. rebuild() locks the worker table against them all before its table locks.
 
 recompute() derives the same rows from the ledger alone: the backfill migration writes them,
 `manage.py check_totals` compares them with the stored ones.
@@ -42,10 +49,6 @@ TOTAL_FIELDS = (
 LARGEST = TOTAL_FIELDS.index("largest_cents")
 # Keys per upsert statement: 13 parameters a row, far below SQLite's 32,766.
 CHUNK = 1000
-# PostgreSQL advisory locks serialising the PersonCount writers of one worker: (namespace,
-# worker id mod BUCKETS). Few enough for an import's transaction to hold them all.
-LOCK_NAMESPACE = 1016
-BUCKETS = 64
 
 
 def cents(amount) -> int:
@@ -65,6 +68,15 @@ class Changes:
     counts: dict = field(default_factory=dict)
     # False: write() leaves PersonCount alone (a migration from before the table existed).
     count_persons: bool = True
+    # Towns the changes touch: their rows and their districts' are the shared ones (write_shared).
+    towns: set = field(default_factory=set)
+    # (union filter, union id, category, source, paid_on): MonthlyTotal rows whose largest payout
+    # is read again from the ledger once everything is written (a reversal's month).
+    recheck_largest: list = field(default_factory=list)
+    # True: the caller has locked every worker already (rebuild's table lock).
+    workers_locked: bool = False
+    # What write_own() left for write_shared(): (totals, person counts).
+    _shared: tuple | None = field(default=None, repr=False)
 
     def payout(
         self, *, worker_id, union_id, town_id, category, source, paid_on, amount, largest=True
@@ -74,6 +86,7 @@ class Changes:
         `largest` false: a payout known to be reversed, which is no candidate for the largest.
         """
         c = cents(amount)
+        self.towns.add(town_id)
         for union in (union_id, town_id):
             row = self.totals[(union, category, source, paid_on.year, paid_on.month)]
             row[0] += 1
@@ -87,6 +100,7 @@ class Changes:
     def reversal(self, *, worker_id, union_id, town_id, category, source, paid_on, amount):
         """`amount` (positive) of the payout paid on `paid_on` came back: out of that month."""
         c = cents(amount)
+        self.towns.add(town_id)
         for union in (union_id, town_id):
             row = self.totals[(union, category, source, paid_on.year, paid_on.month)]
             row[0] -= 1
@@ -97,25 +111,62 @@ class Changes:
             (worker_id, union_id, town_id, category, source, paid_on.year, paid_on.month)
         ] -= 1
 
-    def income(self, *, union_ids, source, received_on, amount, donors=0):
+    def income(self, *, town_id, source, received_on, amount, collection_union_id=None, donors=0):
+        """Income on the town's account; a ten-yuan collection also on its grassroots union."""
         c = cents(amount)
-        for union in union_ids:
+        self.towns.add(town_id)
+        for union in (town_id, collection_union_id):
+            if union is None:
+                continue
             row = self.totals[(union, NO_CATEGORY, source, received_on.year, received_on.month)]
             row[5] += 1
             row[6] += c
             row[7] += donors
 
     def write(self) -> None:
-        # Read before the persons upsert: the workers' rows as they are (under the lock).
-        counts = _person_count_changes(self.persons) if self.count_persons else {}
-        _upsert_totals(sorted(self.totals.items()))
+        """Everything at once: for writers that hold no fund account lock."""
+        self.write_own()
+        self.write_shared()
+
+    def write_own(self) -> None:
+        """Before any fund account lock: the workers' rows locked, their MonthlyPerson rows,
+        and the totals and people counts of their grassroots unions."""
+        counts, districts = (
+            _person_count_changes(self.persons, lock=not self.workers_locked)
+            if self.count_persons
+            else ({}, {})
+        )
+        shared_units = self.towns | {districts.get(t) for t in self.towns} - {None}
+        own_totals, shared_totals = _split(self.totals, shared_units)
+        own_counts, shared_counts = _split(counts, shared_units)
         _upsert_persons(sorted(self.persons.items()))
-        _upsert_person_counts(sorted(counts.items()))
+        _upsert_totals(sorted(own_totals.items()))
+        _upsert_person_counts(sorted(own_counts.items()))
+        self._shared = (shared_totals, shared_counts)
+
+    def write_shared(self) -> None:
+        """After the fund accounts' locks: the towns' and the district's rows."""
+        if self._shared is None:
+            raise RuntimeError("Changes.write_shared() before write_own()")
+        shared_totals, shared_counts = self._shared
+        self._shared = None
+        _upsert_totals(sorted(shared_totals.items()))
+        _upsert_person_counts(sorted(shared_counts.items()))
+        for union_filter, union_id, category, source, paid_on in self.recheck_largest:
+            _recheck_largest(union_filter, union_id, category, source, paid_on)
 
     def stage_sqlite(self) -> "SqliteTotalsStage":
         """SQLite: these changes into TEMP tables now, written later by one upsert per table
         (a ledger import stages them before the write lock, see SqliteTotalsStage)."""
         return SqliteTotalsStage(self)
+
+
+def _split(rows: dict, shared_units: set) -> tuple[dict, dict]:
+    """`rows` (keyed by unit id first) as (own units' rows, shared units' rows)."""
+    own, shared = {}, {}
+    for key, value in rows.items():
+        (shared if key[0] in shared_units else own)[key] = value
+    return own, shared
 
 
 def _greatest() -> str:
@@ -288,7 +339,7 @@ class SqliteTotalsStage:
         persons = q(MonthlyPerson._meta.db_table)
         counts = q(PersonCount._meta.db_table)
         # Read before the persons upsert, as Changes.write() does.
-        known_counts = _person_count_changes(self.known) if self.count_persons else {}
+        known_counts = _person_count_changes(self.known)[0] if self.count_persons else {}
         worker = f"CASE WHEN worker_id < 0 THEN {first} - 1 - worker_id ELSE worker_id END"
         person_columns = [worker, *(q(c) for c in PERSON_NAMES[1:]), q("payouts")]
         with connection.cursor() as cursor:
@@ -324,18 +375,28 @@ class SqliteTotalsStage:
                 cursor.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
-def _lock_workers(worker_ids, *, every=False) -> None:
-    """PostgreSQL: the advisory locks of the workers' buckets (all of them: `every`), sorted."""
-    if connection.vendor != "postgresql":
+def _lock_workers(worker_ids) -> None:
+    """PostgreSQL: the workers' rows locked in id order (FOR NO KEY UPDATE: a foreign key's
+    check on them still passes, an edit of the worker or another totals writer waits)."""
+    if connection.vendor != "postgresql" or not worker_ids:
         return  # SQLite: the writer already holds the database's one write lock
-    buckets = list(range(BUCKETS)) if every else sorted({w % BUCKETS for w in worker_ids})
-    if not buckets:
-        return
+    from relief.models import Worker
+
+    table = connection.ops.quote_name(Worker._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(%s, b)) "
-            "FROM (SELECT unnest(%s::int[]) AS b ORDER BY 1) AS buckets",
-            [LOCK_NAMESPACE, buckets],
+            f"SELECT count(*) FROM (SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) "  # noqa: S608
+            "ORDER BY id FOR NO KEY UPDATE) AS locked",
+            [sorted(worker_ids)],
+        )
+
+
+def _lock_every_worker(apps) -> None:
+    """PostgreSQL: no worker row can be locked until the commit (rebuild)."""
+    Worker = apps.get_model("relief", "Worker")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"LOCK TABLE {connection.ops.quote_name(Worker._meta.db_table)} IN EXCLUSIVE MODE"
         )
 
 
@@ -402,14 +463,17 @@ def _worker_keys(entries) -> list[tuple]:
     return keys
 
 
-def _person_count_changes(changes: dict) -> dict:
-    """What the person changes (MonthlyPerson key -> payouts added) add to PersonCount."""
+def _person_count_changes(changes: dict, *, lock: bool = True) -> tuple[dict, dict]:
+    """What the person changes (MonthlyPerson key -> payouts added) add to PersonCount, and the
+    districts of the towns involved (town id -> district id). Locks the workers' rows first
+    (`lock` false: the caller holds them all)."""
     from relief.models import MonthlyPerson
 
     workers = sorted({k[0] for k, n in changes.items() if n})
     if not workers:
-        return {}
-    _lock_workers(workers)
+        return {}, {}
+    if lock:
+        _lock_workers(workers)
     before = {}
     for start in range(0, len(workers), CHUNK):
         before.update(
@@ -427,7 +491,7 @@ def _person_count_changes(changes: dict) -> dict:
     districts = districts_of({k[2] for k in after})
     delta = Counter(person_counts(after, districts))
     delta.subtract(person_counts(before, districts))
-    return {k: n for k, n in delta.items() if n}
+    return {k: n for k, n in delta.items() if n}, districts
 
 
 def _upsert_person_counts(items) -> None:
@@ -459,13 +523,16 @@ def primary_categories(application_ids) -> dict[int, int]:
     return {a: found.get(a, NO_CATEGORY) for a in ids}
 
 
-def record_payouts(payouts) -> None:
-    """Saved payouts (Disbursement, reverses unset), each on a case of a grassroots union."""
+def payout_changes(payouts) -> Changes:
+    """What payouts (Disbursement, reverses unset, saved or not yet), each on a case of a
+    grassroots union, add to the totals; the caller writes them (write_own before its fund
+    account lock, write_shared after)."""
     from relief.models import Application
 
     payouts = list(payouts)
+    changes = Changes()
     if not payouts:
-        return
+        return changes
     cases = {
         a["pk"]: a
         for a in Application.objects.filter(pk__in={p.application_id for p in payouts}).values(
@@ -473,7 +540,6 @@ def record_payouts(payouts) -> None:
         )
     }
     categories = primary_categories(cases)
-    changes = Changes()
     for p in payouts:
         case = cases[p.application_id]
         changes.payout(
@@ -485,12 +551,14 @@ def record_payouts(payouts) -> None:
             paid_on=p.paid_on,
             amount=p.amount,
         )
-    changes.write()
+    return changes
 
 
-def record_reversal(original) -> None:
-    """`original` has just been reversed (its reversal row saved): out of its month."""
-    from relief.models import Application, MonthlyTotal
+def reversal_changes(original) -> Changes:
+    """`original` is being reversed: out of its month. The months' largest payouts are read
+    again from the ledger by write_shared(), after the reversal row is saved (a payout
+    committed meanwhile is seen: both rows are locked by then)."""
+    from relief.models import Application
 
     case = Application.objects.values("worker_id", "union_id", "union__parent_id").get(
         pk=original.application_id
@@ -506,23 +574,28 @@ def record_reversal(original) -> None:
         paid_on=original.paid_on,
         amount=original.amount,
     )
-    changes.write()
-    # The largest payout cannot be taken back by subtraction: read it again from the ledger,
-    # after the upsert above has locked both rows (a payout committed meanwhile is seen).
-    for union_field, union_id in (
-        ("application__union_id", case["union_id"]),
-        ("application__union__parent_id", case["union__parent_id"]),
-    ):
-        largest = _largest_received(
-            {union_field: union_id}, category, original.fund_source, original.paid_on
+    # The largest payout cannot be taken back by subtraction.
+    changes.recheck_largest = [
+        (union_field, union_id, category, original.fund_source, original.paid_on)
+        for union_field, union_id in (
+            ("application__union_id", case["union_id"]),
+            ("application__union__parent_id", case["union__parent_id"]),
         )
-        MonthlyTotal.objects.filter(
-            union_id=union_id,
-            category=category,
-            source=original.fund_source,
-            year=original.paid_on.year,
-            month=original.paid_on.month,
-        ).update(largest_cents=largest)
+    ]
+    return changes
+
+
+def _recheck_largest(union_field: str, union_id: int, category: int, source: str, paid_on):
+    from relief.models import MonthlyTotal
+
+    largest = _largest_received({union_field: union_id}, category, source, paid_on)
+    MonthlyTotal.objects.filter(
+        union_id=union_id,
+        category=category,
+        source=source,
+        year=paid_on.year,
+        month=paid_on.month,
+    ).update(largest_cents=largest)
 
 
 def _largest_received(union_filter: dict, category: int, source: str, day: dt.date) -> int:
@@ -540,32 +613,18 @@ def _largest_received(union_filter: dict, category: int, source: str, day: dt.da
     return max((cents(amount) for a, amount in rows if categories[a] == category), default=0)
 
 
-def record_incomes(incomes) -> None:
-    """Saved FundIncome rows: on their account's town, a collection also on its union."""
-    from relief.models import FundIncome
-
-    incomes = list(incomes)
-    if not incomes:
-        return
-    rows = FundIncome.objects.filter(pk__in=[i.pk for i in incomes]).values(
-        "amount",
-        "received_on",
-        "account__town_id",
-        "account__source",
-        "collection__union_id",
-        "collection__donor_count",
-    )
+def income_changes(*, town, source, received_on, amount, collection=None) -> Changes:
+    """An income entry on the town's account (a ten-yuan collection: also on its union)."""
     changes = Changes()
-    for r in rows:
-        changes.income(
-            union_ids=[r["account__town_id"]]
-            + ([r["collection__union_id"]] if r["collection__union_id"] else []),
-            source=r["account__source"],
-            received_on=r["received_on"],
-            amount=r["amount"],
-            donors=r["collection__donor_count"] or 0,
-        )
-    changes.write()
+    changes.income(
+        town_id=town.pk,
+        collection_union_id=collection.union_id if collection is not None else None,
+        source=source,
+        received_on=received_on,
+        amount=amount,
+        donors=(collection.donor_count or 0) if collection is not None else 0,
+    )
+    return changes
 
 
 def recompute(apps=None) -> Changes:
@@ -620,7 +679,8 @@ def recompute(apps=None) -> Changes:
     )
     for town, source, received_on, amount, union, donors in incomes.iterator(chunk_size=5000):
         changes.income(
-            union_ids=[town] + ([union] if union else []),
+            town_id=town,
+            collection_union_id=union,
             source=source,
             received_on=received_on,
             amount=amount,
@@ -693,9 +753,9 @@ def rebuild(apps=None) -> None:
         # Writers wait at their upsert until the rebuild commits; the ledger is read after the
         # lock, so a payout committed before it is counted by the rebuild, one committed after
         # by its own upsert, never both. (SQLite has one writer at a time anyway.) The workers'
-        # advisory locks first, as every writer takes them before its totals rows.
+        # rows first, as every writer locks them before its totals rows.
         if "PersonCount" in models:
-            _lock_workers((), every=True)
+            _lock_every_worker(apps)
         q = connection.ops.quote_name
         tables = ", ".join(q(apps.get_model("relief", m)._meta.db_table) for m in models)
         with connection.cursor() as cursor:
@@ -704,4 +764,5 @@ def rebuild(apps=None) -> None:
     for model in reversed(models):
         apps.get_model("relief", model).objects.all().delete()
     expected.count_persons = "PersonCount" in models
+    expected.workers_locked = True  # PostgreSQL: the table lock above; SQLite: one writer
     expected.write()

@@ -137,13 +137,15 @@ def test_balances_are_checked_again_under_the_lock(people, tree, monkeypatch):
     fund(people.erin, tree.xq, "4000.00")
     batch = exported_batch(people, [first])
     run = Paused(lambda: mark_paid(people, batch))
-    lock_accounts = funds.lock_accounts
+    payout_changes = batches.payout_changes
 
-    def locking(keys):
-        run.pause()  # the unlocked check has passed: 4,000 covers 3,000
-        return lock_accounts(keys)
+    def changes(payouts):
+        # The unlocked check has passed (4,000 covers 3,000); next come the batch's totals
+        # rows and then its accounts' locks.
+        run.pause()
+        return payout_changes(payouts)
 
-    monkeypatch.setattr(batches, "lock_accounts", locking)
+    monkeypatch.setattr(batches, "payout_changes", changes)
     run.start()
     cash_payout(people, other, "2000.00")  # meanwhile 2,000 of the 4,000 is paid out
     kind, error = run.resume()
