@@ -192,6 +192,10 @@ def workers_import(*, table: Table, user, file_name: str, dry_run: bool = False)
     if result.errors or dry_run:
         return result
     source = f"import:{file_name}"[:200]
+    # Known workers' rows are locked in id order, as every writer locking several workers does
+    # (relief.services.totals): two imports, or an import and a ledger import, queue instead
+    # of deadlocking. New workers follow in the file's order.
+    planned.sort(key=lambda p: (p[0] is None, p[0].pk if p[0] is not None else 0))
     with transaction.atomic():
         for existing, data in planned:
             _write_worker(existing, data, user, source)
@@ -273,7 +277,8 @@ def household_import(*, table: Table, user, file_name: str, dry_run: bool = Fals
         return result
     source = f"import:{file_name}"[:200]
     with transaction.atomic():
-        for worker, members in households.values():
+        # In id order, as above.
+        for worker, members in sorted(households.values(), key=lambda h: h[0].pk):
             locked = Worker.objects.select_for_update().get(pk=worker.pk)
             _replace_members(locked, user, members, source)
     return result
