@@ -22,6 +22,7 @@ Django's result_list, whole.
 
 import decimal
 from collections.abc import Callable
+from urllib.parse import quote as url_quote
 
 from django.contrib.admin import helpers
 from django.contrib.admin.templatetags import admin_list
@@ -32,6 +33,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, numberformat
 from django.utils.html import conditional_escape, escape
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -41,6 +43,8 @@ from django.utils.translation import gettext as _
 KEY_MARK = "00fastresultkey00"
 
 Cell = Callable[[object], str]
+# What reverse() leaves unencoded in a path (django.urls.resolvers._reverse_with_prefix).
+PATH_SAFE = RFC3986_SUBDELIMS + "/~:@"
 
 
 class FastResultListMixin:
@@ -156,8 +160,11 @@ def _link_cell(cl, index, classes, inner) -> Cell:
     closing = f"</a></{tag}>"
 
     def cell(result):
-        # quote() the key as url_for_result does, then escape it as format_html would.
-        link = f'{opening}{escape(quote(getattr(result, key)))}{after}"'
+        # The key as url_for_result puts it in the address (the admin's quote(), then
+        # reverse()'s percent-encoding), escaped as format_html would.
+        pk = getattr(result, key)
+        text = str(pk) if isinstance(pk, int) else url_quote(str(quote(pk)), safe=PATH_SAFE)
+        link = f'{opening}{escape(text)}{after}"'
         if cl.is_popup:
             link += f' data-popup-opener="{escape(result.serializable_value(popup_key))}"'
         return f"{link}>{inner(result)}{closing}"
