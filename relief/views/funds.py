@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from relief.models import DonationCollection
@@ -26,15 +27,34 @@ DONATION_PAGE_SIZE = 100
 MIN_YEAR, MAX_YEAR = 1900, 9999
 
 
-@login_required
-def funds(request):
-    years = fund_years(request.user)
+ALL_YEARS = "all"
+
+
+def chosen_year(request) -> int | None:
+    """The year the funds page shows: the one asked for, None for "all" (every year), and this
+    year (the local date's, Asia/Shanghai) when none is asked for or it is not a year an
+    account may have. One year by default: a district's accounts and campaigns of every year
+    made a page of hundreds of rows, slow to render and to read (issue 16)."""
+    asked = request.GET.get("year", "").strip()
+    if asked == ALL_YEARS:
+        return None
     try:
-        year = int(request.GET.get("year") or 0) or None
+        year = int(asked)
     except ValueError:
         year = None
-    if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
-        year = None  # not a year any account has (and past the column's range)
+    if year is None or not MIN_YEAR <= year <= MAX_YEAR:
+        return timezone.localdate().year
+    return year
+
+
+@login_required
+def funds(request):
+    year = chosen_year(request)
+    # The years with accounts, and this year and the one shown even before their first income.
+    years = sorted(
+        {*fund_years(request.user), timezone.localdate().year, *([year] if year else [])},
+        reverse=True,
+    )
     overview = fund_overview(request.user, year)
     return render(
         request,
@@ -43,6 +63,7 @@ def funds(request):
             "overview": overview,
             "years": years,
             "year": year,
+            "all_years": ALL_YEARS,
             # One row per town and year; its unions on funds:donations.
             "donation_towns": donation_town_totals(request.user, year),
             # 先行救助 not covered by the district: paid from these accounts, borne by them.

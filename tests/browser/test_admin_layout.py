@@ -153,3 +153,22 @@ def test_the_officer_sees_payment_first_and_no_steps_where_there_are_none(
     expect(page.get_by_test_id("case-steps")).to_contain_text("没有需要您办理的步骤")
     assert steps_shown(page) == []
     expect(page.locator(".object-tools a")).to_have_text("历史")
+
+
+def test_select_all_and_a_row_click_work_with_the_prebuilt_rows(page: Page, live_server, demo):
+    """The case list's rows come from relief.admin.result_table: Django's actions.js still
+    finds its checkboxes (select all, the counter, a row highlighted when checked)."""
+    page.set_viewport_size(LAPTOP)
+    admin_sign_in(page, live_server, "nh-officer")
+    page.goto(f"{live_server.url}/admin/relief/application/")
+    boxes = page.locator("#result_list tbody input.action-select")
+    count = boxes.count()
+    assert count > 1
+    page.locator("#action-toggle").check()
+    for i in range(count):
+        expect(boxes.nth(i)).to_be_checked()
+    expect(page.locator(".action-counter")).to_have_text(f"选中了 {count} 个中的 {count} 个")
+    page.locator("#action-toggle").uncheck()
+    boxes.first.check()
+    expect(page.locator("#result_list tbody tr").first).to_have_class("selected")
+    expect(page.locator(".action-counter")).to_have_text(f"选中了 {count} 个中的 1 个")

@@ -1,10 +1,12 @@
 """The funds page: district sees every town, a town its own; figures per source and year."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from relief import services
 from relief.selectors.funds import fund_overview
@@ -110,7 +112,7 @@ def test_donation_totals_are_on_the_page(client, people, tree):
         amount=Decimal("1200.00"),
     )
     client.force_login(people.erin)
-    html = client.get(URL).content.decode()
+    html = client.get(URL, {"year": "all"}).content.decode()
     detail = reverse("funds:donations", args=["XQ", YEAR - 1])
     assert detail in html
     assert "1,200.00" in html
@@ -185,3 +187,100 @@ def test_the_funds_pages_query_count_does_not_grow(client, people, tree):
     few = counts()
     _collections(people, tree, 37, prefix="更多")
     assert counts() == few
+
+
+def _options(html: str) -> list[tuple[str, bool]]:
+    start = html.index('<select id="year"')
+    select = html[start : html.index("</select>", start)]
+    return [
+        (value, bool(selected))
+        for value, selected in re.findall(r'<option value="([^"]*)"( selected)?>', select)
+    ]
+
+
+def _town_card(html: str, code: str) -> str:
+    start = html.index(f'data-testid="town-{code}"')
+    return html[start : html.index("</section>", start)]
+
+
+@pytest.fixture
+def two_years(people, tree):
+    """西樵: this year 10,000 district money and 600 of 十元捐; last year 7,000 and 300."""
+    this_year = timezone.localdate().year
+    fund(people.erin, tree.xq, "10000.00", year=this_year)
+    fund(people.erin, tree.xq, "7000.00", year=this_year - 1)
+    for year, amount in [(this_year, "600.00"), (this_year - 1, "300.00")]:
+        campaign = services.donation_campaign_create(user=people.carol, town=tree.xq, year=year)
+        services.donation_collection_record(
+            user=people.carol,
+            campaign=campaign,
+            union=tree.xq_s01,
+            collected_on=dt.date(year, 6, 1),
+            donor_count=30,
+            amount=Decimal(amount),
+        )
+    return this_year
+
+
+def test_the_page_shows_this_year_unless_asked_for_another(client, people, tree, two_years):
+    this_year = two_years
+    client.force_login(people.erin)
+    html = client.get(URL).content.decode()
+    card = _town_card(html, "XQ")
+    # This year's account (with its 十元捐 income) and this year's campaign, nothing older.
+    assert f'<td class="year">{this_year}</td>' in card
+    assert f'<td class="year">{this_year - 1}</td>' not in card
+    assert "10,000.00" in card and "7,000.00" not in card
+    donations = html[html.index('data-testid="donations"') :]
+    assert reverse("funds:donations", args=["XQ", this_year]) in donations
+    assert reverse("funds:donations", args=["XQ", this_year - 1]) not in donations
+    assert _options(html) == [
+        ("all", False),
+        (str(this_year), True),
+        (str(this_year - 1), False),
+    ]
+    # Last year alone.
+    html = client.get(URL, {"year": this_year - 1}).content.decode()
+    card = _town_card(html, "XQ")
+    assert "7,000.00" in card and "10,000.00" not in card
+    assert (str(this_year - 1), True) in _options(html)
+    # Every year: both lines, newest first, each with its own figures (nothing summed across).
+    html = client.get(URL, {"year": "all"}).content.decode()
+    card = _town_card(html, "XQ")
+    assert card.index("10,000.00") < card.index("7,000.00")
+    assert ("all", True) in _options(html)
+    donations = html[html.index('data-testid="donations"') :]
+    assert "600.00" in donations and "300.00" in donations
+
+
+def test_the_figures_of_a_year_are_that_years(people, tree, two_years):
+    """The year's line holds the year's income alone, whatever the other years hold."""
+    this_year = two_years
+    for year, income in [(this_year, "10600.00"), (this_year - 1, "7300.00")]:
+        (xq,) = [t for t in fund_overview(people.erin, year) if t.town == tree.xq]
+        assert {line.year for line in xq.lines} == {year}
+        assert xq.total("income") == Decimal(income)  # district money and its 十元捐
+    (xq,) = [t for t in fund_overview(people.erin, None) if t.town == tree.xq]
+    assert xq.total("income") == Decimal("17900.00")
+
+
+@pytest.mark.parametrize("asked", ["", "abc", "0", "99999", "1899", " "])
+def test_no_year_or_a_wrong_one_means_this_year(client, people, two_years, asked):
+    client.force_login(people.erin)
+    response = client.get(URL, {"year": asked})
+    assert response.status_code == 200
+    assert response.context["year"] == two_years
+
+
+def test_this_year_is_the_local_one(rf, monkeypatch):
+    """At 01:00 on New Year's Day in Shanghai it is still the old year in UTC: the page shows
+    the new one."""
+    from django.utils import timezone as tz
+
+    from relief.views.funds import chosen_year
+
+    new_year = dt.datetime(2030, 12, 31, 17, 0, tzinfo=dt.UTC)  # 2031-01-01 01:00 in Shanghai
+    monkeypatch.setattr(tz, "now", lambda: new_year)
+    assert chosen_year(rf.get(URL)) == 2031
+    assert chosen_year(rf.get(URL, {"year": "2030"})) == 2030
+    assert chosen_year(rf.get(URL, {"year": "all"})) is None
