@@ -8,14 +8,16 @@ Users: alice (caseworker, XQ-S01), bob (caseworker, DL-V01), carol (town reviewe
 dave (town reviewer, DL), erin (district officer, NH), root (superuser).
 """
 
+import copy
 import datetime as dt
 import re
 from decimal import Decimal
+from types import SimpleNamespace
 from urllib.parse import unquote, unquote_plus
 
 import pytest
-from django.db import connection
-from django.test import Client, RequestFactory
+from django.db import connection, transaction
+from django.test import Client, RequestFactory, override_settings
 
 from relief import services
 from tests.factories import build_people, build_tree, fund
@@ -124,20 +126,96 @@ def _no_id_numbers_in_urls(request, monkeypatch):
     monkeypatch.setattr(Client, "request", checked_request)
 
 
-@pytest.fixture
-def tree(db):
-    return build_tree()
+FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
+
+
+# The module-scoped fixtures that build a module's data once (most complete first).
+SHARED = ("module_payouts", "module_well_funded", "module_people")
+
+
+def _shared(request):
+    """This test's own deep copy of the data its module built once (module_people or
+    module_well_funded), or None when the module builds it per test."""
+    for name in SHARED:
+        if name in request.fixturenames:
+            if not hasattr(request.node, "_shared_copy"):
+                # Like TestCase.setUpTestData: each test gets fresh Python objects for the
+                # same rows, so what one test caches on them does not leak into the next.
+                request.node._shared_copy = copy.deepcopy(request.getfixturevalue(name))
+            return request.node._shared_copy
+    return None
 
 
 @pytest.fixture
-def people(tree):
-    return build_people(tree)
+def tree(request, db):
+    shared = _shared(request)
+    return shared.tree if shared else build_tree()
 
 
 @pytest.fixture
-def well_funded(people):
+def people(request, tree):
+    shared = _shared(request)
+    return shared.people if shared else build_people(tree)
+
+
+@pytest.fixture
+def well_funded(request, people):
     """District money for both towns in every year a lifecycle test may pay in, so that tests
     about cases are not about fund balances (those have their own tests)."""
+    shared = _shared(request)
+    if shared and shared.funded:
+        return  # the module's data has it
+    fund_both_towns(people)
+
+
+def built_once_for_the_module(django_db_blocker, build):
+    """Like TestCase.setUpTestData: `build` runs once inside a transaction that stays open
+    for the module and is rolled back at its end; each test runs in a savepoint inside it
+    (the `db` fixture), so whatever a test changes is undone before the next one. For modules
+    without transactional tests (their commits would need the outer transaction closed)."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            with override_settings(PASSWORD_HASHERS=[FAST_HASHER]):
+                built = build()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield built
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+def _tree_and_people():
+    tree = build_tree()
+    return SimpleNamespace(tree=tree, people=build_people(tree), funded=False)
+
+
+def _tree_people_and_funds():
+    built = _tree_and_people()
+    fund_both_towns(built.people)
+    built.funded = True
+    return built
+
+
+@pytest.fixture(scope="module")
+def module_people(django_db_setup, django_db_blocker):
+    """`tree` and `people` built once for the module (opt in with
+    `pytestmark = pytest.mark.usefixtures("module_people")`); each test gets its own copy."""
+    yield from built_once_for_the_module(django_db_blocker, _tree_and_people)
+
+
+@pytest.fixture(scope="module")
+def module_well_funded(django_db_setup, django_db_blocker):
+    """`tree`, `people` and `well_funded` built once for the module (opt in with
+    `pytestmark = pytest.mark.usefixtures("module_well_funded")`)."""
+    yield from built_once_for_the_module(django_db_blocker, _tree_people_and_funds)
+
+
+def fund_both_towns(people):
     today = dt.date.today()
     for reviewer in (people.carol, people.dave):
         town = reviewer.union

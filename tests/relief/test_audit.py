@@ -25,7 +25,7 @@ D = Decimal
 TODAY = dt.date.today()
 
 # Payouts here are about cases, not balances: the towns have money.
-pytestmark = pytest.mark.usefixtures("well_funded")
+pytestmark = pytest.mark.usefixtures("module_well_funded")
 
 
 def case(people, state, **kw):

@@ -14,7 +14,7 @@ from tests.factories import case_in_state, tiny_pdf
 PDF = tiny_pdf()
 
 # Payouts here are about cases, not balances: the towns have money.
-pytestmark = pytest.mark.usefixtures("well_funded")
+pytestmark = pytest.mark.usefixtures("module_well_funded")
 
 
 def test_a_home_visit_makes_copies_loaded_before_it_stale(people):

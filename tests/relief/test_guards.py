@@ -36,7 +36,7 @@ TODAY = dt.date.today()
 D = Decimal
 
 # Payouts here are about cases, not balances: the towns have money.
-pytestmark = pytest.mark.usefixtures("well_funded")
+pytestmark = pytest.mark.usefixtures("module_well_funded")
 
 
 def case(people, state, **kw):

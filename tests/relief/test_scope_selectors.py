@@ -23,7 +23,7 @@ from tests.relief.helpers import dated_case
 D = Decimal
 
 # Payouts here are about cases, not balances: the towns have money.
-pytestmark = pytest.mark.usefixtures("well_funded")
+pytestmark = pytest.mark.usefixtures("module_well_funded")
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import pytest
 
 from relief import services
+from tests.conftest import _shared, _tree_people_and_funds, built_once_for_the_module
 from tests.factories import WorkerFactory, caseworker, category
 
 
@@ -74,7 +75,27 @@ def paid_case(
 
 
 @pytest.fixture
-def payouts(tree, people, well_funded):
+def payouts(request, tree, people, well_funded):
+    shared = _shared(request)
+    if shared and hasattr(shared, "payouts"):
+        return shared.payouts
+    return make_payouts(tree, people)
+
+
+@pytest.fixture(scope="module")
+def module_payouts(django_db_setup, django_db_blocker):
+    """`tree`, `people`, `well_funded` and `payouts` built once for the module (opt in with
+    `pytestmark = pytest.mark.usefixtures("module_payouts")`); each test gets its own copy."""
+
+    def build():
+        built = _tree_people_and_funds()
+        built.payouts = make_payouts(built.tree, built.people)
+        return built
+
+    yield from built_once_for_the_module(django_db_blocker, build)
+
+
+def make_payouts(tree, people):
     frank = caseworker(tree.xq_e01, username="frank")
     w1 = WorkerFactory(union=tree.xq_s01, name="梁志明", id_number="440605197208161996")
     w2 = WorkerFactory(union=tree.xq_e01, name="何丽娟")

@@ -5,6 +5,9 @@ import pytest
 from reports import documents, figures
 from reports.figures import Period
 
+# The payouts of tests/reports/conftest.py, built once for the module.
+pytestmark = pytest.mark.usefixtures("module_payouts")
+
 Y2023 = Period(2023, 2023)
 
 

@@ -16,6 +16,9 @@ from reports.figures import Period
 from tabular.formulas import FORMULA_STARTS
 from unions.models import Union
 
+# The payouts of tests/reports/conftest.py, built once for the module.
+pytestmark = pytest.mark.usefixtures("module_payouts")
+
 LEDGER = reverse("reports:ledger")
 INJECTED = {"=1+1", "+1", "-1", "@SUM(A1)", "\t=1"}
 

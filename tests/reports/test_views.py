@@ -9,6 +9,9 @@ from reports.models import ReportJob
 
 PDF = "application/pdf"
 
+# The payouts of tests/reports/conftest.py, built once for the module.
+pytestmark = pytest.mark.usefixtures("module_payouts")
+
 
 @pytest.fixture
 def as_user(client, people, payouts):
