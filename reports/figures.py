@@ -257,19 +257,26 @@ def summary(unit: Union, period: Period) -> Summary:
         )
     in_period = {"year__gte": period.first_year, "year__lte": period.last_year}
     totals = MonthlyTotal.objects.filter(union_id__in=union_ids, payouts__gt=0, **in_period)
+    # Every payout is counted on its grassroots union and again on that union's town: a
+    # town's headline and its category, source and time breakdowns read the town's own rows
+    # (one index range), not every row of its hundred unions; only the per-union breakdown
+    # needs those.
+    own = totals
+    if unit.level == Level.TOWN:
+        own = MonthlyTotal.objects.filter(union_id=unit.pk, payouts__gt=0, **in_period)
     time_field = "month" if period.single_year else "year"
     persons = _persons(unit, union_ids, period)
 
-    def grouped(by: str, kind: str) -> dict:
+    def grouped(by: str, kind: str, rows=own) -> dict:
         """key -> (人次, 人数, total) for one breakdown, one query."""
-        sums = totals.values(by).annotate(n=Sum("payouts"), s=Sum("paid_cents")).order_by()
+        sums = rows.values(by).annotate(n=Sum("payouts"), s=Sum("paid_cents")).order_by()
         return {
             r[by]: (r["n"], persons.get((kind, str(r[by])), 0), _yuan(r["s"]))
             for r in sums
             if r["n"]
         }
 
-    head = totals.aggregate(n=Sum("payouts"), s=Sum("paid_cents"), m=Max("largest_cents"))
+    head = own.aggregate(n=Sum("payouts"), s=Sum("paid_cents"), m=Max("largest_cents"))
     result = Summary(
         count=head["n"] or 0,
         persons=persons.get((PersonCount.ALL, ""), 0),
@@ -279,7 +286,7 @@ def summary(unit: Union, period: Period) -> Summary:
     )
 
     # Per union: every active union of the level, and any other that paid.
-    paid = grouped("union_id", "union")
+    paid = grouped("union_id", "union", totals)
     unions = (
         Union.objects.filter(path__startswith=unit.path, level=level)
         .filter(Q(is_active=True) | Q(pk__in=list(paid)))
