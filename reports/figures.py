@@ -241,7 +241,8 @@ def summary_from_ledger(unit: Union, period: Period) -> Summary:
 
 def summary(unit: Union, period: Period) -> Summary:
     """The Summary read from the monthly totals (relief.models.totals): a few hundred rows of
-    the unit's towns (district) or grassroots unions, whatever the number of payouts.
+    the district's towns, or a town's own rows (its grassroots unions' only for the per-union
+    breakdown), whatever the number of payouts.
 
     人次 and amounts are sums of MonthlyTotal; 人数 sums of PersonCount (distinct workers per
     unit, breakdown and year, split by the previous year paid), never a COUNT(DISTINCT).
