@@ -825,6 +825,7 @@ class Generator:
                     stamps.get("closed"),
                     stamps.get("rejected"),
                     stamps.get("withdrawn"),
+                    follow is not None,
                 )
             )
             for cid, _cname in cats:
@@ -977,6 +978,7 @@ class Generator:
             "closed_at",
             "rejected_at",
             "withdrawn_at",
+            "followed_up",
         ]
         loader.copy(Application, app_cols, apps)
         del apps
@@ -1250,6 +1252,10 @@ CHECKS = {
         UNION ALL
         SELECT a.reference FROM relief_application a WHERE a.state = 'closed'
           AND NOT EXISTS (SELECT 1 FROM relief_followup f WHERE f.application_id = a.id)""",
+    "a case is marked followed up exactly when a follow-up is on file": """
+        SELECT a.reference FROM relief_application a
+        WHERE a.followed_up <> EXISTS (SELECT 1 FROM relief_followup f
+                                       WHERE f.application_id = a.id)""",
     "reference counters at the last number used": """
         SELECT c.id::text FROM relief_referencecounter c
         JOIN unions_union t ON t.id = c.town_id

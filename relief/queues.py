@@ -65,7 +65,6 @@ from relief.models import (
     AuditEntry,
     BatchItem,
     BatchState,
-    FollowUp,
     HomeVisit,
     Policy,
     QueueSeen,
@@ -383,7 +382,7 @@ def _reviewer_queue(user, today, now) -> Queue:
         _cases(user)
         .filter(
             Q(state__in=[S.SUBMITTED, S.VERIFIED, S.RETURNED])
-            | (Q(state=S.DISBURSED) & ~Exists(FollowUp.objects.filter(application=OuterRef("pk"))))
+            | Q(state=S.DISBURSED, followed_up=False)
         )
         .annotate(visited=Exists(HomeVisit.objects.filter(application=OuterRef("pk"))))
     )
@@ -710,9 +709,7 @@ def overdue_cases(user, *, unit=None, today: dt.date | None = None) -> list[Queu
     deadline, ordered by town, then oldest first. Three queries."""
     today = today or timezone.localdate()
     cases = (
-        _cases(user)
-        .filter(state__in=list(CASE_STEPS))
-        .exclude(Q(state=S.DISBURSED) & Exists(FollowUp.objects.filter(application=OuterRef("pk"))))
+        _cases(user).filter(state__in=list(CASE_STEPS)).exclude(state=S.DISBURSED, followed_up=True)
     )
     if unit is not None:
         cases = cases.filter(union__path__startswith=unit.path)
@@ -785,7 +782,7 @@ def overdue_by_town(user, *, unit=None, today: dt.date | None = None) -> dict[in
         default=None,
     )
     counts: dict[int, int] = defaultdict(int)
-    # Two queries: the paid cases due a follow-up (the many: an anti-join with the follow-ups)
+    # Two queries: the paid cases not yet followed up (the many: one range of a partial index)
     # apart from the few at the other steps.
     others = [state for state in CASE_STEPS if state != S.DISBURSED]
     queries = []
@@ -793,9 +790,7 @@ def overdue_by_town(user, *, unit=None, today: dt.date | None = None) -> dict[in
         queries.append(cases.filter(state__in=others).filter(overdue(others)))
     if overdue([S.DISBURSED]) is not None:
         queries.append(
-            cases.filter(state=S.DISBURSED)
-            .filter(overdue([S.DISBURSED]))
-            .exclude(Exists(FollowUp.objects.filter(application=OuterRef("pk"))))
+            cases.filter(state=S.DISBURSED).filter(overdue([S.DISBURSED])).filter(followed_up=False)
         )
     for found in queries:
         for town_id, n in (

@@ -37,14 +37,19 @@ def sniff_type(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _touch(locked: Application, callers_copy: Application) -> None:
+def _touch(locked: Application, callers_copy: Application, **facts) -> None:
     """New facts on a case make copies loaded before them stale (see lock_application).
 
     The caller's own copy is brought up to date: they know about the fact they just added.
+    `facts` are fields of the case that the new fact changes, saved in the same UPDATE.
     """
     locked.version += 1
-    locked.save(update_fields=["version", "updated_at"])
+    for name, value in facts.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=["version", "updated_at", *facts])
     callers_copy.version = locked.version
+    for name, value in facts.items():
+        setattr(callers_copy, name, value)
 
 
 @transaction.atomic
@@ -102,7 +107,7 @@ def follow_up_record(
     )
     follow_up.full_clean()
     follow_up.save()
-    _touch(locked, application)
+    _touch(locked, application, followed_up=True)
     audit(
         actor=user,
         action="follow_up",

@@ -421,3 +421,36 @@ def test_no_queue_without_a_role(people):
         mark_decisions_seen(people.alice)
         == QueueSeen.objects.get(user=people.alice).decisions_seen_at
     )
+
+
+def test_a_recorded_follow_up_takes_the_paid_case_out_of_the_overdue_counts(
+    world, people, frozen
+):
+    """The dashboard counts paid cases by the flag that follow_up_record sets in the same
+    transaction as the follow-up: once one is on file, the case is out of every count."""
+    w = world
+    later = TODAY + dt.timedelta(days=30)  # long after the paid case's follow-up was due
+    due = {i.reference for i in overdue_cases(people.carol, today=later)}
+    assert w.follow_up.reference in due
+    before = overdue_by_town(people.carol, today=later)[people.carol.union_id]
+    assert not Application.objects.get(pk=w.follow_up.pk).followed_up
+    assert w.follow_up.reference in {
+        i.reference for g in queue_for(people.carol).groups for i in g.items
+    }
+
+    services.follow_up_record(
+        application=w.follow_up,
+        user=people.carol,
+        follow_up_date=TODAY,
+        method="phone",
+        findings="已康复出院，生活基本恢复",
+    )
+
+    assert Application.objects.get(pk=w.follow_up.pk).followed_up
+    assert w.follow_up.followed_up  # the caller's copy knows what it just recorded
+    due = {i.reference for i in overdue_cases(people.carol, today=later)}
+    assert w.follow_up.reference not in due
+    assert overdue_by_town(people.carol, today=later)[people.carol.union_id] == before - 1
+    assert w.follow_up.reference not in {
+        i.reference for g in queue_for(people.carol).groups for i in g.items
+    }
