@@ -423,9 +423,7 @@ def test_no_queue_without_a_role(people):
     )
 
 
-def test_a_recorded_follow_up_takes_the_paid_case_out_of_the_overdue_counts(
-    world, people, frozen
-):
+def test_a_recorded_follow_up_takes_the_paid_case_out_of_the_overdue_counts(world, people, frozen):
     """The dashboard counts paid cases by the flag that follow_up_record sets in the same
     transaction as the follow-up: once one is on file, the case is out of every count."""
     w = world
