@@ -49,6 +49,20 @@ class _CountOf(Subquery):
     output_field = IntegerField()
 
 
+def _count_order(model) -> tuple[str, ...]:
+    """The order the capped count reads rows in: the one its scope is indexed by.
+
+    Not the list's own ordering: with it, a town's count collected and sorted every case of the
+    town before it could stop at the cap (110,000 rows, 70 ms at a city's scale). Not none
+    either: unordered, the planner may pick a sequential scan that happens to stop early on a
+    big scope but reads the whole table when a filter is narrow. By union, the scope is walked
+    union by union from the union's index (the foreign key, or a filter's composite index) and
+    the walk stops at the cap: 2-3 ms for a town or the district.
+    """
+    names = {field.name for field in model._meta.concrete_fields}
+    return ("union_id",) if "union" in names else ("pk",)
+
+
 class CappedPaginator(Paginator):
     """Counts up to `cap` rows; the first page and the count come in ONE query.
 
@@ -80,9 +94,7 @@ class CappedPaginator(Paginator):
         """The first page's rows (and as many orphans as it may take), each carrying the
         capped count; without the list's prefetches (done for the page shown)."""
         qs = self.object_list
-        # Keeping the list's ordering, the planner walks the ordering's index and stops at the
-        # cap, rather than scanning the table for the first cap + 1 rows it meets.
-        capped = _CountOf(qs.values("pk")[: self.cap + 1])
+        capped = _CountOf(qs.order_by(*_count_order(qs.model)).values("pk")[: self.cap + 1])
         counted = qs.prefetch_related(None).annotate(**{self.COUNT_ALIAS: capped})
         return list(counted[: self.per_page + self.orphans])
 
