@@ -215,6 +215,15 @@ class Application(FSMModelMixin, models.Model):
                 condition=Q(state=S.DISBURSED, followed_up=False),
                 name="application_paid_followup",
             ),
+            # Approved and not yet paid in full (the funds page's "not in a batch" per town,
+            # relief.selectors.funds): the amounts from the index, not a heap visit per case
+            # (2,900 pages for 4,900 approved cases at a city's scale).
+            models.Index(
+                fields=["union", "id"],
+                include=["approved_amount", "paid_amount"],
+                condition=Q(state=S.APPROVED),
+                name="application_approved_amounts",
+            ),
         ]
 
     def __str__(self):
