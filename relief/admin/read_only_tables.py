@@ -13,6 +13,7 @@ the admin's CSS lays them out as before.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib import admin
 from django.contrib.admin.templatetags import admin_list
@@ -105,9 +106,14 @@ def column(name: str, label, compute: Callable) -> Column:
 class Context:
     """What several cells need, read once per page."""
 
+    application: object
     empty: str
-    notice_item_pk: int | None = None  # the notice that counts now (notice_status)
-    notice_blocks: str = ""
+
+    @cached_property
+    def notice(self):
+        # On the first notice row only: a case never put on a notice asks nothing (its trail,
+        # read once by audit_timeline, stays one query).
+        return notice_status(self.application)
 
 
 # --- the method columns of the old inlines -------------------------------------------
@@ -159,9 +165,10 @@ def _period(item, context):
 
 
 def _notice_state(item, context):
-    if item.pk != context.notice_item_pk:
+    status = context.notice
+    if status.item is None or status.item.pk != item.pk:
         return _("No longer counts: the case was recommended again since.")
-    return context.notice_blocks or _("Ended without an unresolved objection.")
+    return status.blocks_approval or _("Ended without an unresolved objection.")
 
 
 def _objections(item, context):
@@ -307,12 +314,7 @@ def case_tables(application) -> list[Table]:
     """Every history of `application`, a fixed number of queries whatever their length. Reading
     through the case's related managers gives each row its case without a query (an advance's
     overdue flag reads the case's state)."""
-    status = notice_status(application)
-    context = Context(
-        empty=admin.site.empty_value_display,
-        notice_item_pk=status.item.pk if status.item else None,
-        notice_blocks=status.blocks_approval,
-    )
+    context = Context(application=application, empty=admin.site.empty_value_display)
     return [
         Table(
             prefix=spec.prefix,
