@@ -1,54 +1,16 @@
 """先行救助 in the admin: the advances and shortfalls of the user's scope (read-only lists: every
-change goes through the case page's steps, relief.admin.actions), and the case page's inlines."""
+change goes through the case page's steps, relief.admin.actions). On the case page they are
+tables of relief.admin.read_only_tables."""
 
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from relief.admin.base import ReadOnlyAdmin, ReadOnlyInline, ScopedRelatedFilter
+from relief.admin.base import ReadOnlyAdmin, ScopedRelatedFilter
 from relief.admin_search import TokenSearchMixin
 from relief.models import Advance, AdvanceShortfall
 from relief.models.advance import FILE_INCOMPLETE_STATES, OPEN_ADVANCE_STATES
 from relief.selectors.advances import advances_for_user, shortfalls_for_user
-
-
-class AdvanceInline(ReadOnlyInline):
-    model = Advance
-    fk_name = "application"
-    fields = [
-        "amount",
-        "state",
-        "basis",
-        "reason",
-        "phone_findings",
-        "granted_by",
-        "granted_at",
-        "file_due_on",
-        "overdue",
-        "payout",
-    ]
-    verbose_name_plural = _("emergency advance (先行救助)")
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-    @admin.display(description=_("paperwork overdue"), boolean=True)
-    def overdue(self, obj):
-        return obj.paperwork_overdue()
-
-
-class AdvanceShortfallInline(ReadOnlyInline):
-    model = AdvanceShortfall
-    fk_name = "application"
-    fields = ["amount", "cause", "advance_amount", "approved_amount", "borne_by", "recorded_at"]
-    verbose_name_plural = _("advance shortfall (borne by the town)")
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-    @admin.display(description=_("borne by fund"))
-    def borne_by(self, obj):
-        return obj.fund_label
 
 
 class OverdueFilter(admin.SimpleListFilter):

@@ -20,13 +20,11 @@ from django.utils.translation import gettext_lazy, pgettext
 from relief import idempotency, search, search_tokens
 from relief import workflow as wf
 from relief.admin.actions import ACTIONS, KIND_ORDER, available_actions, label, step_kind
-from relief.admin.advances import AdvanceInline, AdvanceShortfallInline
 from relief.admin.base import (
     CaseTownFilter,
     CaseUnionFilter,
     CategoryFilter,
     NotFoundOutsideScope,
-    ReadOnlyInline,
     SimpleFilterLookups,
     YearChoicesFilter,
     is_changelist,
@@ -37,21 +35,16 @@ from relief.admin.imports import (
     PayoutExportResource,
     ServiceImportExportMixin,
 )
-from relief.admin.notices import CaseNoticeInline
+from relief.admin.read_only_tables import case_tables
 from relief.admin.result_table import FastResultListMixin
 from relief.admin_search import TokenSearchMixin, is_autocomplete
 from relief.conflicts import handle_conflicts, stale_text
 from relief.models import (
     Application,
     ApplicationState,
-    Attachment,
     AuditEntry,
-    Disbursement,
-    FollowUp,
     HardshipCategory,
-    HomeVisit,
     ProposedChange,
-    ReviewDecision,
 )
 from relief.paging import CappedPaginator
 from relief.selectors import applications_for_user, workers_for_user
@@ -72,98 +65,6 @@ CHANGELIST_FIELDS = (
     "worker__name",
     "worker__id_number",
 )
-
-
-class HomeVisitInline(ReadOnlyInline):
-    """Visits on file, read-only. A visit is recorded on its own page (relief.views.visits),
-    which works on a phone: an editable row here made the case page 1,390 px wide."""
-
-    model = HomeVisit
-    fields = [
-        "visit_date",
-        "visitors",
-        "findings",
-        "verified_household_income",
-        "verified_monthly_expenses",
-        "photos",
-    ]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("attachments")
-
-    @admin.display(description=gettext_lazy("Photos"))
-    def photos(self, obj):
-        return format_html_join(
-            " ",
-            '<a href="{}">{}</a>',
-            (
-                (reverse("relief:attachment_download", args=[a.pk]), a.original_name)
-                for a in obj.attachments.all()
-            ),
-        )
-
-
-class AttachmentInline(ReadOnlyInline):
-    model = Attachment
-    fields = ["download", "kind", "size", "uploaded_by", "uploaded_at"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("uploaded_by")
-
-    @admin.display(description=gettext_lazy("file"))
-    def download(self, obj):
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("relief:attachment_download", args=[obj.pk]),
-            obj.original_name,
-        )
-
-
-class DisbursementInline(ReadOnlyInline):
-    model = Disbursement
-    fields = ["paid_on", "amount", "method", "fund_source", "voucher_no", "notes", "recorded_by"]
-
-    def get_queryset(self, request):
-        # One query for the rows, however long the history (issue 16): each row's label names
-        # its case (Disbursement.__str__), so the case comes along, without its long texts.
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("recorded_by", "application")
-            .defer("application__narrative", "application__grassroots_opinion")
-        )
-
-
-class FollowUpInline(ReadOnlyInline):
-    model = FollowUp
-    fields = ["follow_up_date", "method", "findings", "recorded_by"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("recorded_by")
-
-
-class DecisionInline(ReadOnlyInline):
-    model = ReviewDecision
-    fields = ["meeting", "decision", "amount", "comment", "minutes_pdf"]
-    verbose_name_plural = gettext_lazy("review meeting decisions")
-
-    def get_queryset(self, request):
-        # The row's label names its case (ReviewDecision.__str__).
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("meeting__town", "application")
-            .defer("application__narrative", "application__grassroots_opinion")
-        )
-
-    @admin.display(description=gettext_lazy("minutes (PDF)"))
-    def minutes_pdf(self, obj):
-        # The meeting is the case's town's: whoever reads the case here may print it.
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("reports:meeting_minutes", args=[obj.meeting_id]),
-            _("Print the minutes"),
-        )
 
 
 @dataclass(frozen=True)
@@ -322,16 +223,9 @@ class ApplicationAdmin(
         "paid_amount",
         "advance_amount",
     ]
-    inlines = [
-        HomeVisitInline,
-        AttachmentInline,
-        DecisionInline,
-        AdvanceInline,
-        AdvanceShortfallInline,
-        DisbursementInline,
-        FollowUpInline,
-        CaseNoticeInline,
-    ]  # then the timeline (audit_timeline, the change form's template)
+    # No inlines: the case's histories and its timeline are read-only tables drawn by the
+    # change form's template (relief.admin.read_only_tables, audit_timeline), where inlines
+    # cost a form per row and queries per row.
     import_resource_classes = [LedgerResource]
     export_resource_classes = [ApplicationExportResource, PayoutExportResource]
 
@@ -512,6 +406,7 @@ class ApplicationAdmin(
             extra_context["case_actions"] = [(label_text, url) for _n, label_text, url in actions]
             extra_context["case_steps"] = case_steps(request.user, obj, actions)
             extra_context["print_links"] = case_print_links(request.user, obj)
+            extra_context["history_tables"] = case_tables(obj)
             extra_context["audit_timeline"] = audit_timeline(obj)
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -17,8 +17,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -556,58 +555,7 @@ class ObjectionAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
         )
 
 
-# --- on the case page ------------------------------------------------------------------
-
-
-class CaseNoticeInline(ReadOnlyInline):
-    """The case's notices and objections, on its admin page (the district sees here why it
-    cannot approve yet)."""
-
-    model = NoticeItem
-    fk_name = "application"
-    verbose_name_plural = gettext_lazy("public notice and objections")
-    fields = ["notice_link", "period", "amount", "status", "objection_list"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("notice__town")
-
-    @admin.display(description=gettext_lazy("public notice"))
-    def notice_link(self, obj):
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("admin:relief_publicnotice_change", args=[obj.notice_id]),
-            obj.notice.number,
-        )
-
-    @admin.display(description=gettext_lazy("notice period"))
-    def period(self, obj):
-        return f"{cn_date(obj.notice.starts_on)} – {cn_date(obj.notice.ends_on)}"
-
-    @admin.display(description=gettext_lazy("state"))
-    def status(self, obj):
-        status = notice_status(obj.application)
-        if status.item is None or status.item.pk != obj.pk:
-            return _("No longer counts: the case was recommended again since.")
-        return status.blocks_approval or _("Ended without an unresolved objection.")
-
-    @admin.display(description=gettext_lazy("objections"))
-    def objection_list(self, obj):
-        objections = list(obj.objections.order_by("received_on", "pk"))
-        if not objections:
-            return _("none")
-        return format_html_join(
-            mark_safe("<br>"),
-            '<a href="{}">{} {}</a>: {}',
-            (
-                (
-                    reverse("admin:relief_objection_change", args=[o.pk]),
-                    cn_date(o.received_on),
-                    o.get_channel_display(),
-                    o.get_outcome_display() if o.outcome else _("Not resolved"),
-                )
-                for o in objections
-            ),
-        )
+# --- on the approve page ---------------------------------------------------------------
 
 
 def notice_note(application, today: dt.date | None = None) -> str:

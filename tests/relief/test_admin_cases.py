@@ -259,19 +259,6 @@ def test_the_district_records_a_payout_and_the_case_is_disbursed(
     assert app.disbursements.get().fund_source == "donation"
 
 
-def change_form_data(response) -> dict:
-    """What the browser would post back for the case page as displayed."""
-    data = {}
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        for field in formset.management_form:
-            data[field.html_name] = field.value()
-        for form in formset.initial_forms:
-            for field in form.hidden_fields():
-                data[field.html_name] = field.value()
-    return data
-
-
 def test_the_case_page_links_to_the_visit_page_and_takes_no_visit_itself(client, people, cases):
     """A visit is recorded on its own page (made for a phone); the admin's case page shows the
     visits on file, read-only, and posting the old inline's fields to it changes nothing."""
