@@ -45,6 +45,7 @@ from relief.models import (
     AuditEntry,
     HardshipCategory,
     ProposedChange,
+    Worker,
 )
 from relief.paging import CappedPaginator
 from relief.selectors import applications_for_user, workers_for_user
@@ -62,8 +63,7 @@ CHANGELIST_FIELDS = (
     "recommended_amount",
     "approved_amount",
     "union__name",
-    "worker__name",
-    "worker__id_number",
+    "worker",
 )
 
 
@@ -236,9 +236,15 @@ class ApplicationAdmin(
         if is_changelist(request, self):
             return (
                 Application.objects.filter(scope_q(request.user, "union"))
-                .select_related("worker", "union")
+                .select_related("union")
                 .only(*CHANGELIST_FIELDS)
-                .prefetch_related(Prefetch("categories", HardshipCategory.objects.only("name")))
+                # The workers of the page's rows only, by key, after the rows are chosen: joined,
+                # the planner fetched the worker of every matching case before its top-N sort
+                # whenever it misjudged how many there were (1,373 for a town's submitted cases).
+                .prefetch_related(
+                    Prefetch("categories", HardshipCategory.objects.only("name")),
+                    Prefetch("worker", Worker.objects.only("name", "id_number")),
+                )
             )
         return applications_for_user(request.user)
 
