@@ -38,7 +38,10 @@ def long_history(case, people, rows: int, *, funded: bool = False):
     today = dt.date.today()
     approved = PAYOUT * rows * 2 + 1000
     Application.objects.filter(pk=case.pk).update(
-        state="approved", recommended_amount=approved, approved_amount=approved
+        state="approved",
+        recommended_amount=approved,
+        approved_amount=approved,
+        followed_up=rows > 0,  # as follow_up_record marks a case with a follow-up on file
     )
     if not funded:
         fund(people.erin, town, str(PAYOUT * rows * 2), year=today.year)
