@@ -30,6 +30,9 @@ def main() -> None:
     parser.add_argument("--role", choices=sorted(ROLES), default="reviewer")
     parser.add_argument("--requests", type=int, default=10)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--callers", metavar="PATTERN", help="also print who calls the functions matching this"
+    )
     args = parser.parse_args()
     os.environ["DEBUG"] = "1"
     os.environ["ALLOWED_HOSTS"] = "testserver"
@@ -76,6 +79,8 @@ def main() -> None:
     stats = pstats.Stats(profile)
     stats.sort_stats("cumulative").print_stats(args.top)
     stats.sort_stats("tottime").print_stats(args.top)
+    if args.callers:
+        stats.print_callers(args.callers)
 
 
 if __name__ == "__main__":

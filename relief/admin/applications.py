@@ -168,7 +168,7 @@ class ApplicationAdmin(
     # page and its count are one query (CappedPaginator), whether the list pages or not.
     list_per_page = 50
     fieldsets = [
-        (None, {"fields": ["reference", "state_badge", "worker_summary", "union", "created_by"]}),
+        (None, {"fields": ["reference", "state_badge", "worker_summary", "union", "filed_by"]}),
         (
             gettext_lazy("The caseworker's facts"),
             {
@@ -208,7 +208,7 @@ class ApplicationAdmin(
         "state_badge",
         "worker_summary",
         "union",
-        "created_by",
+        "filed_by",
         "application_date",
         "category_names",
         "narrative",
@@ -323,6 +323,12 @@ class ApplicationAdmin(
             "category_names": category_names,
         }
 
+    @admin.display(description=gettext_lazy("filed by"))
+    def filed_by(self, obj):
+        # The caseworker's name, not Django's link to the user admin that only a superuser
+        # may open.
+        return str(obj.created_by)
+
     @admin.display(description=gettext_lazy("worker"))
     def worker_summary(self, obj):
         worker = obj.worker
@@ -412,7 +418,7 @@ class ApplicationAdmin(
             extra_context["case_actions"] = [(label_text, url) for _n, label_text, url in actions]
             extra_context["case_steps"] = case_steps(request.user, obj, actions)
             extra_context["print_links"] = case_print_links(request.user, obj)
-            extra_context["history_tables"] = case_tables(obj)
+            extra_context["history_tables"] = case_tables(obj, request)
             extra_context["audit_timeline"] = audit_timeline(obj)
         return super().change_view(request, object_id, form_url, extra_context)
 

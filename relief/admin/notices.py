@@ -6,8 +6,6 @@ relief.services.notices; the pages here are forms around them. Scope: the town's
 objections only (another town's are "not found"); caseworkers never reach the admin.
 """
 
-import datetime as dt
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -34,7 +32,6 @@ from relief.services.notices import (
     cn_date,
     notice_end,
     notice_open,
-    notice_status,
     objection_record,
     objection_resolve,
 )
@@ -553,11 +550,3 @@ class ObjectionAdmin(NotFoundOutsideScope, TokenSearchMixin, admin.ModelAdmin):
             intro=intro,
             submit=_("Save the outcome"),
         )
-
-
-# --- on the approve page ---------------------------------------------------------------
-
-
-def notice_note(application, today: dt.date | None = None) -> str:
-    """What the case waits for before approval (empty when nothing), for the approve page."""
-    return notice_status(application, today=today).blocks_approval

@@ -12,7 +12,7 @@ the admin's CSS lays them out as before.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.contrib import admin
@@ -65,19 +65,25 @@ def field_cell(name: str) -> Callable:
     empty as the site's empty value, line breaks kept."""
 
     def cell(obj, context):
-        field = obj._meta.get_field(name)
+        model_field = obj._meta.get_field(name)
         value = getattr(obj, name)
-        if field.is_relation and value is not None:
-            html = _admin_link(value)
+        if model_field.is_relation and value is not None:
+            html = _admin_link(value, context)
         else:
-            html = display_for_field(value, field, context.empty)
+            html = display_for_field(value, model_field, context.empty)
         return conditional_escape(linebreaksbr(html))
 
     return cell
 
 
-def _admin_link(obj) -> str:
+def _admin_link(obj, context) -> str:
+    """A related row as a link to its admin page, where the viewer may open that page: a
+    reviewer sees who uploaded a file as a name, not as a link to the user admin that only a
+    superuser opens. (Django's read-only fields link without asking.)"""
     opts = obj._meta
+    model_admin = admin.site._registry.get(type(obj))
+    if model_admin is None or not context.may_view(model_admin):
+        return str(obj)
     try:
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)])
     except NoReverseMatch:
@@ -108,6 +114,17 @@ class Context:
 
     application: object
     empty: str
+    request: object = None
+    _may_view: dict = field(default_factory=dict, repr=False)
+
+    def may_view(self, model_admin) -> bool:
+        # The admin's own model-level check (for the user admin: superusers only), asked once
+        # per model and page, never per row.
+        if model_admin not in self._may_view:
+            self._may_view[model_admin] = (
+                self.request is not None and model_admin.has_view_permission(self.request)
+            )
+        return self._may_view[model_admin]
 
     @cached_property
     def notice(self):
@@ -310,11 +327,13 @@ SPECS = [
 ]
 
 
-def case_tables(application) -> list[Table]:
+def case_tables(application, request=None) -> list[Table]:
     """Every history of `application`, a fixed number of queries whatever their length. Reading
     through the case's related managers gives each row its case without a query (an advance's
     overdue flag reads the case's state)."""
-    context = Context(application=application, empty=admin.site.empty_value_display)
+    context = Context(
+        application=application, empty=admin.site.empty_value_display, request=request
+    )
     return [
         Table(
             prefix=spec.prefix,

@@ -117,3 +117,18 @@ def test_the_admin_case_page_shows_its_trail_read_in_one_query(client, people):
         assert label in timeline, label
     assert people.carol.full_name in timeline
     assert "补充<br>第 2 次" in timeline
+
+
+def test_the_case_page_links_to_a_user_only_for_whom_may_open_the_user_admin(client, people):
+    """Who filed the case, uploaded a file, granted an advance or recorded a payout: a name for
+    the reviewer (the user admin is a superuser's), a link to the user's page for a superuser."""
+    case = long_history(file_case(people.alice), people, 2)
+    url = reverse("admin:relief_application_change", args=[case.pk])
+    user_pages = b"/admin/unions/user/"
+    client.force_login(people.carol)
+    html = client.get(url).content
+    assert user_pages not in html
+    assert str(people.alice).encode() in html  # filed by, still named
+    client.force_login(people.root)
+    html = client.get(url).content
+    assert user_pages in html
