@@ -11,7 +11,7 @@ scope does not exist (404).
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from relief.idcard import normalize_id_number
@@ -32,6 +32,20 @@ def report_units(user) -> QuerySet[Union]:
     if not may_report_on_units(user):
         return Union.objects.none()
     return unions_in_scope(user).order_by("path")
+
+
+def unit_choices(user, unit: Union) -> list[Union]:
+    """The units a page about `unit` offers to switch to: every unit of the user's scope above
+    the grassroots (the district and its towns), and the grassroots unions of the town shown
+    (of `unit` itself or of its parent), in tree order. A district holds two thousand
+    grassroots unions: a list of all of them was 140 KB of options and most of the
+    dashboard's rendering, and nobody scrolls it; one reaches a union through its town."""
+    units = report_units(user).only("pk", "code", "name", "level", "path")
+    town_id = {Level.TOWN: unit.pk, Level.GRASSROOTS: unit.parent_id}.get(unit.level)
+    shown = ~Q(level=Level.GRASSROOTS)
+    if town_id is not None:
+        shown |= Q(level=Level.GRASSROOTS, parent_id=town_id)
+    return list(units.filter(shown))
 
 
 def unit_for(user, code: str) -> Union:
@@ -121,14 +135,19 @@ def batch_for(user, pk) -> PaymentBatch:
         raise Http404 from None
 
 
-def case_print_links(user, application: Application) -> dict[str, str]:
+def case_print_links(
+    user, application: Application, *, holds_worker: bool | None = None
+) -> dict[str, str]:
     """The documents a case's page offers this user: the approval form to whoever sees the
     case (the same scope as the page), the worker's cumulative statement when the user's scope
-    holds the worker too (a case filed for a worker held elsewhere shows only the form)."""
+    holds the worker too (a case filed for a worker held elsewhere shows only the form).
+    `holds_worker`: that answer, where the page has it already."""
     from django.urls import reverse
 
     links = {"approval_form": reverse("reports:approval_form", args=[application.pk])}
-    if workers_for_user(user).filter(pk=application.worker_id).exists():
+    if holds_worker is None:
+        holds_worker = workers_for_user(user).filter(pk=application.worker_id).exists()
+    if holds_worker:
         links["statement"] = reverse("reports:worker_statement", args=[application.worker_id])
     return links
 

@@ -268,26 +268,48 @@ def summary(unit: Union, period: Period) -> Summary:
     time_field = "month" if period.single_year else "year"
     persons = _persons(unit, union_ids, period)
 
-    def grouped(by: str, kind: str, rows=own) -> dict:
-        """key -> (人次, 人数, total) for one breakdown, one query."""
-        sums = rows.values(by).annotate(n=Sum("payouts"), s=Sum("paid_cents")).order_by()
+    # One query reads the sums of every breakdown at once (grouped by all of their keys, a
+    # few thousand rows at most), folded here: not a query per breakdown over the same index
+    # range (five ranges of 18,000 rows for the district at a city's scale). A town's own
+    # rows leave out its unions, so its per-union breakdown is a second query.
+    keys = ["category", "source", time_field]
+    if own is totals:
+        keys.append("union_id")
+    rows = list(
+        own.values(*keys)
+        .annotate(n=Sum("payouts"), s=Sum("paid_cents"), m=Max("largest_cents"))
+        .order_by()
+    )
+    if own is not totals:
+        rows_by_union = list(
+            totals.values("union_id").annotate(n=Sum("payouts"), s=Sum("paid_cents")).order_by()
+        )
+    else:
+        rows_by_union = rows
+
+    def grouped(by: str, kind: str, rows=rows) -> dict:
+        """key -> (人次, 人数, total) for one breakdown, summed from the rows read above."""
+        sums: dict = defaultdict(lambda: [0, 0])
+        for r in rows:
+            if r["n"]:
+                sums[r[by]][0] += r["n"]
+                sums[r[by]][1] += r["s"] or 0
         return {
-            r[by]: (r["n"], persons.get((kind, str(r[by])), 0), _yuan(r["s"]))
-            for r in sums
-            if r["n"]
+            key: (n, persons.get((kind, str(key)), 0), _yuan(fen))
+            for key, (n, fen) in sums.items()
+            if n
         }
 
-    head = own.aggregate(n=Sum("payouts"), s=Sum("paid_cents"), m=Max("largest_cents"))
     result = Summary(
-        count=head["n"] or 0,
+        count=sum(r["n"] or 0 for r in rows),
         persons=persons.get((PersonCount.ALL, ""), 0),
-        total=_yuan(head["s"]),
-        largest=_yuan(head["m"]),
+        total=_yuan(sum(r["s"] or 0 for r in rows)),
+        largest=_yuan(max((r["m"] or 0 for r in rows), default=None)),
         union_level_label="镇（街道）" if level == Level.TOWN else "基层工会",
     )
 
     # Per union: every active union of the level, and any other that paid.
-    paid = grouped("union_id", "union", totals)
+    paid = grouped("union_id", "union", rows_by_union)
     unions = (
         Union.objects.filter(path__startswith=unit.path, level=level)
         .filter(Q(is_active=True) | Q(pk__in=list(paid)))

@@ -417,7 +417,7 @@ def dashboard(request):
         "reports/dashboard.html",
         {
             "unit": unit,
-            "units": access.report_units(request.user),
+            "units": access.unit_choices(request.user, unit),
             "since": since,
             "this_year": this_year,
             "years": list(range(this_year, this_year - 15, -1)),

@@ -117,6 +117,9 @@ class WorkerAdmin(SimpleFilterLookups, TokenSearchMixin, ServiceImportExportMixi
     actions = []
     change_form_template = "admin/relief/worker/change_form.html"
 
+    class Media:
+        css = {"all": ["css/admin.css"]}  # the list's union drop-down, the case page's tables
+
     def get_queryset(self, request):
         if is_changelist(request, self):
             # The list's columns only: never the card, health, address or notes.

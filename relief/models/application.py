@@ -215,6 +215,25 @@ class Application(FSMModelMixin, models.Model):
                 condition=Q(state=S.DISBURSED, followed_up=False),
                 name="application_paid_followup",
             ),
+            # The cases at a step with a deadline, short of the paid ones (overdue_by_town, the
+            # dashboard): by union, with every clock the deadline test reads, so the count is
+            # an index-only range instead of a heap visit per case (3,600 pages and 27 ms for
+            # the district at a city's scale; 9 ms from this index).
+            models.Index(
+                fields=["union", "state"],
+                include=[
+                    "id",
+                    "application_date",
+                    "submitted_at",
+                    "returned_at",
+                    "recommended_at",
+                    "approved_at",
+                ],
+                condition=Q(
+                    state__in=[S.SUBMITTED, S.VERIFIED, S.RETURNED, S.RECOMMENDED, S.APPROVED]
+                ),
+                name="application_open_clock",
+            ),
             # Approved and not yet paid in full (the funds page's "not in a batch" per town,
             # relief.selectors.funds): the amounts from the index, not a heap visit per case
             # (2,900 pages for 4,900 approved cases at a city's scale).

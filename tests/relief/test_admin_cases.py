@@ -1,6 +1,7 @@
 """The case list and case page in the admin: scope, filters, and buttons through the services."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -397,6 +398,33 @@ def _union_choices(response) -> list[str]:
         if getattr(spec, "parameter_name", None) == "union__id__exact":
             return [str(label) for _value, label in spec.lookup_choices]
     return []
+
+
+def test_the_grassroots_union_filter_is_a_drop_down_that_keeps_the_other_filters(
+    client, people, tree
+):
+    """One <select> of the town's unions in a GET form whose hidden fields carry the list's
+    other filters; sending it lists that union's cases only, the choice selected."""
+    own = case_in_state(
+        "submitted", caseworker=people.alice, reviewer=people.carol, officer=people.erin
+    )
+    client.force_login(people.carol)
+    html = client.get(LIST, {"state__exact": "submitted"}).content.decode()
+    assert '<select name="union__id__exact"' in html
+    assert f'<option value="{tree.xq_e01.pk}">{tree.xq_e01.name}</option>' in html
+    assert tree.dl_v01.name not in html
+    assert '<input type="hidden" name="state__exact" value="submitted">' in html
+    assert f"union__id__exact={tree.xq_s01.pk}" not in html  # no link per union
+    chosen = client.get(LIST, {"state__exact": "submitted", "union__id__exact": tree.xq_e01.pk})
+    assert list(chosen.context["cl"].result_list) == []
+    assert f'<option value="{tree.xq_e01.pk}" selected>' in chosen.content.decode()
+    chosen = client.get(LIST, {"state__exact": "submitted", "union__id__exact": tree.xq_s01.pk})
+    assert [c.pk for c in chosen.context["cl"].result_list] == [own.pk]
+    form = re.search(
+        r'<form method="get" class="select-filter">.*?</form>', chosen.content.decode(), re.S
+    )
+    assert 'name="state__exact" value="submitted"' in form.group()
+    assert '<input type="hidden" name="union__id__exact"' not in form.group()  # the select's
 
 
 def test_the_district_picks_a_town_before_a_grassroots_union(client, people, tree):

@@ -172,6 +172,24 @@ def test_dashboard_shows_the_same_figures_as_the_pdf(as_user):
     assert "西樵镇总工会" in page and "大沥镇总工会" in page
 
 
+@pytest.mark.parametrize(
+    ("user", "unit", "offered"),
+    [
+        ("erin", "NH", ["NH", "XQ", "DL"]),
+        ("erin", "XQ", ["NH", "XQ", "XQ-S01", "XQ-E01", "DL"]),
+        ("erin", "DL-V01", ["NH", "XQ", "DL", "DL-V01"]),
+        ("carol", "XQ", ["XQ", "XQ-S01", "XQ-E01"]),
+        ("carol", "XQ-E01", ["XQ", "XQ-S01", "XQ-E01"]),
+    ],
+)
+def test_dashboard_offers_the_towns_and_the_unions_of_the_town_shown(as_user, user, unit, offered):
+    """The district's two thousand unions are not one list: the units above the grassroots,
+    and the unions of the town shown, in tree order, the unit shown selected."""
+    response = as_user(user).get(reverse("reports:dashboard"), {"unit": unit})
+    assert [u.code for u in response.context["units"]] == offered
+    assert f'<option value="{unit}" selected>' in response.content.decode()
+
+
 def test_short_report_comes_back_directly(as_user):
     response = _payout_report(as_user("carol"), "XQ")
     assert response.status_code == 200
