@@ -40,7 +40,7 @@ def unit_choices(user, unit: Union) -> list[Union]:
     (of `unit` itself or of its parent), in tree order. A district holds two thousand
     grassroots unions: a list of all of them was 140 KB of options and most of the
     dashboard's rendering, and nobody scrolls it; one reaches a union through its town."""
-    units = report_units(user).only("pk", "code", "name", "level", "path")
+    units = report_units(user).only("pk", "code", "name", "level", "path", "parent")
     town_id = {Level.TOWN: unit.pk, Level.GRASSROOTS: unit.parent_id}.get(unit.level)
     shown = ~Q(level=Level.GRASSROOTS)
     if town_id is not None:

@@ -190,6 +190,26 @@ def test_dashboard_offers_the_towns_and_the_unions_of_the_town_shown(as_user, us
     assert f'<option value="{unit}" selected>' in response.content.decode()
 
 
+def test_the_reports_page_groups_each_towns_unions_under_it(as_user):
+    """The unit pickers read as the tree: the district, then each town followed by an
+    <optgroup> of its grassroots unions; the user's own union chosen to begin with."""
+    page = as_user("erin").get(reverse("reports:index")).content.decode()
+    picker = re.search(r'<select id="pr-unit" name="unit">(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r'value="([^"]+)"|<optgroup label="([^"]+)">|(</optgroup>)', picker) == [
+        ("NH", "", ""),
+        ("XQ", "", ""),
+        ("", "西樵镇总工会所属基层工会", ""),
+        ("XQ-S01", "", ""),
+        ("XQ-E01", "", ""),
+        ("", "", "</optgroup>"),
+        ("DL", "", ""),
+        ("", "大沥镇总工会所属基层工会", ""),
+        ("DL-V01", "", ""),
+        ("", "", "</optgroup>"),
+    ]
+    assert '<option value="NH" selected>' in picker
+
+
 def test_short_report_comes_back_directly(as_user):
     response = _payout_report(as_user("carol"), "XQ")
     assert response.status_code == 200
