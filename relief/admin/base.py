@@ -156,18 +156,28 @@ class ScopedUnionFilter(admin.SimpleListFilter):
             return queryset.filter(**{self.field: int(self.value())})
         return queryset
 
-    def __init__(self, request, params, model, model_admin):
-        super().__init__(request, params, model, model_admin)
-        if self.level == "grassroots":
-            # A town's hundred unions as one drop-down (relief/templates/admin/relief/
-            # select_filter.html), not a hundred links: shorter for the reviewer and on a
-            # phone, and no address built per union (4 ms of the list page).
-            self.template = "admin/relief/select_filter.html"
+
+def _across_towns(user) -> bool:
+    """The user's scope spans several towns (a district, a superuser): no query, the scope's
+    root is the user's own union, already loaded by the list's scoping."""
+    from unions.models import Level
+    from unions.selectors import user_scope_root
+
+    if user.is_superuser:
+        return True
+    root = user_scope_root(user)
+    return root is not None and root.level not in (Level.TOWN, Level.GRASSROOTS)
+
+
+class GrassrootsUnionFilter(ScopedUnionFilter):
+    """A town's hundred grassroots unions as one drop-down (relief/templates/admin/relief/
+    select_filter.html), not a hundred links: shorter for the reviewer and on a phone, and no
+    address built per union (4 ms of the list page)."""
+
+    template = "admin/relief/select_filter.html"
+    parameter_name = "union__id__exact"
 
     def choices(self, changelist):
-        if self.template != "admin/relief/select_filter.html":
-            yield from super().choices(changelist)
-            return
         value = self.value()
         # The list's other filters, search and sort ride along as hidden fields; a new
         # choice starts on the first page (Django's changelist has dropped `p` already).
@@ -190,18 +200,6 @@ class ScopedUnionFilter(admin.SimpleListFilter):
             yield {"selected": pk == value, "value": pk, "display": name}
 
 
-def _across_towns(user) -> bool:
-    """The user's scope spans several towns (a district, a superuser): no query, the scope's
-    root is the user's own union, already loaded by the list's scoping."""
-    from unions.models import Level
-    from unions.selectors import user_scope_root
-
-    if user.is_superuser:
-        return True
-    root = user_scope_root(user)
-    return root is not None and root.level not in (Level.TOWN, Level.GRASSROOTS)
-
-
 class CaseTownFilter(ScopedUnionFilter):
     title = _("town federation")
     parameter_name = "union__parent__id__exact"
@@ -209,9 +207,8 @@ class CaseTownFilter(ScopedUnionFilter):
     field = "union__parent"
 
 
-class CaseUnionFilter(ScopedUnionFilter):
+class CaseUnionFilter(GrassrootsUnionFilter):
     title = _("grassroots union")
-    parameter_name = "union__id__exact"
 
 
 def is_changelist(request, model_admin) -> bool:
@@ -247,9 +244,8 @@ class PayoutTownFilter(ScopedUnionFilter):
     field = "town"
 
 
-class WorkerUnionFilter(ScopedUnionFilter):
+class WorkerUnionFilter(GrassrootsUnionFilter):
     title = _("grassroots union")
-    parameter_name = "union__id__exact"
 
 
 class AuditActionFilter(admin.SimpleListFilter):

@@ -5,6 +5,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from unions.models import Level
+
 register = template.Library()
 
 
@@ -40,11 +42,11 @@ def unit_options(units, selected_code=None):
     the list reads as the tree and a browser's type-ahead still finds a union by its name.
     `units` in tree order (report_units, unit_choices)."""
     units = list(units)
-    towns = {u.pk: u.name for u in units if u.level == "town"}
+    towns = {u.pk: u.name for u in units if u.level == Level.TOWN}
     out = []
     group = None
     for unit in units:
-        if unit.level == "grassroots" and group != unit.parent_id:
+        if unit.level == Level.GRASSROOTS and group != unit.parent_id:
             if group is not None:
                 out.append(END_GROUP)
             group = unit.parent_id
@@ -55,7 +57,7 @@ def unit_options(units, selected_code=None):
                 else gettext("Grassroots unions")
             )
             out.append(format_html('<optgroup label="{}">', label))
-        elif unit.level != "grassroots" and group is not None:
+        elif unit.level != Level.GRASSROOTS and group is not None:
             out.append(END_GROUP)
             group = None
         out.append(
