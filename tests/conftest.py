@@ -52,6 +52,31 @@ def serialized_reload_starts_from_empty_tables():
     BaseDatabaseCreation.deserialize_db_from_string = original
 
 
+@pytest.fixture(scope="session", autouse=True)
+def serialized_test_leaves_the_tables_as_a_flush_does():
+    """The other half: a serialized_rollback test ends with a flush whose post_migrate Django
+    inhibits (the next serialized test reloads its saved rows), which leaves no content
+    types, permissions or role groups behind. A plain transactional test after it then ran
+    without them: load_demo's officer had no permission on the case list
+    (`pytest tests/reports/ tests/browser/test_admin_layout.py`). post_migrate is sent after
+    such a flush, so every transactional test starts as after an ordinary one; the reload
+    above starts from empty tables either way."""
+    from django.core.management.sql import emit_post_migrate_signal
+    from django.test import TransactionTestCase
+
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self):
+        original(self)
+        if self.serialized_rollback and self.available_apps is None:
+            for alias in self._databases_names(include_mirrors=False):
+                emit_post_migrate_signal(verbosity=0, interactive=False, db=alias)
+
+    TransactionTestCase._fixture_teardown = teardown
+    yield
+    TransactionTestCase._fixture_teardown = original
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 at full strength costs ~0.3 s per user; tests create many users.
