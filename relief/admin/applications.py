@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
@@ -41,6 +40,7 @@ from relief.admin.read_only_tables import case_tables
 from relief.admin.result_table import FastResultListMixin
 from relief.admin_search import TokenSearchMixin, is_autocomplete
 from relief.conflicts import handle_conflicts, stale_text
+from relief.idcard import mask_id_number
 from relief.models import (
     Application,
     ApplicationState,
@@ -67,6 +67,45 @@ CHANGELIST_FIELDS = (
     "union__name",
     "worker",
 )
+
+
+# The list's worker and category columns are read for the page's rows by key, after the rows
+# are chosen: joined, the planner fetched the worker of every matching case before its top-N
+# sort whenever it misjudged how many there were (1,373 for a town's submitted cases). As plain
+# values, not Django's prefetch: its model instances and a related manager per row were a tenth
+# of the list's time (bench/RESULTS.md, session 27).
+
+
+def page_workers(rows) -> dict[int, tuple[str, str]]:
+    """Worker key -> (name, masked ID number) for these cases."""
+    keys = {row.worker_id for row in rows}
+    if not keys:
+        return {}
+    found = Worker.objects.filter(pk__in=keys).values_list("pk", "name", "id_number")
+    return {pk: (name, mask_id_number(number)) for pk, name, number in found}
+
+
+def page_categories(rows) -> dict[int, list[str]]:
+    """Case key -> its hardship categories' names, in the categories' own order."""
+    keys = [row.pk for row in rows]
+    names: dict[int, list[str]] = {}
+    if not keys:
+        return names
+    through = Application.categories.through
+    found = (
+        through.objects.filter(application_id__in=keys)
+        .order_by(*(_through(f) for f in HardshipCategory._meta.ordering))
+        .values_list("application_id", "hardshipcategory__name")
+    )
+    for case, name in found:
+        names.setdefault(case, []).append(name)
+    return names
+
+
+def _through(ordering: str) -> str:
+    """A HardshipCategory ordering ("order", "-name") as seen from the case-category table."""
+    descending = ordering.startswith("-")
+    return f"{'-' if descending else ''}hardshipcategory__{ordering.lstrip('-')}"
 
 
 @dataclass(frozen=True)
@@ -169,7 +208,12 @@ def _comment_text(entry) -> str:
 
 
 def _state_label(state: str) -> str:
-    return ApplicationState(state).label if state in ApplicationState.values else state
+    # By value (a dict look-up), not `in ApplicationState.values`: that list is built anew
+    # at each call, twice per timeline row.
+    try:
+        return ApplicationState(state).label
+    except ValueError:
+        return state
 
 
 @admin.register(Application)
@@ -284,13 +328,8 @@ class ApplicationAdmin(
                 Application.objects.filter(scope_q(request.user, "union"))
                 .select_related("union")
                 .only(*CHANGELIST_FIELDS)
-                # The workers of the page's rows only, by key, after the rows are chosen: joined,
-                # the planner fetched the worker of every matching case before its top-N sort
-                # whenever it misjudged how many there were (1,373 for a town's submitted cases).
-                .prefetch_related(
-                    Prefetch("categories", HardshipCategory.objects.only("name")),
-                    Prefetch("worker", Worker.objects.only("name", "id_number")),
-                )
+                # The page's workers and categories are read by fast_list_cells, for the rows
+                # shown only.
             )
         # The case page names who filed it and asks whether the viewer holds the worker too:
         # both from this one query.
@@ -349,14 +388,17 @@ class ApplicationAdmin(
 
     def fast_list_cells(self, cl):
         """The method columns above, as relief.admin.result_table builds them once per page:
-        the same HTML, with the state badges made once per state."""
+        the same HTML, with the state badges made once per state, and the page's workers and
+        categories read by key for its rows (page_workers, page_categories)."""
         empty = escape(self.get_empty_value_display())
         badges: dict[str, str] = {}
+        rows = list(cl.result_list)
+        workers = page_workers(rows)
+        categories = page_categories(rows)
 
         def worker_name(obj):
-            worker = obj.worker
-            masked = escape(worker.masked_id_number)
-            return f'{escape(worker.name)}<span class="list-id">{masked}</span>'
+            name, masked = workers[obj.worker_id]
+            return f'{escape(name)}<span class="list-id">{escape(masked)}</span>'
 
         def state_badge(obj):
             state = obj.state
@@ -365,7 +407,7 @@ class ApplicationAdmin(
             return badges[state]
 
         def category_names(obj):
-            names = "、".join(c.name for c in obj.categories.all())
+            names = "、".join(categories.get(obj.pk, ()))
             return escape(names) if names.strip() else empty
 
         return {
@@ -461,7 +503,10 @@ class ApplicationAdmin(
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, unquote(object_id))
         request._case_page_object = (unquote(object_id), obj)
-        extra_context = extra_context or {}
+        # No navigation sidebar here either: the case's tables and timeline take the width,
+        # and its every model link (a district officer's thirty) was a tenth of the page's
+        # time. The breadcrumbs lead back to the list and home.
+        extra_context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
         if obj is not None:
             actions = [
                 (name, label_text, reverse("admin:relief_application_act", args=[obj.pk, name]))
