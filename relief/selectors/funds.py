@@ -67,8 +67,9 @@ class TownFunds:
         return sum((getattr(line, attr) for line in self.lines), ZERO)
 
 
-def fund_overview(user, year: int | None = None) -> list[TownFunds]:
-    towns = list(fund_towns_for_user(user))
+def fund_overview(user, year: int | None = None, towns=None) -> list[TownFunds]:
+    """`towns`: fund_towns_for_user(user) already read, when the caller has it."""
+    towns = list(fund_towns_for_user(user) if towns is None else towns)
     town_ids = [t.pk for t in towns]
     lines: dict[tuple, FundLine] = {}
 
@@ -135,10 +136,10 @@ class TownDonationTotal:
     amount: Decimal
 
 
-def donation_town_totals(user, year: int | None = None) -> list[TownDonationTotal]:
+def donation_town_totals(user, year: int | None = None, towns=None) -> list[TownDonationTotal]:
     """十元捐 per town and year (newest year first, towns in tree order), for the towns the
     user sees: one row per campaign, one query whatever the number of collections."""
-    towns = {t.pk: t for t in fund_towns_for_user(user)}
+    towns = {t.pk: t for t in (fund_towns_for_user(user) if towns is None else towns)}
     rows = DonationCollection.objects.filter(campaign__town__in=list(towns))
     if year:
         rows = rows.filter(campaign__year=year)
@@ -195,9 +196,13 @@ def donation_rows(grouped) -> list[DonationTotal]:
     ]
 
 
-def fund_years(user) -> list[int]:
-    towns = fund_towns_for_user(user)
-    return sorted(
-        set(FundAccount.objects.filter(town__in=towns).values_list("year", flat=True)),
-        reverse=True,
+def fund_years(user, towns=None) -> list[int]:
+    """The years with a fund account in the user's towns, newest first (distinct in SQL: a
+    district has an account per town, source and year)."""
+    towns = fund_towns_for_user(user) if towns is None else [t.pk for t in towns]
+    return list(
+        FundAccount.objects.filter(town__in=towns)
+        .values_list("year", flat=True)
+        .distinct()
+        .order_by("-year")
     )

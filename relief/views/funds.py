@@ -28,6 +28,17 @@ MIN_YEAR, MAX_YEAR = 1900, 9999
 
 
 ALL_YEARS = "all"
+# The shortfall table's columns (templates/relief/funds.html).
+SHORTFALL_COLUMNS = [
+    "cause",
+    "amount",
+    "advance_amount",
+    "approved_amount",
+    "fund_source",
+    "fund_year",
+    "application__reference",
+    "town__name",
+]
 
 
 def chosen_year(request) -> int | None:
@@ -50,26 +61,30 @@ def chosen_year(request) -> int | None:
 @login_required
 def funds(request):
     year = chosen_year(request)
+    # Read once for the figures below (each would otherwise ask for the towns again).
+    towns = list(fund_towns_for_user(request.user))
     # The years with accounts, and this year and the one shown even before their first income.
     years = sorted(
-        {*fund_years(request.user), timezone.localdate().year, *([year] if year else [])},
+        {*fund_years(request.user, towns), timezone.localdate().year, *([year] if year else [])},
         reverse=True,
     )
-    overview = fund_overview(request.user, year)
     return render(
         request,
         "relief/funds.html",
         {
-            "overview": overview,
+            "overview": fund_overview(request.user, year, towns),
             "years": years,
             "year": year,
             "all_years": ALL_YEARS,
             # One row per town and year; its unions on funds:donations.
-            "donation_towns": donation_town_totals(request.user, year),
+            "donation_towns": donation_town_totals(request.user, year, towns),
             # 先行救助 not covered by the district: paid from these accounts, borne by them.
-            "shortfalls": shortfalls_for_user(request.user, year).order_by(
-                "-fund_year", "town__path", "-recorded_at"
-            ),
+            # Only what the table shows (not the case's narrative, nor the worker's card).
+            "shortfalls": shortfalls_for_user(request.user, year)
+            .select_related(None)
+            .select_related("application", "town")
+            .only(*SHORTFALL_COLUMNS)
+            .order_by("-fund_year", "town__path", "-recorded_at"),
         },
     )
 
