@@ -34,7 +34,7 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin_site.ReliefAdminConfig",  # django.contrib.admin, its app list built lazily
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
