@@ -181,7 +181,8 @@ AUTH_USER_MODEL = "unions.User"
 # the attempts in the admin (登录尝试).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, the user read with their union and the permissions in one query
+    "unions.backends.UnionModelBackend",
 ]
 AXES_HANDLER = "config.throttling.UserOrAddressHandler"
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=5, minimum=1)
