@@ -120,6 +120,11 @@ def test_the_steps_a_reviewer_may_take_are_the_first_thing_on_the_case_page(
     assert colour not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)"), colour
     panel_box = panel.bounding_box()
     assert panel_box["x"] + panel_box["width"] <= viewport["width"], panel_box
+    # The print buttons each on one line (inline, the second broke in mid-label on a phone),
+    # and no navigation sidebar beside the case.
+    for link in page.get_by_test_id("print-links").locator("a.button").all():
+        assert link.evaluate("e => e.getClientRects().length") == 1, link.inner_text()
+    expect(page.locator("#nav-sidebar")).to_have_count(0)
     # The object tools keep the history and nothing else.
     expect(page.locator(".object-tools a")).to_have_count(1)
     expect(page.locator(".object-tools a")).to_have_text("历史")
