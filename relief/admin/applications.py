@@ -91,21 +91,13 @@ def page_categories(rows) -> dict[int, list[str]]:
     names: dict[int, list[str]] = {}
     if not keys:
         return names
-    through = Application.categories.through
-    found = (
-        through.objects.filter(application_id__in=keys)
-        .order_by(*(_through(f) for f in HardshipCategory._meta.ordering))
-        .values_list("application_id", "hardshipcategory__name")
+    # From the categories' side, so their own Meta.ordering applies as in case.categories.all().
+    found = HardshipCategory.objects.filter(applications__in=keys).values_list(
+        "applications", "name"
     )
     for case, name in found:
         names.setdefault(case, []).append(name)
     return names
-
-
-def _through(ordering: str) -> str:
-    """A HardshipCategory ordering ("order", "-name") as seen from the case-category table."""
-    descending = ordering.startswith("-")
-    return f"{'-' if descending else ''}hardshipcategory__{ordering.lstrip('-')}"
 
 
 @dataclass(frozen=True)
