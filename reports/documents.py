@@ -6,18 +6,52 @@ the worker signs and which goes into the paper archive.
 """
 
 import datetime as dt
+import functools
+import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from relief.idcard import mask_card, mask_id_number, mask_name
 from relief.models import Application, AuditEntry, Disbursement, FundSource, Worker
 from reports import charts, figures
 from reports.figures import ZERO, Period
 from unions.models import Level, Union
+
+
+def in_chinese(build):
+    """Runs a document builder with Chinese active, whatever the language of the page or
+    command that asked for the document: the labels it takes from the models (区拨款 for a
+    fund source, a case's state, a decision) are evaluated here, before the template's own
+    override (reports.pdf.render_template_pdf) could apply. A generator runs in Chinese at
+    each step, not only when it is created."""
+    if inspect.isgeneratorfunction(build):
+
+        @functools.wraps(build)
+        def steps(*args, **kwargs):
+            items = build(*args, **kwargs)
+            try:
+                while True:
+                    with translation.override("zh-hans"):
+                        try:
+                            item = next(items)
+                        except StopIteration:
+                            return
+                    yield item
+            finally:
+                items.close()  # a report stopped early closes its server-side cursor now
+
+        return steps
+
+    @functools.wraps(build)
+    def built(*args, **kwargs):
+        with translation.override("zh-hans"):
+            return build(*args, **kwargs)
+
+    return built
 
 
 def local_date(value) -> dt.date | None:
@@ -85,6 +119,7 @@ class UnionBlock:
     is_last_part: bool = True
 
 
+@in_chinese
 def payout_report_header(unit: Union, period: Period) -> dict:
     summary = figures.summary(unit, period)
     return {
@@ -103,6 +138,7 @@ def payout_report_header(unit: Union, period: Period) -> dict:
     }
 
 
+@in_chinese
 def payout_detail_rows(unit: Union, period: Period) -> Iterator[tuple[str, DetailRow]]:
     """(union name, row) for every payout in the period, by union then payment date.
 
@@ -156,6 +192,7 @@ def payout_detail_rows(unit: Union, period: Period) -> Iterator[tuple[str, Detai
         )
 
 
+@in_chinese
 def payout_report_chunks(unit: Union, period: Period, chunk_rows: int) -> Iterator[list]:
     """Lists of UnionBlocks holding at most `chunk_rows` rows each, in report order.
 
@@ -199,6 +236,7 @@ def payout_report_row_count(unit: Union, period: Period) -> int:
 # --- 个人救助累计明细 -----------------------------------------------------------------------
 
 
+@in_chinese
 def worker_statement(worker: Worker) -> dict:
     payouts = (
         Disbursement.objects.received()
@@ -327,6 +365,7 @@ def _notice_rows(application: Application, *, with_objections: bool) -> list[dic
     return rows
 
 
+@in_chinese
 def approval_form(application: Application, *, with_objections: bool = True) -> dict:
     worker = application.worker
     entries = list(application.audit_entries.select_related("actor__union").order_by("at", "pk"))
@@ -381,6 +420,7 @@ DECISION_WORDS = {
 }
 
 
+@in_chinese
 def meeting_minutes(meeting) -> dict:
     """研讨会纪要: the meeting as recorded and each case discussed with its decision, amount
     and reason, in the order they were recorded. Names masked, no ID numbers."""
@@ -427,6 +467,7 @@ def meeting_minutes(meeting) -> dict:
 # --- 发放清单 -------------------------------------------------------------------------------
 
 
+@in_chinese
 def payment_list(batch, *, full_cards: bool = False) -> dict:
     """发放清单 of a payment batch: each payee, their payout account, amount and fund source,
     and the total. ID numbers are always masked (a transfer needs the name and the account);
@@ -483,6 +524,7 @@ def payment_list(batch, *, full_cards: bool = False) -> dict:
     }
 
 
+@in_chinese
 def notice_list(notice) -> dict:
     """The list of one recorded public notice (relief.models.PublicNotice): its cases with the
     amounts it showed, its number, period, place and complaint phone; the columns the policy in

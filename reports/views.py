@@ -19,7 +19,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -457,7 +457,11 @@ def overdue_report(request):
     if unit is None:
         raise Http404
     today = timezone.localdate()
-    items = queues.overdue_cases(request.user, unit=unit, today=today)
+    # In Chinese whatever the interface's language: each row's step and note are worded by
+    # relief.queues in the active language (reports.documents.in_chinese does the same for
+    # the other documents).
+    with translation.override("zh-hans"):
+        items = queues.overdue_cases(request.user, unit=unit, today=today)
     towns = []
     for item in items:
         if not towns or towns[-1]["name"] != item.town:

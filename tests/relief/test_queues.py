@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -393,6 +394,17 @@ def test_dashboard_counts_overdue_per_town_and_prints_the_report(world, people, 
     assert client.get("/reports/overdue/?unit=DL").status_code == 404
     client.force_login(people.alice)
     assert client.get("/reports/overdue/").status_code == 404
+
+
+def test_the_overdue_report_asked_for_in_english_is_the_chinese_one(world, people, frozen, client):
+    """Each row's step and note are Chinese on paper whatever the interface language."""
+    client.force_login(people.erin)
+    texts = []
+    for language in ("zh-hans", "en"):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        texts.append(_pdf_text(client.get("/reports/overdue/").content))
+    assert texts[1] == texts[0]
+    assert "（已审批，待发放）" in texts[1]
 
 
 def w_ref(case):

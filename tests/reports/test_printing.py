@@ -5,6 +5,7 @@ roles, its access-log row, and the links on the pages the work is done on."""
 import re
 from decimal import Decimal
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -348,3 +349,28 @@ def test_meetings_and_batches_link_their_documents(client, people, well_funded):
     client.force_login(people.root)
     html = client.get(change).content.decode()
     assert f'href="{listing}"' in html and f'action="{listing}"' not in html
+
+
+def test_the_minutes_and_the_payment_list_asked_for_in_english_are_the_chinese_ones(
+    client, people, well_funded
+):
+    """Chinese paperwork whatever the interface language (tests/reports/
+    test_documents_language.py): the decisions, the batch's state and its fund source."""
+    case = _walk(people, file_case(people.alice, _worker(people, 7, name="梁志明")), "verified")
+    meeting = _meeting(
+        people,
+        [case],
+        decisions=[DecisionInput(case, "recommend", Decimal("4500.00"), "建议救助")],
+    )
+    batch, _cases = _batch(people, ["1000.00"])
+    texts = {}
+    for user, url in (
+        (people.carol, reverse("reports:meeting_minutes", args=[meeting.pk])),
+        (people.erin, reverse("reports:payment_list", args=[batch.pk])),
+    ):
+        client.force_login(user)
+        for language in ("zh-hans", "en"):
+            client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+            texts[url, language] = _flat(_pdf(client.get(url)))
+        assert texts[url, "en"] == texts[url, "zh-hans"], url
+    assert "区拨款" in texts[reverse("reports:payment_list", args=[batch.pk]), "en"]
