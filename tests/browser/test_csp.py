@@ -40,6 +40,9 @@ def sign_in(page: Page, live_server, user):
     page.get_by_label("密码").fill(PASSWORD)
     page.locator("main").get_by_role("button", name="登录").click()
     expect(page.get_by_test_id("who")).to_be_visible()
+    # The page's deferred scripts (the form's kept copy, form-draft.js) have run by its load
+    # event; the header shows before that, and typing earlier went unseen on a loaded machine.
+    page.wait_for_load_state("load")
 
 
 def visit_all(page: Page, console: list, live_server, paths):

@@ -63,6 +63,9 @@ def sign_in(page: Page, live_server, user, next_path: str = "/"):
     page.get_by_label("密码").fill(PASSWORD)
     page.locator("main").get_by_role("button", name="登录").click()
     expect(page.get_by_test_id("who")).to_be_visible()
+    # The page's deferred scripts (the form's kept copy, form-draft.js) have run by its load
+    # event; the header shows before that, and typing earlier went unseen on a loaded machine.
+    page.wait_for_load_state("load")
 
 
 def admin_sign_in(page: Page, live_server, user):
@@ -321,6 +324,7 @@ def test_a_kept_copy_can_be_discarded(page: Page, live_server, people):
     app = submitted_case(people)
     sign_in(page, live_server, people.carol, next_path=f"/cases/{app.pk}/visit/")
     page.get_by_label("情况记录").fill("草稿内容")
+    page.wait_for_function(f"{DRAFTS}.length === 1")  # kept before the page goes
     page.reload()
     notice = page.get_by_test_id("draft-notice")
     notice.get_by_role("button", name="丢弃，重新填写").click()
