@@ -573,9 +573,10 @@ def markdown(result: dict, label: str) -> str:
     return "\n".join(lines)
 
 
-def write_results(path: Path, section: str, label: str) -> None:
+def write_results(path: Path, section: str, label: str, begin=BEGIN, end=END) -> None:
+    """Put `section` between its label's markers, replacing an earlier run's, or append it."""
     text = path.read_text() if path.exists() else ""
-    begin, end = BEGIN.format(label=label), END.format(label=label)
+    begin, end = begin.format(label=label), end.format(label=label)
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
         text = head + section + rest.split(end, 1)[1]
