@@ -28,7 +28,7 @@ from relief.models import (
     VerificationBasis,
 )
 from relief.models.money import clean_amount, to_money, yuan
-from relief.services.audit import AMOUNT_FIELDS, audit, diff, snapshot
+from relief.services.audit import AMOUNT_FIELDS, audit, diff, site_language, snapshot
 from relief.services.caps import check_amount_within_caps
 from relief.services.funds import fund_choices, fund_draw, pick_fund, source_label
 from relief.services.locking import lock_application
@@ -340,13 +340,16 @@ def settle_advance(locked: Application, user, decision: str, *, source: str = "w
     if advance is None:
         return
     if advance.state == A.GRANTED:
-        advance.cancel(str(wf.TRANSITION_LABELS[decision]))
+        with site_language():
+            reason = str(wf.TRANSITION_LABELS[decision])
+            comment = _("Not paid before the district's decision: the advance lapses.")
+        advance.cancel(reason)
         advance.save()
         audit(
             actor=user,
             action="advance_cancel",
             application=locked,
-            comment=_("Not paid before the district's decision: the advance lapses."),
+            comment=comment,
             changes={"advance": [f"{advance.amount:.2f}", None]},
             source=source,
         )
@@ -379,12 +382,16 @@ def settle_advance(locked: Application, user, decision: str, *, source: str = "w
         )
         advance.fall_short()
         advance.save()
+        with site_language():
+            comment = _("%(amount)s of the advance is not covered: borne by %(fund)s.") % {
+                "amount": yuan(shortfall.amount),
+                "fund": shortfall.fund_label,
+            }
         audit(
             actor=user,
             action="advance_shortfall",
             application=locked,
-            comment=_("%(amount)s of the advance is not covered: borne by %(fund)s.")
-            % {"amount": yuan(shortfall.amount), "fund": shortfall.fund_label},
+            comment=comment,
             changes={
                 "shortfall": [None, f"{shortfall.amount:.2f}"],
                 "cause": [None, shortfall.cause],
@@ -400,12 +407,14 @@ def settle_advance(locked: Application, user, decision: str, *, source: str = "w
         locked.mark_disbursed()
         locked.version += 1
         locked.save()
+        with site_language():
+            comment = _("The emergency advance paid covers the approved amount.")
         audit(
             actor=user,
             action="mark_disbursed",
             application=locked,
             from_state=from_state,
             to_state=locked.state,
-            comment=_("The emergency advance paid covers the approved amount."),
+            comment=comment,
             source=source,
         )

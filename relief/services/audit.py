@@ -3,9 +3,20 @@
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
+from django.utils import translation
 
 from relief.models import AuditEntry
+
+
+def site_language():
+    """Words the system writes into the record (audit comments, reasons, findings) are in the
+    site's language (settings.LANGUAGE_CODE), whatever the interface language of the person
+    whose action they record: the trail, the case page and the printed forms then read the
+    same for everyone. Build such a text inside `with site_language():`."""
+    return translation.override(settings.LANGUAGE_CODE)
+
 
 AMOUNT_FIELDS = ("requested_amount", "recommended_amount", "approved_amount", "paid_amount")
 

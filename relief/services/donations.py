@@ -16,7 +16,7 @@ from relief.idcard import normalize_id_number
 from relief.models import DonationCampaign, DonationCollection, Donor, FundSource
 from relief.models.donations import default_period
 from relief.models.money import clean_amount, yuan
-from relief.services.audit import audit
+from relief.services.audit import audit, site_language
 from relief.services.funds import add_income, check_year
 from unions.models import Level, Role
 from unions.selectors import union_in_scope
@@ -70,10 +70,12 @@ def donation_campaign_create(
                 % {"town": town, "year": year}
             }
         ) from None
+    with site_language():
+        comment = str(campaign)  # "西樵镇总工会 十元捐 2026"
     audit(
         actor=user,
         action="donation_campaign",
-        comment=str(campaign),
+        comment=comment,
         changes={"period": [None, f"{campaign.starts_on} – {campaign.ends_on}"]},
         source=source,
     )
@@ -164,10 +166,12 @@ def donation_collection_record(
         note=f"{union.name} {receipt_numbers}".strip()[:200],
         collection=collection,
     )
+    with site_language():
+        comment = f"{campaign} · {union.name}"
     audit(
         actor=user,
         action="donation",
-        comment=f"{campaign} · {union.name}",
+        comment=comment,
         changes={
             "amount": [None, f"{amount:.2f}"],
             "donor_count": [None, str(donor_count)],

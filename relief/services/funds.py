@@ -18,7 +18,7 @@ from relief.conflicts import set_lock_timeout
 from relief.errors import NotAllowed, OutOfScope
 from relief.models import OPEN_BATCH_STATES, BatchItem, FundAccount, FundIncome, FundSource
 from relief.models.money import clean_amount, yuan
-from relief.services.audit import audit
+from relief.services.audit import audit, site_language
 from relief.services.totals import income_changes
 from unions.models import Level, Role
 from unions.selectors import union_in_scope
@@ -297,10 +297,12 @@ def fund_income_record(
         document_no=document_no,
         note=note,
     )
+    with site_language():
+        comment = str(income.account)  # the town, the fund source's label, the year
     audit(
         actor=user,
         action="fund_income",
-        comment=str(income.account),
+        comment=comment,
         changes={
             "amount": [None, f"{amount:.2f}"],
             "received_on": [None, received_on.isoformat()],

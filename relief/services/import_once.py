@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from relief.conflicts import when_text
 from relief.models import IdempotencyKey
-from relief.services.audit import audit
+from relief.services.audit import audit, site_language
 
 # kind -> target: what the rows of each import write.
 TARGETS = {
@@ -96,11 +96,15 @@ def import_file_once(
                 # A simultaneous import of this file committed first.
                 raise AlreadyImported(earlier_import(key)) from None
         if forced:
+            with site_language():
+                comment = _("%(file)s imported again: %(reason)s") % {
+                    "file": kwargs.get("file_name", ""),
+                    "reason": force_reason.strip(),
+                }
             audit(
                 actor=user,
                 action="reimport",
-                comment=_("%(file)s imported again: %(reason)s")
-                % {"file": kwargs.get("file_name", ""), "reason": force_reason.strip()},
+                comment=comment,
                 source=f"import:{kwargs.get('file_name', '')}"[:200],
             )
 

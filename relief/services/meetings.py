@@ -18,6 +18,7 @@ from relief.services.applications import (
     application_return_verified,
     application_verify,
 )
+from relief.services.audit import site_language
 from relief.services.proposals import pending_proposal
 from unions.models import Role
 
@@ -92,10 +93,12 @@ def _apply(decision: DecisionInput, user, source: str) -> Application:
             if problem:
                 raise ValidationError(problem)
             # The facts are on file: verify in the same save, then recommend.
+            with site_language():
+                comment = _("Verified at the review meeting.")
             app = application_verify(
                 application=app,
                 user=user,
-                comment=_("Verified at the review meeting."),
+                comment=comment,
                 source=source,
             )
         # The meeting's reasons are the reason for an amount above the request too.

@@ -30,7 +30,7 @@ from relief.models import (
     PublicNotice,
 )
 from relief.services.applications import _transition
-from relief.services.audit import audit
+from relief.services.audit import audit, site_language
 from relief.services.locking import lock_application
 from relief.workdays import WorkCalendar
 from unions.models import Role, Union
@@ -285,17 +285,18 @@ def notice_open(
             recommendation=recommendation,
             amount=locked.recommended_amount,
         )
-        audit(
-            actor=user,
-            action="notice",
-            application=locked,
-            comment=_("Notice %(number)s, %(starts)s to %(ends)s, posted at %(where)s.")
-            % {
+        with site_language():
+            comment = _("Notice %(number)s, %(starts)s to %(ends)s, posted at %(where)s.") % {
                 "number": notice.number,
                 "starts": cn_date(notice.starts_on),
                 "ends": cn_date(notice.ends_on),
                 "where": notice.posted_at,
-            },
+            }
+        audit(
+            actor=user,
+            action="notice",
+            application=locked,
+            comment=comment,
             changes={"notice": [None, notice.number], "ends_on": [None, str(notice.ends_on)]},
             source=source,
         )
@@ -364,16 +365,17 @@ def objection_record(
     )
     objection.full_clean()
     objection.save()
+    with site_language():
+        comment = _("Objection received on %(date)s by %(channel)s (notice %(number)s).") % {
+            "date": cn_date(received_on),
+            "channel": objection.get_channel_display(),
+            "number": notice.number,
+        }
     audit(
         actor=user,
         action="objection",
         application=locked,
-        comment=_("Objection received on %(date)s by %(channel)s (notice %(number)s).")
-        % {
-            "date": cn_date(received_on),
-            "channel": objection.get_channel_display(),
-            "number": notice.number,
-        },
+        comment=comment,
         changes={"objection": [None, str(objection.pk)]},
         source=source,
     )
@@ -442,29 +444,39 @@ def objection_resolve(
     current.resolved_on, current.resolved_by = resolved_on, user
     current.save()
     if outcome == ObjectionOutcome.DISMISSED:
+        with site_language():
+            comment = _("Objection of %(date)s (notice %(number)s) dismissed: %(finding)s") % {
+                "date": cn_date(current.received_on),
+                "number": number,
+                "finding": finding,
+            }
         audit(
             actor=user,
             action="objection_resolve",
             application=locked,
-            comment=_("Objection of %(date)s (notice %(number)s) dismissed: %(finding)s")
-            % {"date": cn_date(current.received_on), "number": number, "finding": finding},
+            comment=comment,
             changes={"objection": [str(current.pk), outcome]},
             source=source,
         )
         return current
     for other in siblings:
         other.outcome, other.resolved_on, other.resolved_by = outcome, resolved_on, user
-        other.finding = _("Settled with the objection of %(date)s: %(finding)s") % {
-            "date": cn_date(current.received_on),
+        with site_language():
+            other.finding = _("Settled with the objection of %(date)s: %(finding)s") % {
+                "date": cn_date(current.received_on),
+                "finding": finding,
+            }
+        other.save()
+    with site_language():
+        comment = _("Public notice %(number)s, objection upheld: %(finding)s") % {
+            "number": number,
             "finding": finding,
         }
-        other.save()
     _transition(
         locked,
         user,
         OUTCOME_TRANSITIONS[outcome],
-        comment=_("Public notice %(number)s, objection upheld: %(finding)s")
-        % {"number": number, "finding": finding},
+        comment=comment,
         before_transition=lambda _case: {
             "objection": [str(current.pk), outcome],
             **{f"objection_{o.pk}": [str(o.pk), outcome] for o in siblings},

@@ -13,13 +13,16 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from relief import services
+from relief import workflow as wf
 from relief.errors import NotAllowed, OutOfScope
 from relief.models import (
     Advance,
     AdvanceShortfall,
     Application,
+    AuditEntry,
     Disbursement,
     FundAccount,
     HardshipCategory,
@@ -568,3 +571,20 @@ def test_case_page_dashboard_funds_and_reports_show_the_advance(client, setup):
     assert 'data-testid="overdue-advances"' in dash
     assert '?overdue=1">1</a>' in dash
     assert 'data-testid="advance-overdue"' in case_page.content.decode()
+
+
+def test_the_advances_words_in_the_trail_are_chinese_whoever_decides_in_english(setup):
+    """What the services add to the record is in the site's language (relief.services.audit.
+    site_language), not the deciding officer's interface language."""
+    with translation.override("en"):
+        short = walk_on(paid(setup), setup, "approved", amount="2000.00")
+        lapsed = walk_on(granted(setup), setup, "approved", amount="4000.00")
+    shortfall = AuditEntry.objects.get(application=short, action="advance_shortfall")
+    assert shortfall.comment == "先行救助中¥1,000.00未获区批准，由2022 镇自筹承担。"
+    covered = AuditEntry.objects.get(application=short, action="mark_disbursed")
+    assert covered.comment == "已发先行救助已足额覆盖批准金额。"
+    cancelled = AuditEntry.objects.get(application=lapsed, action="advance_cancel")
+    assert cancelled.comment == "区审批前未发放，先行救助失效。"
+    advance = lapsed.advances.get()
+    with translation.override("zh-hans"):
+        assert advance.cancel_reason == str(wf.TRANSITION_LABELS["approve"])

@@ -5,10 +5,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from relief import services
 from relief.errors import NotAllowed, OutOfScope
-from relief.models import Donor, FundAccount
+from relief.models import AuditEntry, Donor, FundAccount
 from relief.selectors.funds import donation_totals
 from tests.factories import make_id_number
 
@@ -123,3 +124,10 @@ def test_totals_per_union_town_and_year_follow_scope(people, tree, campaign):
     assert rows[("西樵镇总工会", "樵园社区工会")].collections == 2
     assert rows[("大沥镇总工会", "凤池村工会")].amount == Decimal("800.00")
     assert {r.town for r in donation_totals(people.carol, YEAR)} == {"西樵镇总工会"}
+
+
+def test_a_campaign_recorded_in_english_is_written_in_chinese_in_the_trail(people, tree):
+    with translation.override("en"):
+        services.donation_campaign_create(user=people.carol, town=tree.xq, year=YEAR)
+    entry = AuditEntry.objects.get(action="donation_campaign")
+    assert entry.comment == f"{tree.xq.name}{YEAR}年十元捐"

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from relief import services
 from relief.errors import NotAllowed, OutOfScope
@@ -264,3 +265,18 @@ def test_the_database_refuses_a_negative_entry_that_reverses_nothing(people, tre
         Disbursement.objects.create(
             amount=Decimal("1000.00"), reverses=payout, reason="x", **fields
         )
+
+
+def test_income_recorded_in_english_is_written_in_chinese_in_the_trail(people, tree):
+    with translation.override("en"):
+        services.fund_income_record(
+            user=people.erin,
+            town=tree.xq,
+            source="district",
+            year=YEAR,
+            amount=Decimal("1000.00"),
+            received_on=TODAY,
+            document_no="南工字〔2024〕3号",
+        )
+    entry = AuditEntry.objects.get(action="fund_income")
+    assert entry.comment == f"{tree.xq.name} · 区拨款 · {YEAR}"

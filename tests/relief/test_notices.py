@@ -560,3 +560,17 @@ def test_the_towns_queue_lists_notices_to_open_and_objections_to_resolve(people,
             user=people.carol, objection=raised, outcome="dismissed", finding="不属实"
         )
     assert group(people.carol, "objections").items == []
+
+
+def test_a_notice_and_an_objection_recorded_in_english_are_written_in_chinese(people, required):
+    """The trail's words are the site's whatever the reviewer's interface language: the case
+    page, the approval form and the trail read the same for everyone."""
+    with at(D(2026, 11, 30)), translation.override("en"):
+        app = recommended(people)
+        open_notice(people, [app], D(2026, 11, 30))
+        objection(people, app, D(2026, 11, 30))
+    noticed = AuditEntry.objects.get(application=app, action="notice")
+    assert noticed.comment.startswith("公示 XQ-GS-2026-")
+    assert "2026年11月30日至2026年12月4日" in noticed.comment
+    raised = AuditEntry.objects.get(application=app, action="objection")
+    assert raised.comment.startswith("2026年11月30日收到异议（电话")

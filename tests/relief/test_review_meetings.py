@@ -258,3 +258,14 @@ def test_a_meeting_refusal_for_a_case_without_visit_says_what_to_do(people, agen
     with translation.override("zh-hans"), pytest.raises(MeetingErrors) as info:
         record(people, [DecisionInput(agenda["submitted"], "recommend", Decimal("3000"), "同意")])
     assert "请先在案件页记录入户核实" in " ".join(info.value.by_case[agenda["submitted"].pk])
+
+
+def test_a_meeting_recorded_in_english_writes_the_trail_in_chinese(people, agenda):
+    """The words the system adds to the record are the site's (relief.services.audit.
+    site_language), whatever the interface the reviewer uses."""
+    app = agenda["other"]
+    visit(people, app)
+    with translation.override("en"):
+        record(people, [DecisionInput(app, "recommend", Decimal("4000"), "情况属实")])
+    verified = AuditEntry.objects.get(application=app, action="verify")
+    assert verified.comment == "研讨会上核实。"
