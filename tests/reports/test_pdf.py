@@ -62,6 +62,19 @@ def test_page_numbers_and_header_rows_on_every_page(report):
         assert "序号" in page and "该职工历年累计" in page
 
 
+@pytest.mark.parametrize("block", [1, 2])
+def test_footers_made_in_blocks_number_every_page_once(tree, payouts, monkeypatch, block):
+    """A long report's footers are rendered and stamped FOOTER_BLOCK pages at a time (memory):
+    each page still gets exactly its own number, across the blocks' seams."""
+    monkeypatch.setattr(pdf, "FOOTER_BLOCK", block)
+    data, result = render_report(tree.nh, Y2023, chunk_rows=2)
+    pages = pages_text(data)
+    total = len(pages)
+    assert result["pages"] == total >= 3
+    for i, page in enumerate(pages, start=1):
+        assert re.findall(r"第 \d+ 页 / 共 \d+ 页", page) == [f"第 {i} 页 / 共 {total} 页"]
+
+
 def test_long_table_repeats_its_header_inside_one_chunk(tree, payouts, monkeypatch):
     # 40 copies of the rows in one chunk: WeasyPrint breaks the table over several pages.
     original = documents.payout_detail_rows
