@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from urllib.parse import unquote, unquote_plus
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test import Client, RequestFactory, override_settings
 
 from relief import services
@@ -75,6 +75,25 @@ def serialized_test_leaves_the_tables_as_a_flush_does():
     TransactionTestCase._fixture_teardown = teardown
     yield
     TransactionTestCase._fixture_teardown = original
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, with the connection pools closed before they are
+    dropped: threads of the live server and of the concurrency tests return their PostgreSQL
+    connections to the pool (config.env: pool on by default), which kept them open, and the
+    drop at the end of a full run failed with "database is being accessed by other users"
+    and left the test database behind."""
+    yield
+    with django_db_blocker.unblock():
+        for alias in connections:
+            wrapper = connections[alias]
+            # Only a pool that exists (asking for `pool` would make one). Django closes the
+            # default alias's itself; the mirrored `replica` alias (config/settings_test.py)
+            # has a pool of its own on the same test database.
+            if alias in getattr(wrapper, "_connection_pools", {}):
+                wrapper.close()
+                wrapper.close_pool()
 
 
 @pytest.fixture(autouse=True)
