@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone, translation
 
+from relief import queues
 from relief.idcard import mask_card, mask_id_number, mask_name
 from relief.models import Application, AuditEntry, Disbursement, FundSource, Worker
 from reports import charts, figures
@@ -573,4 +574,27 @@ def notice_list(notice) -> dict:
         "posted_at": notice.posted_at,
         "phone": notice.phone,
         "generated_on": timezone.localdate(),
+    }
+
+
+# --- 超期待办清单 ---------------------------------------------------------------------------
+
+
+@in_chinese
+def overdue_list(user, unit: Union, today: dt.date) -> dict:
+    """超期待办清单: every case in the user's scope within `unit` whose current step is past
+    its deadline, by town (each row's step and note are worded by relief.queues, here in
+    Chinese); names masked."""
+    items = queues.overdue_cases(user, unit=unit, today=today)
+    towns: list[dict] = []
+    for item in items:
+        if not towns or towns[-1]["name"] != item.town:
+            towns.append({"name": item.town, "rows": []})
+        towns[-1]["rows"].append({"item": item, "name": mask_name(item.title)})
+    return {
+        "unit": unit,
+        "today": today,
+        "towns": towns,
+        "total": len(items),
+        "generated_at": timezone.localtime(),
     }

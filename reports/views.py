@@ -19,7 +19,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,7 +27,6 @@ from config.storage import file_response, open_for_download
 from privacy import access as privacy_access
 from privacy.models import AccessKind
 from relief import queues
-from relief.idcard import mask_name
 from relief.models import BatchState
 from relief.search_tokens import HttpResponseSeeOther
 from reports import access, charts, documents, exports, figures, files, pdf
@@ -457,22 +456,6 @@ def overdue_report(request):
     if unit is None:
         raise Http404
     today = timezone.localdate()
-    # In Chinese whatever the interface's language: each row's step and note are worded by
-    # relief.queues in the active language (reports.documents.in_chinese does the same for
-    # the other documents).
-    with translation.override("zh-hans"):
-        items = queues.overdue_cases(request.user, unit=unit, today=today)
-    towns = []
-    for item in items:
-        if not towns or towns[-1]["name"] != item.town:
-            towns.append({"name": item.town, "rows": []})
-        towns[-1]["rows"].append({"item": item, "name": mask_name(item.title)})
-    context = {
-        "unit": unit,
-        "today": today,
-        "towns": towns,
-        "total": len(items),
-        "generated_at": timezone.localtime(),
-    }
+    context = documents.overdue_list(request.user, unit, today)
     body = _render_simple("reports/pdf/overdue.html", context)
     return _pdf_response(body, f"{unit.name}超期待办清单-{today:%Y%m%d}.pdf")
