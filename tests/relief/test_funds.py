@@ -47,6 +47,19 @@ def pay(app, user, amount, source="district", **kw):
 # --- income ------------------------------------------------------------------------------
 
 
+def district_allocation(people, tree):
+    """1,000.00 of district allocation to 西樵, recorded by the district officer."""
+    return services.fund_income_record(
+        user=people.erin,
+        town=tree.xq,
+        source="district",
+        year=YEAR,
+        amount=Decimal("1000.00"),
+        received_on=TODAY,
+        document_no="南工字〔2024〕3号",
+    )
+
+
 def test_a_district_allocation_needs_its_document_number(people, tree):
     with pytest.raises(ValidationError) as exc:
         services.fund_income_record(
@@ -58,15 +71,7 @@ def test_a_district_allocation_needs_its_document_number(people, tree):
             received_on=TODAY,
         )
     assert "document_no" in exc.value.message_dict
-    income = services.fund_income_record(
-        user=people.erin,
-        town=tree.xq,
-        source="district",
-        year=YEAR,
-        amount=Decimal("1000.00"),
-        received_on=TODAY,
-        document_no="南工字〔2024〕3号",
-    )
+    income = district_allocation(people, tree)
     assert income.account.income_total == Decimal("1000.00")
     assert account(tree.xq).balance == Decimal("1000.00")
     assert AuditEntry.objects.filter(action="fund_income", actor=people.erin).count() == 1
@@ -269,14 +274,6 @@ def test_the_database_refuses_a_negative_entry_that_reverses_nothing(people, tre
 
 def test_income_recorded_in_english_is_written_in_chinese_in_the_trail(people, tree):
     with translation.override("en"):
-        services.fund_income_record(
-            user=people.erin,
-            town=tree.xq,
-            source="district",
-            year=YEAR,
-            amount=Decimal("1000.00"),
-            received_on=TODAY,
-            document_no="南工字〔2024〕3号",
-        )
+        district_allocation(people, tree)
     entry = AuditEntry.objects.get(action="fund_income")
     assert entry.comment == f"{tree.xq.name} · 区拨款 · {YEAR}"
